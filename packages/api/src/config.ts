@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const duration = z
+  .string()
+  .regex(/^\d+\s*[smhd]$/, 'must look like 900s, 15m, 12h or 7d')
+  .transform((value) => {
+    const amount = Number.parseInt(value, 10);
+    const unit = value.trim().slice(-1) as 's' | 'm' | 'h' | 'd';
+    return amount * { s: 1, m: 60, h: 3600, d: 86400 }[unit];
+  });
+
+const ZEnv = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATA_DIR: z.string().min(1).default('./data'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_ISSUER: z.string().min(1).default('event-scheduler'),
+  JWT_AUDIENCE: z.string().min(1).default('event-scheduler-api'),
+  ACCESS_TOKEN_TTL: duration.default(15 * 60),
+  REFRESH_TOKEN_TTL: duration.default(7 * 86400),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  COLLAB_WRITEBACK_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** postgres://... or undefined for the embedded database. */
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  /** Embedded database directory; undefined keeps it in memory. */
+  dataDir: string | undefined;
+  jwt: { secret: Uint8Array; issuer: string; audience: string; accessTtl: number; refreshTtl: number };
+  logLevel: string;
+  maxBodyBytes: number;
+  redisUrl: string | undefined;
+  loginRateLimit: number;
+  collabWritebackMs: number;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads and validates the environment once at start-up. In production a
+ * missing JWT_SECRET is an error; in development a secret is generated and
+ * kept in the data folder so tokens survive restarts.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const parsed = ZEnv.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = e.DATA_DIR === ':memory:' ? undefined : path.resolve(e.DATA_DIR);
+  let secret = e.JWT_SECRET;
+  if (!secret) {
+    if (e.NODE_ENV === 'production') {
+      throw new ConfigError('Invalid configuration:\n  JWT_SECRET: is required when NODE_ENV=production');
+    }
+    secret = dataDir ? readOrCreateSecret(dataDir) : randomBytes(32).toString('base64url');
+  }
+  return Object.freeze({
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir,
+    jwt: {
+      secret: new TextEncoder().encode(secret),
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      accessTtl: e.ACCESS_TOKEN_TTL,
+      refreshTtl: e.REFRESH_TOKEN_TTL,
+    },
+    logLevel: e.LOG_LEVEL,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    redisUrl: e.REDIS_URL,
+    loginRateLimit: e.LOGIN_RATE_LIMIT,
+    collabWritebackMs: e.COLLAB_WRITEBACK_MS,
+    trustProxy: e.TRUST_PROXY,
+  });
+}
+
+function readOrCreateSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
+import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
+import type { AppDeps } from './deps.ts';
+import type { RequestMeta } from './services/audit.ts';
+
+export interface Context extends AppDeps {
+  /** The bearer token presented, if any; resolved to a user by authedProcedure. */
+  token: string | null;
+  meta: RequestMeta;
+}
+
+export function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+export function requestMeta(req: IncomingMessage, trustProxy: boolean): RequestMeta {
+  const headerId = req.headers['x-request-id'];
+  const requestId = typeof headerId === 'string' && /^[\w.:-]{1,128}$/.test(headerId) ? headerId : randomUUID();
+  const forwarded = req.headers['x-forwarded-for'];
+  const proxied = trustProxy && typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
+  return { requestId, ip: proxied || req.socket.remoteAddress || null };
+}
+
+/** One context factory for HTTP (REST and tRPC) and WebSocket connections. */
+export function createContextFactory(deps: AppDeps) {
+  return async (opts: { req: IncomingMessage; info?: CreateHTTPContextOptions['info'] | CreateWSSContextFnOptions['info'] }): Promise<Context> => {
+    const params = opts.info?.connectionParams;
+    const fromParams = typeof params?.['token'] === 'string' ? params['token'] : null;
+    const token = fromParams ?? bearerToken(opts.req.headers.authorization);
+    return { ...deps, token, meta: requestMeta(opts.req, deps.config.trustProxy) };
+  };
+}

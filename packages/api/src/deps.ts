@@ -1,0 +1,16 @@
+import type { Database, DatabaseHandle } from '@scheduler/db';
+import type { Kysely } from 'kysely';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import type { TokenService } from './services/auth/tokens.ts';
+
+/** Long-lived collaborators of the application, built once at start-up and passed in (never imported as singletons). */
+export interface AppDeps {
+  config: Readonly<Config>;
+  database: DatabaseHandle;
+  db: Kysely<Database>;
+  logger: Logger;
+  tokens: TokenService;
+  loginLimiter: RateLimiterAbstract;
+}

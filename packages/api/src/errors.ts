@@ -1,0 +1,91 @@
+import { ERROR_STATUS, type TConflict, type TErrorCode, type TErrorDetail } from '@scheduler/shared';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { ZodError } from 'zod';
+
+/** The one error type domain code throws; mapped to tRPC and HTTP in one table. */
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly code: TErrorCode,
+    message: string,
+    readonly extra: { details?: TErrorDetail[]; conflicts?: TConflict[]; retryAfter?: number } = {},
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export const notFound = (what = 'Not found') => new AppError('NOT_FOUND', what);
+export const forbidden = (message = 'Your role does not allow this action') => new AppError('FORBIDDEN', message);
+export const unauthorized = (message = 'Authentication credentials were not provided or are invalid') =>
+  new AppError('UNAUTHORIZED', message);
+export const validation = (path: string, message: string) =>
+  new AppError('VALIDATION_ERROR', `${path}: ${message}`, { details: [{ path, message }] });
+
+/** tRPC code for each app code (tRPC has no 410, so GONE travels as NOT_FOUND plus appCode). */
+export const TRPC_CODE: Record<TErrorCode, TRPC_ERROR_CODE_KEY> = {
+  VALIDATION_ERROR: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_SUPPORTED',
+  CONFLICT: 'CONFLICT',
+  EVENT_CONFLICT: 'CONFLICT',
+  GONE: 'NOT_FOUND',
+  PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  INTERNAL_ERROR: 'INTERNAL_SERVER_ERROR',
+};
+
+const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, TErrorCode>> = {
+  PARSE_ERROR: 'VALIDATION_ERROR',
+  BAD_REQUEST: 'VALIDATION_ERROR',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_SUPPORTED: 'METHOD_NOT_ALLOWED',
+  CONFLICT: 'CONFLICT',
+  PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  TOO_MANY_REQUESTS: 'RATE_LIMITED',
+  UNPROCESSABLE_CONTENT: 'VALIDATION_ERROR',
+};
+
+/** Turns zod issues into the contract's `details` list. */
+export function zodDetails(error: ZodError): TErrorDetail[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(body)',
+    message: issue.message,
+  }));
+}
+
+export function fromZodError(error: ZodError): AppError {
+  const details = zodDetails(error);
+  const first = details[0];
+  const summary = first ? `${first.path}: ${first.message}` : 'Invalid input';
+  return new AppError('VALIDATION_ERROR', details.length > 1 ? `${summary} (and ${details.length - 1} more)` : summary, {
+    details,
+  });
+}
+
+/**
+ * Normalizes anything thrown while serving a request into an AppError.
+ * Unknown errors become INTERNAL_ERROR with a generic message: they are bugs,
+ * and their text is never shown to clients.
+ */
+export function toAppError(error: unknown, trpcCode?: TRPC_ERROR_CODE_KEY): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof ZodError) return fromZodError(error);
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof AppError) return cause;
+  if (cause instanceof ZodError) return fromZodError(cause);
+  const code = trpcCode ? FROM_TRPC[trpcCode] : undefined;
+  if (code && error instanceof Error) return new AppError(code, error.message);
+  return new AppError('INTERNAL_ERROR', 'Internal server error');
+}

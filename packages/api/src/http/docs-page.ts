@@ -1,0 +1,33 @@
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const swaggerDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+
+/** Swagger UI's assets, served from the installed package so /docs works offline. */
+export const DOCS_ASSETS: Record<string, { file: string; type: string }> = {
+  'swagger-ui.css': { file: path.join(swaggerDir, 'swagger-ui.css'), type: 'text/css; charset=utf-8' },
+  'swagger-ui-bundle.js': { file: path.join(swaggerDir, 'swagger-ui-bundle.js'), type: 'text/javascript; charset=utf-8' },
+};
+
+export function readDocsAsset(name: string): { body: Buffer; type: string } | undefined {
+  const asset = DOCS_ASSETS[name];
+  return asset ? { body: readFileSync(asset.file), type: asset.type } : undefined;
+}
+
+export const DOCS_HTML = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Event Scheduler API</title>
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
+</head>
+<body>
+  <div id="docs"></div>
+  <script src="/docs/swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs', persistAuthorization: true });
+  </script>
+</body>
+</html>`;

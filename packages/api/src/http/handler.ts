@@ -1,0 +1,85 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pingDatabase } from '@scheduler/db';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { createContextFactory } from '../context.ts';
+import type { AppDeps } from '../deps.ts';
+import { AppError, toAppError } from '../errors.ts';
+import type { AppRouter } from '../routers/root.ts';
+import { DOCS_HTML, readDocsAsset } from './docs-page.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { sendError, sendJson } from './respond.ts';
+import { createRestHandler } from './rest.ts';
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
+/**
+ * The HTTP entry point: `/api/*` (REST), `/trpc/*` (tRPC with batching and
+ * SSE subscriptions), the docs, and the health probes. Extra routes (the REST
+ * event stream) are mounted by prefix before `/api`.
+ */
+export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRoutes: Record<string, RouteHandler> = {}) {
+  const rest = createRestHandler(deps, appRouter);
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    createContext: createContextFactory(deps),
+    basePath: '/trpc/',
+    maxBodySize: deps.config.maxBodyBytes,
+    onError: ({ error, path }) => {
+      if (toAppError(error, error.code).code === 'INTERNAL_ERROR') {
+        deps.logger.error({ err: error.cause ?? error, path }, 'unhandled tRPC error');
+      }
+    },
+  });
+  let openApiText: string | undefined;
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return sendError(res, new AppError('VALIDATION_ERROR', 'Malformed request URL'));
+    }
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    try {
+      for (const [prefix, route] of Object.entries(extraRoutes)) {
+        if (path === prefix) return await route(req, res, url);
+      }
+      if (path === '/api' || path.startsWith('/api/')) {
+        return await rest(req, res, url.pathname.slice(4) + url.search);
+      }
+      if (path.startsWith('/trpc/') || path === '/trpc') return await trpc(req, res);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return sendError(res, new AppError('NOT_FOUND', `No route for ${req.method} ${path}`));
+      }
+      switch (path) {
+        case '/':
+          return sendJson(res, 200, { message: 'Event Scheduler API' });
+        case '/healthz':
+          return sendJson(res, 200, { status: 'ok' });
+        case '/readyz': {
+          const ready = await pingDatabase(deps.db);
+          return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+        }
+        case '/openapi.json':
+          openApiText ??= JSON.stringify(buildOpenApiDocument(appRouter, '/api'));
+          res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+          return void res.end(openApiText);
+        case '/docs':
+          res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+          return void res.end(DOCS_HTML);
+      }
+      if (path.startsWith('/docs/')) {
+        const asset = readDocsAsset(path.slice('/docs/'.length));
+        if (asset) {
+          res.writeHead(200, { 'Content-Type': asset.type, 'Cache-Control': 'public, max-age=86400' });
+          return void res.end(asset.body);
+        }
+      }
+      return sendError(res, new AppError('NOT_FOUND', `No route for GET ${path}`));
+    } catch (error) {
+      const app = toAppError(error);
+      if (app.code === 'INTERNAL_ERROR') deps.logger.error({ err: error }, 'unhandled error');
+      return sendError(res, app);
+    }
+  };
+}

@@ -1,0 +1,23 @@
+import type { ServerResponse } from 'node:http';
+import type { TErrorBody } from '@scheduler/shared';
+import type { AppError } from '../errors.ts';
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return void res.end();
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Writes an AppError in the contract's error shape. */
+export function sendError(res: ServerResponse, error: AppError): void {
+  const body: TErrorBody = { error: error.message, code: error.code };
+  if (error.extra.details) body.details = error.extra.details;
+  if (error.extra.conflicts) body.conflicts = error.extra.conflicts;
+  const headers: Record<string, string> = error.extra.retryAfter ? { 'Retry-After': String(error.extra.retryAfter) } : {};
+  sendJson(res, error.status, body, headers);
+}

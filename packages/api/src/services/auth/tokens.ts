@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { Config } from '../../config.ts';
+
+export type TokenType = 'access' | 'refresh';
+
+export interface TokenClaims {
+  userId: number;
+  sessionId: string;
+  jti: string;
+  type: TokenType;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+}
+
+const ALGORITHM = 'HS256';
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Signs and verifies the API's JWTs: pinned algorithm, issuer, audience and a
+ * `token_type` claim, so a refresh token is never taken for an access token.
+ * Verified access claims are cached until they expire (verification is the
+ * hot path of every request); session revocation is checked separately.
+ */
+export class TokenService {
+  private readonly cache = new Map<string, TokenClaims>();
+
+  constructor(private readonly jwt: Config['jwt']) {}
+
+  get accessTtl(): number {
+    return this.jwt.accessTtl;
+  }
+
+  async sign(type: TokenType, userId: number, sessionId: string, jti: string = randomUUID()): Promise<string> {
+    const ttl = type === 'access' ? this.jwt.accessTtl : this.jwt.refreshTtl;
+    return new SignJWT({ token_type: type, sid: sessionId })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(String(userId))
+      .setJti(jti)
+      .setIssuer(this.jwt.issuer)
+      .setAudience(this.jwt.audience)
+      .setIssuedAt()
+      .setExpirationTime(`${ttl}s`)
+      .sign(this.jwt.secret);
+  }
+
+  /** Returns the claims of a valid token of the given type, or null. */
+  async verify(token: string, type: TokenType): Promise<TokenClaims | null> {
+    const nowSeconds = Date.now() / 1000;
+    const cached = type === 'access' ? this.cache.get(token) : undefined;
+    if (cached) {
+      if (cached.exp > nowSeconds) return cached;
+      this.cache.delete(token);
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.jwt.secret, {
+        algorithms: [ALGORITHM],
+        issuer: this.jwt.issuer,
+        audience: this.jwt.audience,
+        requiredClaims: ['sub', 'jti', 'exp', 'sid', 'token_type'],
+      }));
+    } catch (error) {
+      if (error instanceof errors.JOSEError || error instanceof TypeError) return null;
+      throw error;
+    }
+    if (payload['token_type'] !== type) return null;
+    const userId = Number(payload.sub);
+    const sessionId = payload['sid'];
+    if (!Number.isSafeInteger(userId) || typeof sessionId !== 'string' || typeof payload.jti !== 'string') return null;
+    const claims: TokenClaims = { userId, sessionId, jti: payload.jti, type, exp: payload.exp! };
+    if (type === 'access') {
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(token, claims);
+    }
+    return claims;
+  }
+}

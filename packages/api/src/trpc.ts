@@ -1,0 +1,59 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { OpenApiMeta } from 'trpc-to-openapi';
+import type { Context } from './context.ts';
+import { AppError, toAppError, TRPC_CODE } from './errors.ts';
+import { authenticate, type AuthenticatedUser } from './services/auth/auth-service.ts';
+
+/** OpenAPI routing plus the REST success status when it is not 200. */
+export type ProcedureMeta = OpenApiMeta & { status?: 201 | 205 };
+
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    errorFormatter({ shape, error }) {
+      const app = toAppError(error, error.code);
+      return {
+        ...shape,
+        message: app.message,
+        data: {
+          code: shape.data.code,
+          httpStatus: app.status,
+          path: shape.data.path,
+          appCode: app.code,
+          ...(app.extra.details ? { details: app.extra.details } : {}),
+          ...(app.extra.conflicts ? { conflicts: app.extra.conflicts } : {}),
+          ...(app.extra.retryAfter ? { retryAfter: app.extra.retryAfter } : {}),
+        },
+      };
+    },
+  });
+
+/** Domain code throws AppError; tRPC needs a TRPCError with the matching code. */
+const appErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const app = result.error.cause;
+    throw new TRPCError({ code: TRPC_CODE[app.code], message: app.message, cause: app });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(appErrors);
+
+/** Guarantees `ctx.user`: a valid access token whose session is still active. */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const user: AuthenticatedUser | null = await authenticate(ctx, ctx.token);
+  if (!user) {
+    throw new AppError(
+      'UNAUTHORIZED',
+      ctx.token ? 'Given token not valid for any token type' : 'Authentication credentials were not provided.',
+    );
+  }
+  return next({ ctx: { ...ctx, user } });
+});
+
+export type AuthedContext = Context & { user: AuthenticatedUser };
+export { toAppError };

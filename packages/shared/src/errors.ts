@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/** The machine codes of the API's error vocabulary. */
+export const ERROR_CODES = [
+  'VALIDATION_ERROR',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'EVENT_CONFLICT',
+  'PRECONDITION_FAILED',
+  'GONE',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'METHOD_NOT_ALLOWED',
+  'RATE_LIMITED',
+  'INTERNAL_ERROR',
+] as const;
+export type TErrorCode = (typeof ERROR_CODES)[number];
+
+/** HTTP status of each error code; the one table both tRPC and REST use. */
+export const ERROR_STATUS: Record<TErrorCode, number> = {
+  VALIDATION_ERROR: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  EVENT_CONFLICT: 409,
+  GONE: 410,
+  PRECONDITION_FAILED: 412,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+};
+
+export const ZErrorDetail = z.object({ path: z.string(), message: z.string() });
+export type TErrorDetail = z.infer<typeof ZErrorDetail>;
+
+export const ZConflict = z.object({
+  id: z.number().int(),
+  title: z.string(),
+  start_time: z.string(),
+  end_time: z.string(),
+});
+export type TConflict = z.infer<typeof ZConflict>;
+
+/** The JSON body of every error answer. */
+export const ZErrorBody = z
+  .object({
+    error: z.string().describe('Human-readable message'),
+    code: z.enum(ERROR_CODES),
+    details: z.array(ZErrorDetail).optional(),
+    conflicts: z.array(ZConflict).optional(),
+  })
+  .meta({ id: 'Error' });
+export type TErrorBody = z.infer<typeof ZErrorBody>;

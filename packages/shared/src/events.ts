@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { ZConflict } from './errors.ts';
+import { ZDateTime, ZDateTimeInput, ZId, ZPageInput, ZQueryBoolean, ZRole, ZRoleFilter } from './common.ts';
+
+export const FREQUENCIES = ['daily', 'weekly', 'monthly', 'yearly'] as const;
+export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
+
+/** The object form of a recurrence (seeds 000 and 004). */
+export const ZRecurrenceObject = z
+  .object({
+    frequency: z.preprocess(
+      (v) => (typeof v === 'string' ? v.toLowerCase() : v),
+      z.enum(FREQUENCIES, { error: 'must be daily, weekly, monthly or yearly' }),
+    ),
+    interval: z.number().int().min(1).max(1000).optional(),
+    by_weekday: z
+      .array(
+        z.preprocess(
+          (v) => (typeof v === 'string' ? v.slice(0, 2).toUpperCase() : v),
+          z.enum(WEEKDAYS, { error: 'must be a weekday such as MO or monday' }),
+        ),
+      )
+      .max(7)
+      .optional(),
+    count: z.number().int().min(1).max(100_000).optional(),
+    until: z.string().max(64).optional(),
+  })
+  .strict();
+export type TRecurrenceObject = z.infer<typeof ZRecurrenceObject>;
+
+/**
+ * A recurrence as clients send it: a shorthand (`"weekly"`), an RFC 5545 rule
+ * (`"FREQ=WEEKLY;BYDAY=MO,WE"`), the object form, or null / `""` / `{}` for none.
+ * It is echoed back as given; the normalized rule is the event's `rrule`.
+ */
+export const ZRecurrencePattern = z
+  .union([z.string().max(1000), ZRecurrenceObject, z.object({}).strict(), z.null()])
+  .describe('"daily" | "weekly" | "monthly" | "yearly", an RRULE string, or {frequency, interval?, by_weekday?, count?, until?}');
+export type TRecurrencePattern = z.infer<typeof ZRecurrencePattern>;
+
+export const ON_CONFLICT = ['reject', 'allow'] as const;
+export const ZOnConflict = z
+  .enum(ON_CONFLICT)
+  .optional()
+  .describe('reject (default): 409 on overlap; allow: save and list the overlaps');
+
+const title = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const description = z.string().max(100_000, 'must be at most 100000 characters');
+const location = z.string().max(500, 'must be at most 500 characters').nullable();
+const timezone = z.string().min(1).max(64).describe('IANA time zone, default UTC');
+
+/** The content of an event as a client writes it. */
+export const ZEventFields = z.object({
+  title,
+  description: description.optional(),
+  start_time: ZDateTimeInput,
+  end_time: ZDateTimeInput,
+  location: location.optional(),
+  timezone: timezone.optional(),
+  is_recurring: z.boolean().optional(),
+  recurrence_pattern: ZRecurrencePattern.optional(),
+});
+export type TEventFields = z.infer<typeof ZEventFields>;
+
+export const ZCreateEventInput = ZEventFields.extend({ on_conflict: ZOnConflict });
+export type TCreateEventInput = z.infer<typeof ZCreateEventInput>;
+
+/** PUT and PATCH are both partial. `version` is the optimistic-concurrency check (If-Match). */
+export const ZUpdateEventInput = ZEventFields.partial().extend({
+  id: ZId,
+  version: z.coerce.number().int().min(1).optional().describe('Expected current version (same as If-Match)'),
+  on_conflict: ZOnConflict,
+});
+export type TUpdateEventInput = z.infer<typeof ZUpdateEventInput>;
+
+export const ZEvent = z
+  .object({
+    id: z.number().int(),
+    title: z.string(),
+    description: z.string(),
+    start_time: ZDateTime,
+    end_time: ZDateTime,
+    location: z.string().nullable(),
+    timezone: z.string(),
+    is_recurring: z.boolean(),
+    recurrence_pattern: z.unknown().nullable().describe('As sent by the client'),
+    rrule: z.string().nullable().describe('Normalized RFC 5545 rule'),
+    owner_id: z.number().int(),
+    version: z.number().int(),
+    my_role: ZRole,
+    created_at: ZDateTime,
+    updated_at: ZDateTime,
+  })
+  .meta({ id: 'Event' });
+export type TEvent = z.infer<typeof ZEvent>;
+
+export const ZPermission = z.object({ user_id: z.number().int(), username: z.string(), role: ZRole });
+export type TPermission = z.infer<typeof ZPermission>;
+
+export const ZEventDetail = ZEvent.extend({ permissions: z.array(ZPermission) }).meta({ id: 'EventDetail' });
+export type TEventDetail = z.infer<typeof ZEventDetail>;
+
+export const ZEventMutationResult = z.object({
+  message: z.string(),
+  event: ZEvent,
+  conflicts: z.array(ZConflict).optional().describe('Overlaps saved anyway with on_conflict=allow'),
+});
+export type TEventMutationResult = z.infer<typeof ZEventMutationResult>;
+
+export const ZGetEventInput = z.object({
+  id: ZId,
+  as_of: ZDateTimeInput.optional().describe('Answer with the event as it was at this time'),
+});
+
+export const ZEventIdInput = z.object({ id: ZId });
+
+export const SORTS = ['start_time', '-start_time', 'updated_at', '-updated_at', 'title'] as const;
+
+export const ZListEventsInput = ZPageInput.extend({
+  skip: z.coerce.number().int().min(0).max(10_000_000).optional().describe('Offset (seed 000 style)'),
+  limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (seed 000 style)'),
+  start_date: ZDateTimeInput.optional().describe('Window start: events overlapping [start_date, end_date]'),
+  end_date: ZDateTimeInput.optional().describe('Window end'),
+  q: z.string().max(200).optional().describe('Text in title, description or location'),
+  location: z.string().max(500).optional(),
+  is_recurring: ZQueryBoolean.optional(),
+  role: ZRoleFilter.optional().describe('Only events where my role is this'),
+  sort: z.enum(SORTS).optional().describe('Default start_time'),
+  expand: ZQueryBoolean.optional().describe('One row per occurrence inside the window'),
+  as_of: ZDateTimeInput.optional().describe('List what the caller could see at this time'),
+});
+export type TListEventsInput = z.infer<typeof ZListEventsInput>;
+
+export const ZEventList = z.object({
+  results: z.array(ZEvent),
+  count: z.number().int(),
+  num_pages: z.number().int(),
+  current_page: z.number().int(),
+  next: z.string().nullable(),
+  previous: z.string().nullable(),
+});
+export type TEventList = z.infer<typeof ZEventList>;
+
+export const ZOccurrencesInput = z.object({
+  id: ZId,
+  from: ZDateTimeInput.optional().describe('Default: the event start'),
+  to: ZDateTimeInput.optional().describe('Default: one year after from; at most two years after from'),
+});
+export const ZOccurrence = z.object({ start_time: ZDateTime, end_time: ZDateTime });
+export const ZOccurrenceList = z.array(ZOccurrence);
+
+export const BATCH_LIMIT = 10_000;
+export const ZBatchInput = z.object({
+  events: z.array(z.unknown()).max(BATCH_LIMIT, `at most ${BATCH_LIMIT} events per batch`),
+  atomic: ZQueryBoolean.optional().describe('Default true: any invalid item fails the whole batch'),
+  on_conflict: ZOnConflict,
+});
+export type TBatchInput = z.infer<typeof ZBatchInput>;
+
+export const ZBatchError = z.object({
+  index: z.number().int(),
+  error: z.string(),
+  code: z.string().optional(),
+  details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  conflicts: z.array(ZConflict).optional(),
+});
+export const ZBatchResult = z.object({
+  created_events: z.array(ZEvent),
+  errors: z.array(ZBatchError),
+});
+export type TBatchResult = z.infer<typeof ZBatchResult>;

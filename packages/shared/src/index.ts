@@ -1,0 +1,6 @@
+export * from './time.ts';
+export * from './common.ts';
+export * from './errors.ts';
+export * from './auth.ts';
+export * from './events.ts';
+export * from './sharing.ts';

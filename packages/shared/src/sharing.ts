@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { ZDateTime, ZGrantableRole, ZId, ZRole } from './common.ts';
+import { ZPermission } from './events.ts';
+
+const ZShareTarget = z
+  .object({
+    user_id: ZId.optional(),
+    username: z.string().min(1).max(150).optional(),
+    role: ZGrantableRole,
+  })
+  .refine((t) => t.user_id !== undefined || t.username !== undefined, {
+    message: 'user_id or username is required',
+    path: ['user_id'],
+  });
+
+/** Seed 001's `{"users":[...]}` or seed 000's single `{"user_id","role"}`. */
+export const ZShareInput = z.object({
+  id: ZId,
+  users: z.array(ZShareTarget).min(1).max(100).optional(),
+  user_id: ZId.optional(),
+  username: z.string().min(1).max(150).optional(),
+  role: ZGrantableRole.optional(),
+});
+export type TShareInput = z.infer<typeof ZShareInput>;
+
+export const ZShareResult = z.object({ message: z.string(), permissions: z.array(ZPermission) });
+
+export const ZParticipant = ZPermission.extend({ granted_at: ZDateTime });
+export const ZParticipants = z.object({ participants: z.array(ZParticipant) });
+
+export const ZPermissionTargetInput = z.object({ id: ZId, user_id: ZId });
+export const ZUpdatePermissionInput = ZPermissionTargetInput.extend({ role: ZGrantableRole });
+export const ZUpdatePermissionResult = z.object({ message: z.string(), user_id: z.number().int(), role: ZRole });
