@@ -1,6 +1,5 @@
 import { ZErrorBody } from '@scheduler/shared';
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
-import { z } from 'zod';
 import type { AppRouter } from '../routers/root.ts';
 
 const ERROR_DESCRIPTIONS: Record<string, string> = {
@@ -31,9 +30,6 @@ export function buildOpenApiDocument(appRouter: AppRouter, baseUrl: string): Ope
     securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
     defs: { Error: ZErrorBody },
   });
-  const errorSchema = z.toJSONSchema(ZErrorBody, { target: 'openapi-3.0', unrepresentable: 'any' });
-  doc.components ??= {};
-  doc.components.schemas = { ...doc.components.schemas, Error: errorSchema as never };
   for (const pathItem of Object.values(doc.paths ?? {})) {
     for (const operation of Object.values(pathItem as Record<string, { responses?: Record<string, unknown>; security?: unknown[] }>)) {
       if (!operation || typeof operation !== 'object' || !operation.responses) continue;

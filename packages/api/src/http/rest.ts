@@ -87,6 +87,7 @@ function procedureMeta(appRouter: AppRouter, path: string): ProcedureMeta | unde
 function shapeResponse(req: IncomingMessage, res: ServerResponse): void {
   const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
   res.end = ((chunk?: unknown) => {
+    if (res.headersSent) return end(chunk);
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     if (res.statusCode >= 400 && typeof chunk === 'string') {
       const { status, body, retryAfter } = contractError(chunk);

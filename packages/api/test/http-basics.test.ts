@@ -1,0 +1,106 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, errorBody, registerUser, type ApiClient } from './support/http.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
+
+let server: TestServer;
+let api: ApiClient;
+
+beforeAll(async () => {
+  server = await startTestServer({ MAX_BODY_BYTES: '65536' });
+  api = apiClient(server.url);
+});
+afterAll(() => server?.stop());
+
+describe('service endpoints', () => {
+  it('answers / , /healthz and /readyz', async () => {
+    expect((await api.get('/')).body).toEqual({ message: 'Event Scheduler API' });
+    expect((await api.get('/healthz')).status).toBe(200);
+    const ready = await api.get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('ready');
+  });
+
+  it('serves a valid OpenAPI 3 document covering the REST operations with bearer security', async () => {
+    const res = await api.get('/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = res.body;
+    await SwaggerParser.validate(structuredClone(doc));
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/auth/register', '/auth/login', '/auth/me', '/users']));
+    expect(doc.paths['/auth/me'].get.security).toEqual([{ bearerAuth: [] }]);
+    expect(doc.paths['/auth/login'].post.requestBody.content).toHaveProperty('application/x-www-form-urlencoded');
+    expect(doc.paths['/auth/me'].get.responses['401'].content['application/json'].schema.$ref).toBe('#/components/schemas/Error');
+  });
+
+  it('serves interactive docs with their assets', async () => {
+    const page = await fetch(`${server.url}/docs`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('/openapi.json');
+    const js = await fetch(`${server.url}/docs/swagger-ui-bundle.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toContain('javascript');
+  });
+});
+
+describe('error model', () => {
+  it('answers unknown routes with a JSON 404', async () => {
+    for (const path of ['/nope', '/api/nope', '/api/auth/unknown']) {
+      const res = await api.get(path);
+      expect(res.status).toBe(404);
+      expect(errorBody(res).code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('works with and without a trailing slash', async () => {
+    const user = await registerUser(api);
+    expect((await api.get('/api/auth/me/', { token: user.access })).status).toBe(200);
+    expect((await api.get('/api/auth/me', { token: user.access })).status).toBe(200);
+  });
+
+  it('answers malformed JSON with 400, a foreign content type with 415, an oversized body with 413', async () => {
+    const malformed = await api.post('/api/auth/login', { raw: '{"username": ', headers: { 'content-type': 'application/json' } });
+    expect(malformed.status).toBe(400);
+    expect(errorBody(malformed).code).toBe('VALIDATION_ERROR');
+
+    const xml = await api.post('/api/auth/login', { raw: '<login/>', headers: { 'content-type': 'application/xml' } });
+    expect(xml.status).toBe(415);
+    expect(errorBody(xml).code).toBe('UNSUPPORTED_MEDIA_TYPE');
+
+    const huge = await api.post('/api/auth/register', {
+      raw: JSON.stringify({ username: 'x', email: 'a@b.co', password: 'y'.repeat(70_000) }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(huge.status).toBe(413);
+    expect(errorBody(huge).code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it.each(['null', '"text"', '42', '[]', '{"username": {"$ne": 1}, "password": ["x"]}'])(
+    'answers the JSON body %s with a 400, never a 5xx',
+    async (raw) => {
+      const res = await api.post('/api/auth/login', { raw, headers: { 'content-type': 'application/json' } });
+      expect(res.status).toBe(400);
+      expect(errorBody(res).code).toBe('VALIDATION_ERROR');
+    },
+  );
+
+  it('never leaks a stack trace', async () => {
+    const res = await api.post('/api/auth/register', { body: { username: [], email: {}, password: null } });
+    expect(res.status).toBe(400);
+    expect(res.text).not.toMatch(/stack|at .*\.ts:\d+/);
+  });
+});
+
+describe('tRPC endpoint', () => {
+  it('serves the same procedures at /trpc with batching', async () => {
+    const user = await registerUser(api);
+    const res = await fetch(`${server.url}/trpc/auth.me,auth.me?batch=1&input=${encodeURIComponent('{"0":{},"1":{}}')}`, {
+      headers: { authorization: `Bearer ${user.access}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Array<{ result: { data: unknown } }>;
+    expect(body).toHaveLength(2);
+    expect(body[0]!.result.data).toEqual({ id: user.id, username: user.username, email: user.email });
+  });
+});
