@@ -4,6 +4,7 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { TokenService } from './services/auth/tokens.ts';
+import type { CommitListener } from './services/write.ts';
 
 /** Long-lived collaborators of the application, built once at start-up and passed in (never imported as singletons). */
 export interface AppDeps {
@@ -13,4 +14,6 @@ export interface AppDeps {
   logger: Logger;
   tokens: TokenService;
   loginLimiter: RateLimiterAbstract;
+  /** Told after each committed write (wakes live subscribers). */
+  commits?: CommitListener | undefined;
 }

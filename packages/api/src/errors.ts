@@ -8,7 +8,7 @@ export class AppError extends Error {
   constructor(
     readonly code: TErrorCode,
     message: string,
-    readonly extra: { details?: TErrorDetail[]; conflicts?: TConflict[]; retryAfter?: number } = {},
+    readonly extra: { details?: TErrorDetail[]; conflicts?: TConflict[]; retryAfter?: number; errors?: unknown[] } = {},
   ) {
     super(message);
   }

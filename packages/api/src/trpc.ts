@@ -24,6 +24,7 @@ const t = initTRPC
           ...(app.extra.details ? { details: app.extra.details } : {}),
           ...(app.extra.conflicts ? { conflicts: app.extra.conflicts } : {}),
           ...(app.extra.retryAfter ? { retryAfter: app.extra.retryAfter } : {}),
+          ...(app.extra.errors ? { errors: app.extra.errors } : {}),
         },
       };
     },

@@ -163,6 +163,7 @@ export const ZBatchError = z.object({
   code: z.string().optional(),
   details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   conflicts: z.array(ZConflict).optional(),
+  conflicting_items: z.array(z.number().int()).optional().describe('Earlier items of this batch that overlap this one'),
 });
 export const ZBatchResult = z.object({
   created_events: z.array(ZEvent),

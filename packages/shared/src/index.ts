@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './auth.ts';
 export * from './events.ts';
 export * from './sharing.ts';
+export * from './history.ts';

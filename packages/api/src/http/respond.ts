@@ -18,6 +18,7 @@ export function sendError(res: ServerResponse, error: AppError): void {
   const body: TErrorBody = { error: error.message, code: error.code };
   if (error.extra.details) body.details = error.extra.details;
   if (error.extra.conflicts) body.conflicts = error.extra.conflicts;
+  if (error.extra.errors) Object.assign(body, { created_events: [], errors: error.extra.errors });
   const headers: Record<string, string> = error.extra.retryAfter ? { 'Retry-After': String(error.extra.retryAfter) } : {};
   sendJson(res, error.status, body, headers);
 }

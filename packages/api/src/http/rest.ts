@@ -119,7 +119,7 @@ function ifNoneMatch(req: IncomingMessage, etag: string): boolean {
 interface TrpcOpenApiErrorBody {
   message?: string;
   code?: string;
-  data?: { appCode?: string; details?: TErrorBody['details']; conflicts?: TErrorBody['conflicts']; retryAfter?: number };
+  data?: { appCode?: string; details?: TErrorBody['details']; conflicts?: TErrorBody['conflicts']; retryAfter?: number; errors?: unknown[] };
 }
 
 function contractError(raw: string): { status: number; body: TErrorBody; retryAfter?: number } {
@@ -137,6 +137,7 @@ function contractError(raw: string): { status: number; body: TErrorBody; retryAf
   if (code === 'INTERNAL_ERROR') body.error = 'Internal server error';
   if (parsed.data?.details) body.details = parsed.data.details;
   if (parsed.data?.conflicts) body.conflicts = parsed.data.conflicts;
+  if (parsed.data?.errors) Object.assign(body, { created_events: [], errors: parsed.data.errors });
   const retryAfter = parsed.data?.retryAfter;
   return { status: ERROR_STATUS[code], body, ...(retryAfter ? { retryAfter } : {}) };
 }

@@ -1,0 +1,85 @@
+import {
+  ZBatchInput,
+  ZBatchResult,
+  ZCreateEventInput,
+  ZEventDetail,
+  ZEventIdInput,
+  ZEventList,
+  ZEventMutationResult,
+  ZGetEventInput,
+  ZListEventsInput,
+  ZMessage,
+  ZOccurrenceList,
+  ZOccurrencesInput,
+  ZUpdateEventInput,
+} from '@scheduler/shared';
+import { createBatch } from '../services/events/batch.ts';
+import * as events from '../services/events/event-service.ts';
+import { listEvents } from '../services/events/list-events.ts';
+import { authedProcedure, router, type AuthedContext } from '../trpc.ts';
+
+export const serviceDeps = (ctx: AuthedContext) => ({ db: ctx.db, commits: ctx.commits, meta: ctx.meta });
+
+const updateProcedure = authedProcedure
+  .input(ZUpdateEventInput)
+  .output(ZEventMutationResult);
+
+export const eventsRouter = router({
+  create: authedProcedure
+    .meta({
+      openapi: { method: 'POST', path: '/events', tags: ['events'], summary: 'Create an event', protect: true, successDescription: 'Created' },
+      status: 201,
+    })
+    .input(ZCreateEventInput)
+    .output(ZEventMutationResult)
+    .mutation(({ ctx, input }) => events.createEvent(serviceDeps(ctx), ctx.user, input)),
+
+  list: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/events', tags: ['events'], summary: 'List the events I own or that are shared with me', protect: true } })
+    .input(ZListEventsInput)
+    .output(ZEventList)
+    .query(({ ctx, input }) => listEvents(ctx.db, ctx.user.id, input)),
+
+  batch: authedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/events/batch',
+        tags: ['events'],
+        summary: 'Create up to 10,000 events in one transaction',
+        description: 'Body: a JSON array of events, or {"events": [...]}. Atomic unless ?atomic=false.',
+        protect: true,
+        successDescription: 'Created',
+      },
+      status: 201,
+    })
+    .input(ZBatchInput)
+    .output(ZBatchResult)
+    .mutation(({ ctx, input }) => createBatch(serviceDeps(ctx), ctx.user, input)),
+
+  get: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/events/{id}', tags: ['events'], summary: 'One event with its permissions (ETag: version)', protect: true } })
+    .input(ZGetEventInput)
+    .output(ZEventDetail)
+    .query(({ ctx, input }) => events.getEvent(ctx.db, ctx.user, input.id, input.as_of)),
+
+  update: updateProcedure
+    .meta({ openapi: { method: 'PUT', path: '/events/{id}', tags: ['events'], summary: 'Update an event (partial; If-Match honoured)', protect: true } })
+    .mutation(({ ctx, input }) => events.updateEvent(serviceDeps(ctx), ctx.user, input)),
+
+  patch: updateProcedure
+    .meta({ openapi: { method: 'PATCH', path: '/events/{id}', tags: ['events'], summary: 'Update an event (partial; If-Match honoured)', protect: true } })
+    .mutation(({ ctx, input }) => events.updateEvent(serviceDeps(ctx), ctx.user, input)),
+
+  delete: authedProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/events/{id}', tags: ['events'], summary: 'Delete an event (its history stays)', protect: true } })
+    .input(ZEventIdInput)
+    .output(ZMessage)
+    .mutation(({ ctx, input }) => events.deleteEvent(serviceDeps(ctx), ctx.user, input.id)),
+
+  occurrences: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/events/{id}/occurrences', tags: ['events'], summary: 'Expanded occurrences in a window of at most 2 years', protect: true } })
+    .input(ZOccurrencesInput)
+    .output(ZOccurrenceList)
+    .query(({ ctx, input }) => events.listOccurrences(ctx.db, ctx.user, input)),
+});

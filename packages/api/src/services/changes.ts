@@ -1,0 +1,77 @@
+import type { ChangeType, Database, EventRow, HistoryType, Role } from '@scheduler/db';
+import type { Kysely } from 'kysely';
+
+/**
+ * The one change path. Every change to an event writes, in the transaction
+ * that makes it, a version row (the full snapshot, for history) and a row in
+ * the change feed (for live updates and sync). Nothing else writes them.
+ */
+export async function recordEventChange(
+  trx: Kysely<Database>,
+  change: { event: EventRow; historyType: HistoryType; type: ChangeType; actorId: number | null; reason?: string | null },
+): Promise<{ versionId: number; changeId: number }> {
+  const { event } = change;
+  const version = await trx
+    .insertInto('event_versions')
+    .values({
+      event_id: event.id,
+      version: event.version,
+      history_type: change.historyType,
+      owner_id: event.owner_id,
+      title: event.title,
+      description: event.description,
+      start_time: event.start_time,
+      end_time: event.end_time,
+      location: event.location,
+      timezone: event.timezone,
+      is_recurring: event.is_recurring,
+      recurrence_pattern: event.recurrence_pattern === null ? null : JSON.stringify(event.recurrence_pattern),
+      rrule: event.rrule,
+      series_end: event.series_end,
+      changed_by: change.actorId,
+      change_reason: change.reason ?? null,
+    })
+    .returning('version_id')
+    .executeTakeFirstOrThrow();
+  const changeId = await recordFeedEntry(trx, {
+    eventId: event.id,
+    type: change.type,
+    actorId: change.actorId,
+    versionId: version.version_id,
+  });
+  return { versionId: version.version_id, changeId };
+}
+
+/** A permission change: one feed row naming whose access changed and the new role (null = revoked). */
+export async function recordPermissionChange(
+  trx: Kysely<Database>,
+  change: { eventId: number; type: Extract<ChangeType, `permission.${string}`>; actorId: number; userId: number; role: Role | null },
+): Promise<number> {
+  return recordFeedEntry(trx, {
+    eventId: change.eventId,
+    type: change.type,
+    actorId: change.actorId,
+    versionId: null,
+    subjectUserId: change.userId,
+    role: change.role,
+  });
+}
+
+async function recordFeedEntry(
+  trx: Kysely<Database>,
+  entry: { eventId: number; type: ChangeType; actorId: number | null; versionId: number | null; subjectUserId?: number; role?: Role | null },
+): Promise<number> {
+  const row = await trx
+    .insertInto('changes')
+    .values({
+      event_id: entry.eventId,
+      type: entry.type,
+      actor_id: entry.actorId,
+      version_id: entry.versionId,
+      subject_user_id: entry.subjectUserId ?? null,
+      role: entry.role ?? null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}

@@ -1,0 +1,150 @@
+import type { EventRow } from '@scheduler/db';
+import type { TErrorDetail, TEventFields } from '@scheduler/shared';
+import { isDeepStrictEqual } from 'node:util';
+import { AppError } from '../../errors.ts';
+import { isValidTimeZone, normalizeRecurrence, seriesEnd } from './recurrence.ts';
+
+/** What an event is made of, validated and with its derived fields (rrule, series_end). */
+export interface EventContent {
+  title: string;
+  description: string;
+  start_time: Date;
+  end_time: Date;
+  location: string | null;
+  timezone: string;
+  is_recurring: boolean;
+  recurrence_pattern: unknown;
+  rrule: string | null;
+  series_end: Date | null;
+}
+
+const isEmptyPattern = (pattern: unknown) =>
+  pattern === undefined ||
+  pattern === null ||
+  pattern === '' ||
+  (typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern as object).length === 0);
+
+/** Validates a full set of fields (create, or current content merged with a patch). */
+export function buildContent(fields: TEventFields): { content: EventContent } | { details: TErrorDetail[] } {
+  const details: TErrorDetail[] = [];
+  const timezone = fields.timezone ?? 'UTC';
+  if (!isValidTimeZone(timezone)) details.push({ path: 'timezone', message: `unknown time zone "${timezone}"` });
+  if (fields.end_time.getTime() < fields.start_time.getTime()) {
+    details.push({ path: 'end_time', message: 'must not be before start_time' });
+  }
+  const pattern = isEmptyPattern(fields.recurrence_pattern) ? null : fields.recurrence_pattern;
+  let rrule: string | null = null;
+  if (pattern !== null) {
+    const normalized = normalizeRecurrence(pattern);
+    if (normalized.ok) rrule = normalized.rrule;
+    else details.push({ path: 'recurrence_pattern', message: normalized.message });
+  }
+  const isRecurring = fields.is_recurring ?? pattern !== null;
+  if (isRecurring && pattern === null) {
+    details.push({ path: 'recurrence_pattern', message: 'is required when is_recurring is true' });
+  }
+  if (!isRecurring && pattern !== null) {
+    details.push({ path: 'is_recurring', message: 'must be true when a recurrence_pattern is given' });
+  }
+  if (details.length > 0) return { details };
+  const content: EventContent = {
+    title: fields.title,
+    description: fields.description ?? '',
+    start_time: fields.start_time,
+    end_time: fields.end_time,
+    location: fields.location ?? null,
+    timezone,
+    is_recurring: isRecurring,
+    recurrence_pattern: pattern,
+    rrule,
+    series_end: null,
+  };
+  content.series_end = seriesEnd({ start: content.start_time, end: content.end_time, rrule, timezone });
+  return { content };
+}
+
+export function validationFailed(details: TErrorDetail[]): AppError {
+  const first = details[0]!;
+  return new AppError('VALIDATION_ERROR', `${first.path}: ${first.message}`, { details });
+}
+
+/** Same as buildContent, throwing a 400 with every problem listed. */
+export function requireContent(fields: TEventFields): EventContent {
+  const result = buildContent(fields);
+  if ('details' in result) throw validationFailed(result.details);
+  return result.content;
+}
+
+/** The content of a stored event. */
+export function contentOf(row: Pick<EventRow, keyof EventContent>): EventContent {
+  return {
+    title: row.title,
+    description: row.description,
+    start_time: row.start_time,
+    end_time: row.end_time,
+    location: row.location,
+    timezone: row.timezone,
+    is_recurring: row.is_recurring,
+    recurrence_pattern: row.recurrence_pattern ?? null,
+    rrule: row.rrule,
+    series_end: row.series_end,
+  };
+}
+
+/**
+ * Merges a partial update into the current content. Clearing the pattern
+ * (null or "") or setting is_recurring false ends the recurrence; giving a
+ * pattern alone makes the event recurring.
+ */
+export function mergePatch(current: EventContent, patch: Partial<TEventFields>): EventContent {
+  const merged: TEventFields = {
+    title: patch.title ?? current.title,
+    description: patch.description ?? current.description,
+    start_time: patch.start_time ?? current.start_time,
+    end_time: patch.end_time ?? current.end_time,
+    location: patch.location === undefined ? current.location : patch.location,
+    timezone: patch.timezone ?? current.timezone,
+    recurrence_pattern: (patch.recurrence_pattern === undefined
+      ? current.recurrence_pattern
+      : patch.recurrence_pattern) as TEventFields['recurrence_pattern'],
+    is_recurring: patch.is_recurring,
+  };
+  if (patch.is_recurring === false && patch.recurrence_pattern === undefined) merged.recurrence_pattern = null;
+  if (patch.is_recurring === undefined) {
+    merged.is_recurring = patch.recurrence_pattern === undefined ? current.is_recurring : !isEmptyPattern(patch.recurrence_pattern);
+  }
+  return requireContent(merged);
+}
+
+const COMPARED: Array<keyof EventContent> = [
+  'title',
+  'description',
+  'start_time',
+  'end_time',
+  'location',
+  'timezone',
+  'is_recurring',
+  'recurrence_pattern',
+];
+
+export function sameContent(a: EventContent, b: EventContent): boolean {
+  return COMPARED.every((key) => isDeepStrictEqual(normalize(a[key]), normalize(b[key])));
+}
+
+const normalize = (value: unknown) => (value instanceof Date ? value.getTime() : value);
+
+/** Column values for events / event_versions rows. */
+export function contentColumns(content: EventContent) {
+  return {
+    title: content.title,
+    description: content.description,
+    start_time: content.start_time,
+    end_time: content.end_time,
+    location: content.location,
+    timezone: content.timezone,
+    is_recurring: content.is_recurring,
+    recurrence_pattern: content.recurrence_pattern === null ? null : JSON.stringify(content.recurrence_pattern),
+    rrule: content.rrule,
+    series_end: content.series_end,
+  };
+}

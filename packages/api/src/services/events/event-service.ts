@@ -1,0 +1,173 @@
+import type { Database, EventRow } from '@scheduler/db';
+import {
+  formatDateTime,
+  type TConflict,
+  type TCreateEventInput,
+  type TEvent,
+  type TEventDetail,
+  type TEventMutationResult,
+  type TPermission,
+  type TUpdateEventInput,
+} from '@scheduler/shared';
+import { sql, type Kysely } from 'kysely';
+import { AppError } from '../../errors.ts';
+import { audit } from '../audit.ts';
+import { recordEventChange } from '../changes.ts';
+import type { Actor, ServiceDeps } from '../types.ts';
+import { inTransaction } from '../write.ts';
+import { eventAsOf } from '../history/as-of.ts';
+import { loadEventFor } from './access.ts';
+import { contentColumns, contentOf, mergePatch, requireContent, sameContent, type EventContent } from './content.ts';
+import { findConflicts, lockOwnerCalendar } from './conflicts.ts';
+import { expandOccurrences } from './recurrence.ts';
+import { toEvent } from './serialize.ts';
+
+type OnConflict = 'reject' | 'allow' | undefined;
+
+function conflictError(conflicts: TConflict[]): AppError {
+  return new AppError('EVENT_CONFLICT', 'The event overlaps other events on the owner’s calendar', { conflicts });
+}
+
+/** Checks the owner's calendar under the owner's lock; throws 409 unless overlaps are allowed. */
+async function checkOverlaps(
+  trx: Kysely<Database>,
+  ownerId: number,
+  content: EventContent,
+  onConflict: OnConflict,
+  excludeId?: number,
+): Promise<TConflict[]> {
+  await lockOwnerCalendar(trx, ownerId);
+  const [found] = await findConflicts(trx, ownerId, [content], excludeId === undefined ? [] : [excludeId]);
+  const conflicts = found?.existing ?? [];
+  if (conflicts.length > 0 && onConflict !== 'allow') throw conflictError(conflicts);
+  return conflicts;
+}
+
+const withConflicts = (result: Omit<TEventMutationResult, 'conflicts'>, conflicts: TConflict[]): TEventMutationResult =>
+  conflicts.length > 0 ? { ...result, conflicts } : result;
+
+export async function createEvent(deps: ServiceDeps, actor: Actor, input: TCreateEventInput): Promise<TEventMutationResult> {
+  const content = requireContent(input);
+  return inTransaction(deps, async (trx) => {
+    const conflicts = await checkOverlaps(trx, actor.id, content, input.on_conflict);
+    const event = await trx
+      .insertInto('events')
+      .values({ ...contentColumns(content), owner_id: actor.id, version: 1, updated_at: new Date() })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx.insertInto('event_permissions').values({ event_id: event.id, user_id: actor.id, role: 'OWNER', granted_by: actor.id }).execute();
+    await recordEventChange(trx, { event, historyType: '+', type: 'event.created', actorId: actor.id });
+    await audit(trx, deps.meta, { userId: actor.id, action: 'event.create', targetType: 'event', targetId: event.id });
+    return withConflicts({ message: 'Event created successfully', event: toEvent(event, 'OWNER') }, conflicts);
+  });
+}
+
+/** Fails with 412 when the client's expected version is not the current one. */
+export function checkVersion(expected: number | undefined, current: number): void {
+  if (expected !== undefined && expected !== current) {
+    throw new AppError('PRECONDITION_FAILED', `The event is at version ${current}, not ${expected}`);
+  }
+}
+
+const TIMING_FIELDS = ['start_time', 'end_time', 'rrule', 'timezone'] as const;
+
+/**
+ * Writes new content as a new version of the event, through the one change
+ * path. Used by update, rollback and collaborative edits.
+ */
+export async function writeEventContent(
+  trx: Kysely<Database>,
+  current: EventRow,
+  next: EventContent,
+  change: { actorId: number | null; type: 'event.updated' | 'event.rolled_back'; reason?: string | null; onConflict: OnConflict },
+): Promise<{ event: EventRow; conflicts: TConflict[]; versionId: number }> {
+  const timingChanged = TIMING_FIELDS.some((field) => String(contentOf(current)[field]) !== String(next[field]));
+  const conflicts = timingChanged ? await checkOverlaps(trx, current.owner_id, next, change.onConflict, current.id) : [];
+  const event = await trx
+    .updateTable('events')
+    .set({ ...contentColumns(next), version: current.version + 1, updated_at: new Date() })
+    .where('id', '=', current.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const { versionId } = await recordEventChange(trx, {
+    event,
+    historyType: '~',
+    type: change.type,
+    actorId: change.actorId,
+    reason: change.reason ?? null,
+  });
+  return { event, conflicts, versionId };
+}
+
+export async function updateEvent(deps: ServiceDeps, actor: Actor, input: TUpdateEventInput): Promise<TEventMutationResult> {
+  const { id, version, on_conflict, ...patch } = input;
+  return inTransaction(deps, async (trx) => {
+    const { event: current, role } = await loadEventFor(trx, id, actor.id, 'update', { forUpdate: true });
+    checkVersion(version, current.version);
+    const next = mergePatch(contentOf(current), patch);
+    if (sameContent(contentOf(current), next)) {
+      return { message: 'Event updated successfully', event: toEvent(current, role) };
+    }
+    const { event, conflicts } = await writeEventContent(trx, current, next, { actorId: actor.id, type: 'event.updated', onConflict: on_conflict });
+    await audit(trx, deps.meta, { userId: actor.id, action: 'event.update', targetType: 'event', targetId: id });
+    return withConflicts({ message: 'Event updated successfully', event: toEvent(event, role) }, conflicts);
+  });
+}
+
+export async function deleteEvent(deps: ServiceDeps, actor: Actor, id: number): Promise<{ message: string }> {
+  return inTransaction(deps, async (trx) => {
+    const { event: current } = await loadEventFor(trx, id, actor.id, 'delete', { forUpdate: true });
+    const event = await trx
+      .updateTable('events')
+      .set({ deleted_at: new Date(), version: current.version + 1, updated_at: new Date() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordEventChange(trx, { event, historyType: '-', type: 'event.deleted', actorId: actor.id });
+    await audit(trx, deps.meta, { userId: actor.id, action: 'event.delete', targetType: 'event', targetId: id });
+    return { message: 'Event deleted successfully' };
+  });
+}
+
+/** Everyone with access to an event, the owner first. */
+export async function permissionsOf(db: Kysely<Database>, eventId: number): Promise<Array<TPermission & { granted_at: string }>> {
+  const rows = await db
+    .selectFrom('event_permissions as p')
+    .innerJoin('users as u', 'u.id', 'p.user_id')
+    .select(['p.user_id', 'u.username', 'p.role', 'p.granted_at'])
+    .where('p.event_id', '=', eventId)
+    .orderBy(sql`case p.role when 'OWNER' then 0 when 'EDITOR' then 1 else 2 end`)
+    .orderBy('u.username')
+    .execute();
+  return rows.map((r) => ({ user_id: r.user_id, username: r.username, role: r.role, granted_at: formatDateTime(r.granted_at) }));
+}
+
+export async function getEvent(db: Kysely<Database>, actor: Actor, id: number, asOf?: Date): Promise<TEventDetail> {
+  const { event, role } = asOf ? await eventAsOf(db, id, actor.id, asOf) : await loadEventFor(db, id, actor.id, 'read');
+  const permissions = (await permissionsOf(db, id)).map(({ granted_at: _, ...p }) => p);
+  return { ...toEvent(event, role), permissions };
+}
+
+export const MAX_OCCURRENCE_WINDOW_MS = 2 * 366 * 24 * 3600 * 1000;
+const DEFAULT_OCCURRENCE_WINDOW_MS = 366 * 24 * 3600 * 1000;
+
+export async function listOccurrences(
+  db: Kysely<Database>,
+  actor: Actor,
+  input: { id: number; from?: Date | undefined; to?: Date | undefined },
+): Promise<Array<{ start_time: string; end_time: string }>> {
+  const { event } = await loadEventFor(db, input.id, actor.id, 'read');
+  const from = input.from ?? event.start_time;
+  const to = input.to ?? new Date(from.getTime() + DEFAULT_OCCURRENCE_WINDOW_MS);
+  if (to < from) throw new AppError('VALIDATION_ERROR', 'to: must not be before from', { details: [{ path: 'to', message: 'must not be before from' }] });
+  if (to.getTime() - from.getTime() > MAX_OCCURRENCE_WINDOW_MS) {
+    throw new AppError('VALIDATION_ERROR', 'to: the window may span at most 2 years', {
+      details: [{ path: 'to', message: 'the window may span at most 2 years' }],
+    });
+  }
+  return expandOccurrences({ start: event.start_time, end: event.end_time, rrule: event.rrule, timezone: event.timezone, from, to }).map(
+    (o) => ({ start_time: formatDateTime(o.start), end_time: formatDateTime(o.end) }),
+  );
+}
+
+export type { TEvent };

@@ -1,0 +1,152 @@
+import type { Database, EventVersionRow } from '@scheduler/db';
+import { formatDateTime, type TUserRef } from '@scheduler/shared';
+import type { Kysely } from 'kysely';
+import { AppError } from '../../errors.ts';
+import { audit } from '../audit.ts';
+import { loadEventFor } from '../events/access.ts';
+import { contentOf, sameContent, type EventContent } from '../events/content.ts';
+import { checkVersion, writeEventContent } from '../events/event-service.ts';
+import { toEvent } from '../events/serialize.ts';
+import type { Actor, ServiceDeps } from '../types.ts';
+import { inTransaction } from '../write.ts';
+import { changedFields, detailedDiff, diffSnapshots } from './diff.ts';
+
+const DEFAULT_PAGE = 100;
+
+type VersionWithActor = EventVersionRow & { changed_by_username: string | null };
+
+function versionsOf(db: Kysely<Database>, eventId: number) {
+  return db
+    .selectFrom('event_versions as v')
+    .leftJoin('users as u', 'u.id', 'v.changed_by')
+    .selectAll('v')
+    .select('u.username as changed_by_username')
+    .where('v.event_id', '=', eventId);
+}
+
+const actorOf = (v: VersionWithActor): TUserRef | null =>
+  v.changed_by === null ? null : { id: v.changed_by, username: v.changed_by_username ?? '' };
+
+/** The compared content of a version: what diff and changelog look at. */
+export function snapshotContent(v: EventVersionRow): Record<string, unknown> {
+  return {
+    title: v.title,
+    description: v.description,
+    start_time: v.start_time,
+    end_time: v.end_time,
+    location: v.location,
+    timezone: v.timezone,
+    is_recurring: v.is_recurring,
+    recurrence_pattern: v.recurrence_pattern ?? null,
+  };
+}
+
+function entry(v: VersionWithActor) {
+  return {
+    version_id: v.version_id,
+    version: v.version,
+    event_id: v.event_id,
+    history_type: v.history_type,
+    history_date: formatDateTime(v.history_date),
+    changed_by: actorOf(v),
+    change_reason: v.change_reason,
+  };
+}
+
+/** Newest first, one indexed page at a time. */
+export async function listHistory(db: Kysely<Database>, actor: Actor, input: { id: number; limit?: number | undefined; cursor?: number | undefined }) {
+  await loadEventFor(db, input.id, actor.id, 'read_history');
+  let query = versionsOf(db, input.id).orderBy('v.version_id', 'desc').limit(input.limit ?? DEFAULT_PAGE);
+  if (input.cursor) query = query.where('v.version_id', '<', input.cursor);
+  return (await query.execute()).map(entry);
+}
+
+async function loadVersion(db: Kysely<Database>, eventId: number, versionId: number): Promise<VersionWithActor> {
+  const version = await versionsOf(db, eventId).where('v.version_id', '=', versionId).executeTakeFirst();
+  if (!version) throw new AppError('NOT_FOUND', `Version ${versionId} of event ${eventId} not found`);
+  return version;
+}
+
+export async function getVersion(db: Kysely<Database>, actor: Actor, input: { id: number; version_id: number }) {
+  await loadEventFor(db, input.id, actor.id, 'read_history');
+  const v = await loadVersion(db, input.id, input.version_id);
+  return {
+    ...entry(v),
+    id: v.event_id,
+    title: v.title,
+    description: v.description,
+    start_time: formatDateTime(v.start_time),
+    end_time: formatDateTime(v.end_time),
+    location: v.location,
+    timezone: v.timezone,
+    is_recurring: v.is_recurring,
+    recurrence_pattern: v.recurrence_pattern ?? null,
+    rrule: v.rrule,
+    owner_id: v.owner_id,
+  };
+}
+
+/** Oldest first; each entry lists what changed from the version before it. */
+export async function changelog(db: Kysely<Database>, actor: Actor, input: { id: number; limit?: number | undefined; cursor?: number | undefined }) {
+  await loadEventFor(db, input.id, actor.id, 'read_history');
+  let query = versionsOf(db, input.id).orderBy('v.version_id', 'asc').limit(input.limit ?? DEFAULT_PAGE);
+  if (input.cursor) query = query.where('v.version_id', '>', input.cursor);
+  const versions = await query.execute();
+  let previous: EventVersionRow | undefined;
+  if (versions[0] && versions[0].version > 1) {
+    previous = await versionsOf(db, input.id).where('v.version', '=', versions[0].version - 1).executeTakeFirst();
+  }
+  return versions.map((v) => {
+    const fields = v.history_type === '-' ? {} : changedFields(previous ? snapshotContent(previous) : null, snapshotContent(v));
+    previous = v;
+    return {
+      history_id: v.version_id,
+      version: v.version,
+      history_date: formatDateTime(v.history_date),
+      history_type: v.history_type,
+      changed_by: actorOf(v),
+      change_reason: v.change_reason,
+      changed_fields: fields,
+    };
+  });
+}
+
+export async function diffVersions(
+  db: Kysely<Database>,
+  actor: Actor,
+  input: { id: number; version_id1: number; version_id2: number; detail?: boolean | undefined },
+) {
+  await loadEventFor(db, input.id, actor.id, 'read_history');
+  const [a, b] = await Promise.all([loadVersion(db, input.id, input.version_id1), loadVersion(db, input.id, input.version_id2)]);
+  return input.detail ? detailedDiff(snapshotContent(a), snapshotContent(b)) : diffSnapshots(snapshotContent(a), snapshotContent(b));
+}
+
+function versionContent(v: EventVersionRow): EventContent {
+  return contentOf(v);
+}
+
+/** A new version equal to the chosen snapshot; history is never rewritten. */
+export async function rollback(
+  deps: ServiceDeps,
+  actor: Actor,
+  input: { id: number; version_id: number; version?: number | undefined; on_conflict?: 'reject' | 'allow' | undefined },
+) {
+  return inTransaction(deps, async (trx) => {
+    const { event: current, role } = await loadEventFor(trx, input.id, actor.id, 'rollback', { forUpdate: true });
+    checkVersion(input.version, current.version);
+    const target = await loadVersion(trx, input.id, input.version_id);
+    const next = versionContent(target);
+    if (sameContent(contentOf(current), next)) {
+      return { message: 'Event rolled back successfully', event: toEvent(current, role) };
+    }
+    const { event, conflicts } = await writeEventContent(trx, current, next, {
+      actorId: actor.id,
+      type: 'event.rolled_back',
+      reason: `Rollback to version ${target.version}`,
+      onConflict: input.on_conflict,
+    });
+    await audit(trx, deps.meta, { userId: actor.id, action: 'rollback', targetType: 'event', targetId: input.id });
+    const result = { message: 'Event rolled back successfully', event: toEvent(event, role) };
+    return conflicts.length ? { ...result, conflicts } : result;
+  });
+}

@@ -1,0 +1,20 @@
+import type { Database } from '@scheduler/db';
+import type { Kysely, Transaction } from 'kysely';
+
+/** Told after a write transaction commits, so live subscribers read the feed (see live/). */
+export interface CommitListener {
+  committed(): void;
+}
+
+/**
+ * Runs a write in one transaction and, only once it has committed, tells the
+ * change feed. A rolled-back write is never announced.
+ */
+export async function inTransaction<T>(
+  deps: { db: Kysely<Database>; commits?: CommitListener | undefined },
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  const result = await deps.db.transaction().execute(work);
+  deps.commits?.committed();
+  return result;
+}
