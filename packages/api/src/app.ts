@@ -1,10 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '@scheduler/db';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
+import { createContextFactory } from './context.ts';
 import type { AppDeps } from './deps.ts';
+import { createEventStreamRoute } from './http/event-stream.ts';
 import { createHttpHandler } from './http/handler.ts';
+import { LiveHub } from './live/hub.ts';
+import { localChannel, postgresChannel, redisChannel, type WakeChannel } from './live/wake-channel.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { appRouter } from './routers/root.ts';
 import { TokenService } from './services/auth/tokens.ts';
@@ -25,6 +31,15 @@ export interface StartOptions {
   migrate?: boolean;
 }
 
+export const FEED_TOPIC = 'changes';
+
+/** Redis when configured, LISTEN/NOTIFY on PostgreSQL, in-process on the embedded database. */
+async function openWakeChannel(config: Readonly<Config>, database: DatabaseHandle, logger: Logger): Promise<WakeChannel> {
+  if (config.redisUrl) return redisChannel(config.redisUrl, logger);
+  if (database.url) return postgresChannel(database.url, logger);
+  return localChannel();
+}
+
 /** Opens the database, migrates it, and serves HTTP and WebSocket traffic on one port. */
 export async function startApp(config: Readonly<Config>, options: StartOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -33,6 +48,20 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize }));
   if (options.migrate ?? true) await migrateToLatest(database.db);
 
+  const wake = await openWakeChannel(config, database, logger);
+  const live = new LiveHub(database.db, logger, async (sessionIds) => {
+    if (sessionIds.length === 0) return new Set();
+    const rows = await database.db
+      .selectFrom('auth_sessions')
+      .select('id')
+      .where('id', 'in', sessionIds)
+      .where('revoked_at', 'is', null)
+      .execute();
+    return new Set(rows.map((r) => r.id));
+  });
+  await live.start();
+  wake.subscribe(FEED_TOPIC, () => live.wake());
+
   const deps: AppDeps = {
     config,
     database,
@@ -40,10 +69,39 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     logger,
     tokens: new TokenService(config.jwt),
     loginLimiter: new RateLimiterMemory({ points: config.loginRateLimit, duration: 15 * 60 }),
+    live,
+    wake,
+    commits: {
+      committed: () => {
+        live.wake();
+        if (wake.kind !== 'local') wake.publish(FEED_TOPIC);
+      },
+    },
   };
 
-  const server = createServer(createHttpHandler(deps, appRouter));
+  const server = createServer(
+    createHttpHandler(deps, appRouter, { '/api/events/stream': createEventStreamRoute(deps) }),
+  );
   server.requestTimeout = 60_000;
+
+  const trpcWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const trpcWs = applyWSSHandler({
+    wss: trpcWss,
+    router: appRouter,
+    createContext: createContextFactory(deps),
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+  });
+  const upgradeRoutes: Array<[string, WebSocketServer]> = [['/trpc', trpcWss]];
+  server.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const route = upgradeRoutes.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`));
+    if (!route) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    route[1].handleUpgrade(req, socket, head, (ws) => route[1].emit('connection', ws, req));
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -51,7 +109,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
-  logger.info({ url, database: database.engine }, 'listening');
+  logger.info({ url, database: database.engine, fanout: wake.kind }, 'listening');
 
   let closing: Promise<void> | undefined;
   return {
@@ -60,10 +118,16 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     url,
     close: () =>
       (closing ??= (async () => {
+        // Tell WebSocket clients to reconnect elsewhere, then stop.
+        trpcWs.broadcastReconnectNotification();
+        live.stop();
+        for (const client of trpcWss.clients) client.terminate();
+        trpcWss.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await wake.close();
         if (!options.database) await database.close();
       })()),
   };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
+import { WebSocket } from 'ws';
 import type { AppDeps } from './deps.ts';
 import type { RequestMeta } from './services/audit.ts';
 
@@ -9,6 +10,8 @@ export interface Context extends AppDeps {
   /** The bearer token presented, if any; resolved to a user by authedProcedure. */
   token: string | null;
   meta: RequestMeta;
+  /** The WebSocket of a /trpc connection (closed with 4401 when its session ends). */
+  connection?: { close(code: number, reason: string): void } | undefined;
 }
 
 export function bearerToken(header: string | undefined): string | null {
@@ -27,10 +30,15 @@ export function requestMeta(req: IncomingMessage, trustProxy: boolean): RequestM
 
 /** One context factory for HTTP (REST and tRPC) and WebSocket connections. */
 export function createContextFactory(deps: AppDeps) {
-  return async (opts: { req: IncomingMessage; info?: CreateHTTPContextOptions['info'] | CreateWSSContextFnOptions['info'] }): Promise<Context> => {
+  return async (opts: {
+    req: IncomingMessage;
+    res?: unknown;
+    info?: CreateHTTPContextOptions['info'] | CreateWSSContextFnOptions['info'];
+  }): Promise<Context> => {
     const params = opts.info?.connectionParams;
     const fromParams = typeof params?.['token'] === 'string' ? params['token'] : null;
     const token = fromParams ?? bearerToken(opts.req.headers.authorization);
-    return { ...deps, token, meta: requestMeta(opts.req, deps.config.trustProxy) };
+    const connection = opts.res instanceof WebSocket ? opts.res : undefined;
+    return { ...deps, token, meta: requestMeta(opts.req, deps.config.trustProxy), connection };
   };
 }

@@ -2,6 +2,8 @@ import type { Database, DatabaseHandle } from '@scheduler/db';
 import type { Kysely } from 'kysely';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from './config.ts';
+import type { LiveHub } from './live/hub.ts';
+import type { WakeChannel } from './live/wake-channel.ts';
 import type { Logger } from './logger.ts';
 import type { TokenService } from './services/auth/tokens.ts';
 import type { CommitListener } from './services/write.ts';
@@ -16,4 +18,6 @@ export interface AppDeps {
   loginLimiter: RateLimiterAbstract;
   /** Told after each committed write (wakes live subscribers). */
   commits?: CommitListener | undefined;
+  live: LiveHub;
+  wake: WakeChannel;
 }

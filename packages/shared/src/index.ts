@@ -5,3 +5,4 @@ export * from './auth.ts';
 export * from './events.ts';
 export * from './sharing.ts';
 export * from './history.ts';
+export * from './live.ts';

@@ -133,7 +133,10 @@ function contractError(raw: string): { status: number; body: TErrorBody; retryAf
   const code: TErrorCode = (ERROR_CODES as readonly string[]).includes(appCode ?? '')
     ? (appCode as TErrorCode)
     : fromTrpcCode(parsed.code);
-  const body: TErrorBody = { error: parsed.message ?? 'Internal server error', code };
+  const first = parsed.data?.details?.[0];
+  // trpc-to-openapi replaces the message of input errors with a generic one; name the first problem instead.
+  const message = parsed.message === 'Input validation failed' && first ? `${first.path}: ${first.message}` : parsed.message;
+  const body: TErrorBody = { error: message ?? 'Internal server error', code };
   if (code === 'INTERNAL_ERROR') body.error = 'Internal server error';
   if (parsed.data?.details) body.details = parsed.data.details;
   if (parsed.data?.conflicts) body.conflicts = parsed.data.conflicts;

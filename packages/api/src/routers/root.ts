@@ -2,6 +2,7 @@ import { router } from '../trpc.ts';
 import { authRouter, usersRouter } from './auth.ts';
 import { eventsRouter } from './events.ts';
 import { historyRouter } from './history.ts';
+import { liveRouter } from './live.ts';
 import { sharingRouter } from './sharing.ts';
 
 export const appRouter = router({
@@ -10,6 +11,7 @@ export const appRouter = router({
   events: eventsRouter,
   sharing: sharingRouter,
   history: historyRouter,
+  live: liveRouter,
 });
 
 export type AppRouter = typeof appRouter;

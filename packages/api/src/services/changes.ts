@@ -1,5 +1,5 @@
 import type { ChangeType, Database, EventRow, HistoryType, Role } from '@scheduler/db';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /**
  * The one change path. Every change to an event writes, in the transaction
@@ -57,10 +57,23 @@ export async function recordPermissionChange(
   });
 }
 
+const FEED_LOCK = 7302;
+
+/**
+ * Feed ids must become visible in id order, or a reader could pass over an
+ * id whose transaction commits late. Writers take this lock right before
+ * their feed insert and hold it until commit, so ids are handed out in commit
+ * order. It serializes only the tail of write transactions.
+ */
+export async function lockFeed(trx: Kysely<Database>): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${FEED_LOCK})`.execute(trx);
+}
+
 async function recordFeedEntry(
   trx: Kysely<Database>,
   entry: { eventId: number; type: ChangeType; actorId: number | null; versionId: number | null; subjectUserId?: number; role?: Role | null },
 ): Promise<number> {
+  await lockFeed(trx);
   const row = await trx
     .insertInto('changes')
     .values({

@@ -3,6 +3,7 @@ import { formatDateTime, ZEventFields, type TBatchInput, type TBatchResult, type
 import { sql, type Kysely } from 'kysely';
 import { AppError, zodDetails } from '../../errors.ts';
 import { audit } from '../audit.ts';
+import { lockFeed } from '../changes.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
 import { buildContent, contentColumns, type EventContent } from './content.ts';
@@ -114,6 +115,7 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
     select id, 1, '+', owner_id, title, description, start_time, end_time,
            location, timezone, is_recurring, recurrence_pattern, rrule, series_end, ${ownerId}
     from events where id = any(${sql.val(eventIds)}::int[]) order by id`.execute(trx);
+  await lockFeed(trx);
   await sql`
     insert into changes (event_id, type, actor_id, version_id)
     select event_id, 'event.created', ${ownerId}, version_id

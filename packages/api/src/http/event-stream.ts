@@ -1,0 +1,70 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { on } from 'node:events';
+import { ZId } from '@scheduler/shared';
+import { bearerToken } from '../context.ts';
+import type { AppDeps } from '../deps.ts';
+import { AppError, toAppError } from '../errors.ts';
+import type { LiveEnvelope } from '../live/hub.ts';
+import { parseLastEventId } from '../routers/live.ts';
+import { authenticate } from '../services/auth/auth-service.ts';
+import { loadEventFor } from '../services/events/access.ts';
+import { sendError } from './respond.ts';
+
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * GET /api/events/stream: the live feed for REST clients as server-sent
+ * events. Token in the Authorization header (or ?token= for browsers'
+ * EventSource), optional ?event_id=, resumable with Last-Event-ID.
+ */
+export function createEventStreamRoute(deps: AppDeps) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (req.method !== 'GET') return sendError(res, new AppError('METHOD_NOT_ALLOWED', 'Use GET for the event stream'));
+    const user = await authenticate(deps, bearerToken(req.headers.authorization) ?? url.searchParams.get('token'));
+    if (!user) return sendError(res, new AppError('UNAUTHORIZED', 'Authentication credentials were not provided or are invalid'));
+    let eventId: number | undefined;
+    const rawEventId = url.searchParams.get('event_id');
+    if (rawEventId !== null) {
+      const parsed = ZId.safeParse(rawEventId);
+      if (!parsed.success) {
+        return sendError(res, new AppError('VALIDATION_ERROR', 'event_id: must be a positive integer', { details: [{ path: 'event_id', message: 'must be a positive integer' }] }));
+      }
+      eventId = parsed.data;
+      try {
+        await loadEventFor(deps.db, eventId, user.id, 'read');
+      } catch (error) {
+        return sendError(res, toAppError(error));
+      }
+    }
+    const lastHeader = req.headers['last-event-id'];
+    const after = parseLastEventId(typeof lastHeader === 'string' ? lastHeader : url.searchParams.get('last_event_id'));
+
+    const abort = new AbortController();
+    req.on('close', () => abort.abort());
+    const sub = await deps.live.subscribe({ userId: user.id, sessionId: user.sessionId, tokenExp: user.tokenExp, eventId, after });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+    try {
+      for await (const [message] of on(sub, 'message', { signal: abort.signal, close: ['end'] }) as AsyncIterable<[LiveEnvelope]>) {
+        const { id, ...payload } = message;
+        res.write(`id: ${id}\nevent: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`);
+      }
+    } catch (error) {
+      if ((error as { code?: string }).code === 'UNAUTHORIZED') {
+        res.write(`event: error\ndata: ${JSON.stringify({ error: 'Your session ended; sign in again', code: 'UNAUTHORIZED' })}\n\n`);
+      } else if ((error as { name?: string }).name !== 'AbortError') {
+        deps.logger.error({ err: error }, 'event stream failed');
+      }
+    } finally {
+      clearInterval(heartbeat);
+      deps.live.unsubscribe(sub);
+      res.end();
+    }
+  };
+}

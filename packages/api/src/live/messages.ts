@@ -1,0 +1,76 @@
+import type { ChangeRow, Database, Role } from '@scheduler/db';
+import { formatDateTime, type TLiveMessage } from '@scheduler/shared';
+import type { Kysely } from 'kysely';
+import { toEvent } from '../services/events/serialize.ts';
+import { versionAsEvent } from '../services/history/as-of.ts';
+
+/** A change ready to send: the message without the per-recipient parts, and who may receive it now. */
+export interface PreparedChange {
+  id: number;
+  eventId: number;
+  /** Everyone allowed to read the event at this moment, with their role; plus a revoked subject (null). */
+  recipients: Map<number, Role | null>;
+  message(role: Role | null): TLiveMessage;
+}
+
+/**
+ * Turns feed rows into messages with three queries for the whole set: the
+ * current permission holders of the events, the versions the changes refer
+ * to, and the actors' names. Visibility is decided here, when sending.
+ */
+export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[]): Promise<PreparedChange[]> {
+  if (changes.length === 0) return [];
+  const eventIds = [...new Set(changes.map((c) => c.event_id))];
+  const versionIds = changes.map((c) => c.version_id).filter((id): id is number => id !== null);
+  const actorIds = [...new Set(changes.map((c) => c.actor_id).filter((id): id is number => id !== null))];
+
+  const [holders, versions, actors, created] = await Promise.all([
+    db.selectFrom('event_permissions').select(['event_id', 'user_id', 'role']).where('event_id', 'in', eventIds).execute(),
+    versionIds.length
+      ? db.selectFrom('event_versions').selectAll().where('version_id', 'in', versionIds).execute()
+      : Promise.resolve([]),
+    actorIds.length ? db.selectFrom('users').select(['id', 'username']).where('id', 'in', actorIds).execute() : Promise.resolve([]),
+    db.selectFrom('events').select(['id', 'created_at']).where('id', 'in', eventIds).execute(),
+  ]);
+  const holdersByEvent = new Map<number, Map<number, Role>>();
+  for (const h of holders) {
+    let map = holdersByEvent.get(h.event_id);
+    if (!map) holdersByEvent.set(h.event_id, (map = new Map()));
+    map.set(h.user_id, h.role);
+  }
+  const versionById = new Map(versions.map((v) => [v.version_id, v]));
+  const actorById = new Map(actors.map((a) => [a.id, a]));
+  const createdById = new Map(created.map((e) => [e.id, e.created_at]));
+
+  return changes.map((change) => {
+    const recipients = new Map<number, Role | null>(holdersByEvent.get(change.event_id) ?? []);
+    if (change.type === 'permission.revoked' && change.subject_user_id !== null && !recipients.has(change.subject_user_id)) {
+      recipients.set(change.subject_user_id, null);
+    }
+    const version = change.version_id === null ? undefined : versionById.get(change.version_id);
+    const row = version && change.type !== 'event.deleted' ? versionAsEvent(version, createdById.get(change.event_id) ?? version.history_date) : undefined;
+    const actor = change.actor_id === null ? null : (actorById.get(change.actor_id) ?? null);
+    const base = {
+      type: change.type,
+      event_id: change.event_id,
+      version_id: change.version_id,
+      actor: actor ? { id: actor.id, username: actor.username } : null,
+      at: formatDateTime(change.at),
+    };
+    const isPermission = change.type.startsWith('permission.');
+    return {
+      id: change.id,
+      eventId: change.event_id,
+      recipients,
+      message: (role) => ({
+        ...base,
+        ...(row && role ? { event: toEvent(row, role) } : {}),
+        ...(isPermission ? { role } : {}),
+      }),
+    };
+  });
+}
+
+export async function readFeed(db: Kysely<Database>, afterId: number, limit: number): Promise<ChangeRow[]> {
+  return db.selectFrom('changes').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+}

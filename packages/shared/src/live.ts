@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { ZDateTime, ZId, ZRole, ZUserRef } from './common.ts';
+import { ZEvent } from './events.ts';
+
+export const LIVE_MESSAGE_TYPES = [
+  'event.created',
+  'event.updated',
+  'event.deleted',
+  'event.rolled_back',
+  'permission.granted',
+  'permission.updated',
+  'permission.revoked',
+] as const;
+export type TLiveMessageType = (typeof LIVE_MESSAGE_TYPES)[number];
+
+/** One change as a collaborator receives it. `event` is the event after the change (not on event.deleted). */
+export const ZLiveMessage = z
+  .object({
+    type: z.enum(LIVE_MESSAGE_TYPES),
+    event_id: z.number().int(),
+    version_id: z.number().int().nullable(),
+    actor: ZUserRef.nullable(),
+    at: ZDateTime,
+    event: ZEvent.optional(),
+    role: ZRole.nullable().optional().describe('permission.*: the recipient’s role after the change (null once revoked)'),
+  })
+  .meta({ id: 'LiveMessage' });
+export type TLiveMessage = z.infer<typeof ZLiveMessage>;
+
+export const ZSubscribeInput = z.object({
+  event_id: ZId.optional().describe('Only this event'),
+  /** Set by tRPC's tracked() on reconnect: resume after this message id. */
+  lastEventId: z.string().max(32).nullish(),
+});
+
+export const ZSyncInput = z.object({
+  cursor: z.string().max(32).optional().describe('next_cursor of the previous answer; omit for a full snapshot'),
+  limit: z.coerce.number().int().min(1).max(1000).optional().describe('At most this many changes (default 500)'),
+});
+export const ZSyncChange = z.object({
+  event_id: z.number().int(),
+  version_id: z.number().int().nullable(),
+  type: z.enum(['upsert', 'removed']),
+  event: ZEvent.optional(),
+});
+export const ZSyncResult = z.object({
+  changes: z.array(ZSyncChange),
+  next_cursor: z.string(),
+  has_more: z.boolean(),
+});
