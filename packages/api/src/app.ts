@@ -4,6 +4,7 @@ import { migrateToLatest, openDatabase, type DatabaseHandle } from '@scheduler/d
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { WebSocketServer } from 'ws';
+import { CollabServer } from './collab/collab-server.ts';
 import type { Config } from './config.ts';
 import { createContextFactory } from './context.ts';
 import type { AppDeps } from './deps.ts';
@@ -17,6 +18,7 @@ import { TokenService } from './services/auth/tokens.ts';
 
 export interface App {
   server: Server;
+  collab: CollabServer;
   deps: AppDeps;
   /** Base URL once listening, e.g. http://127.0.0.1:3000 */
   url: string;
@@ -91,15 +93,20 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     createContext: createContextFactory(deps),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
-  const upgradeRoutes: Array<[string, WebSocketServer]> = [['/trpc', trpcWss]];
+  const collab = new CollabServer(deps);
+  // One port: WebSocket upgrades are routed by path.
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const route = upgradeRoutes.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`));
-    if (!route) {
+    if (path === '/trpc' || path.startsWith('/trpc/')) {
+      trpcWss.handleUpgrade(req, socket, head, (ws) => trpcWss.emit('connection', ws, req));
+    } else if (path.startsWith('/collab/')) {
+      collab.handleUpgrade(req, socket, head).catch((error: unknown) => {
+        logger.error({ err: error }, 'collab upgrade failed');
+        socket.destroy();
+      });
+    } else {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
     }
-    route[1].handleUpgrade(req, socket, head, (ws) => route[1].emit('connection', ws, req));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -114,12 +121,14 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   let closing: Promise<void> | undefined;
   return {
     server,
+    collab,
     deps,
     url,
     close: () =>
       (closing ??= (async () => {
         // Tell WebSocket clients to reconnect elsewhere, then stop.
         trpcWs.broadcastReconnectNotification();
+        await collab.close();
         live.stop();
         for (const client of trpcWss.clients) client.terminate();
         trpcWss.close();

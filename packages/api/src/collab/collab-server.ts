@@ -1,0 +1,339 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Database, Role } from '@scheduler/db';
+import { ZId } from '@scheduler/shared';
+import type { Kysely } from 'kysely';
+import { WebSocketServer, type WebSocket } from 'ws';
+import * as Y from 'yjs';
+import { bearerToken } from '../context.ts';
+import type { AppDeps } from '../deps.ts';
+import { authenticate } from '../services/auth/auth-service.ts';
+import { audit } from '../services/audit.ts';
+import { contentOf } from '../services/events/content.ts';
+import { writeEventContent } from '../services/events/event-service.ts';
+import { inTransaction } from '../services/write.ts';
+import { appendUpdate, compact, loadDocument, updatesAfter } from './persistence.ts';
+import { CLOSE, CollabRoom, type CollabUser, type Connection } from './room.ts';
+
+export const COLLAB_UPDATES_TOPIC = 'collab';
+export const COLLAB_AWARENESS_TOPIC = 'collab_awareness';
+export const COLLAB_REASON = 'Collaborative edit';
+/** Same limit as an event's description. */
+const MAX_TEXT_LENGTH = 100_000;
+const MAX_MESSAGE_BYTES = 512 * 1024;
+const MAX_WRITEBACK_DELAY_MS = 10_000;
+const HOUSEKEEPING_MS = 500;
+/** NOTIFY payloads are limited to 8000 bytes; larger awareness updates stay local. */
+const MAX_RELAYED_AWARENESS = 6000;
+
+interface RoomState {
+  room: CollabRoom;
+  /** Highest collab_updates id applied to the room's document. */
+  lastId: number;
+  /** Editors since the last write-back. */
+  editors: Map<number, CollabUser>;
+  firstEditAt: number | undefined;
+  writeBackTimer: NodeJS.Timeout | undefined;
+  lastKnownVersion: number;
+}
+
+/**
+ * Collaborative editing at /collab/{event_id}: authentication and access
+ * (hooks run before any document data is sent), lazy loading and unloading
+ * of rooms, durable updates, debounced write-back of the text into the event
+ * through the normal change path, and relaying between instances.
+ */
+export class CollabServer {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  private readonly rooms = new Map<number, RoomState>();
+  private readonly loading = new Map<number, Promise<RoomState>>();
+  private readonly instanceId = Math.random().toString(36).slice(2, 10);
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: AppDeps) {
+    deps.wake.subscribe(COLLAB_UPDATES_TOPIC, (payload) => {
+      const state = this.rooms.get(Number(payload));
+      if (state) void this.catchUp(state);
+    });
+    deps.wake.subscribe(COLLAB_AWARENESS_TOPIC, (payload) => this.receiveRemoteAwareness(payload));
+    this.timer = setInterval(() => void this.housekeeping(), HOUSEKEEPING_MS);
+  }
+
+  get db(): Kysely<Database> {
+    return this.deps.db;
+  }
+
+  /** Refuses bad tokens and strangers with an HTTP answer before the WebSocket exists. */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const idText = url.pathname.replace(/^\/collab\/?/, '').replace(/\/$/, '');
+    const parsedId = ZId.safeParse(idText);
+    if (!parsedId.success) return refuse(socket, 400, 'Bad Request');
+    const protocolToken = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).find((p) => p.split('.').length === 3);
+    const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization) ?? protocolToken ?? null;
+    const user = await authenticate(this.deps, token);
+    if (!user) return refuse(socket, 401, 'Unauthorized');
+    const role = await this.roleOf(parsedId.data, user.id);
+    if (!role) return refuse(socket, 404, 'Not Found');
+    const collabUser: CollabUser = { id: user.id, username: user.username, sessionId: user.sessionId, tokenExp: user.tokenExp };
+    let state: RoomState;
+    try {
+      state = await this.open(parsedId.data);
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'could not open collaborative document');
+      return refuse(socket, 503, 'Service Unavailable');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, state, collabUser, role));
+  }
+
+  private async roleOf(eventId: number, userId: number): Promise<Role | null> {
+    const row = await this.db
+      .selectFrom('event_permissions as p')
+      .innerJoin('events as e', 'e.id', 'p.event_id')
+      .select('p.role')
+      .where('p.event_id', '=', eventId)
+      .where('p.user_id', '=', userId)
+      .where('e.deleted_at', 'is', null)
+      .executeTakeFirst();
+    return row?.role ?? null;
+  }
+
+  private attach(ws: WebSocket, state: RoomState, user: CollabUser, role: Role): void {
+    const conn: Connection = { ws, user, role, clientIds: new Set(), warnedReadOnly: false };
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) return ws.close(CLOSE.malformed, 'binary messages only');
+      try {
+        state.room.receive(conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      } catch {
+        ws.close(CLOSE.malformed, 'malformed message');
+      }
+    });
+    ws.on('close', () => {
+      state.room.leave(ws);
+      if (state.room.connections.size === 0) void this.unload(state);
+    });
+    ws.on('error', () => ws.terminate());
+    state.room.join(conn);
+  }
+
+  private open(eventId: number): Promise<RoomState> {
+    const existing = this.rooms.get(eventId);
+    if (existing) return Promise.resolve(existing);
+    let pending = this.loading.get(eventId);
+    if (!pending) {
+      pending = this.load(eventId).finally(() => this.loading.delete(eventId));
+      this.loading.set(eventId, pending);
+    }
+    return pending;
+  }
+
+  private async load(eventId: number): Promise<RoomState> {
+    const event = await this.db.selectFrom('events').select(['description', 'version']).where('id', '=', eventId).executeTakeFirstOrThrow();
+    const { doc, lastId } = await loadDocument(this.db, eventId, event.description);
+    const state: RoomState = {
+      lastId,
+      editors: new Map(),
+      firstEditAt: undefined,
+      writeBackTimer: undefined,
+      lastKnownVersion: event.version,
+      room: undefined as unknown as CollabRoom,
+    };
+    state.room = new CollabRoom(eventId, doc, {
+      maxTextLength: MAX_TEXT_LENGTH,
+      persist: async (update) => {
+        const id = await appendUpdate(this.db, eventId, update);
+        state.lastId = Math.max(state.lastId, id);
+        this.deps.wake.publish(COLLAB_UPDATES_TOPIC, String(eventId));
+      },
+      edited: (user) => this.scheduleWriteBack(state, user),
+      awarenessChanged: (update) => {
+        if (this.deps.wake.kind === 'local' || update.length > MAX_RELAYED_AWARENESS) return;
+        this.deps.wake.publish(COLLAB_AWARENESS_TOPIC, `${eventId}:${this.instanceId}:${Buffer.from(update).toString('base64')}`);
+      },
+    });
+    this.rooms.set(eventId, state);
+    // The event may have changed through REST while the document was stored: bring it in.
+    await this.syncFromEvent(state, true);
+    return state;
+  }
+
+  /** Reads updates other instances stored since we last looked. */
+  private async catchUp(state: RoomState): Promise<void> {
+    const rows = await updatesAfter(this.db, state.room.eventId, state.lastId);
+    for (const row of rows) {
+      if (row.id <= state.lastId) continue;
+      state.room.applyStored(row.update, 'remote');
+      state.lastId = row.id;
+    }
+  }
+
+  private receiveRemoteAwareness(payload: string): void {
+    const [eventId, instance, data] = payload.split(':');
+    if (instance === this.instanceId || !data) return;
+    const state = this.rooms.get(Number(eventId));
+    if (!state) return;
+    try {
+      state.room.applyRemoteAwareness(new Uint8Array(Buffer.from(data, 'base64')));
+    } catch {
+      // a corrupt relay message affects nobody
+    }
+  }
+
+  private scheduleWriteBack(state: RoomState, user: CollabUser): void {
+    state.editors.set(user.id, user);
+    state.firstEditAt ??= Date.now();
+    if (state.writeBackTimer) clearTimeout(state.writeBackTimer);
+    const waited = Date.now() - state.firstEditAt;
+    const delay = Math.min(this.deps.config.collabWritebackMs, Math.max(0, MAX_WRITEBACK_DELAY_MS - waited));
+    state.writeBackTimer = setTimeout(() => void this.writeBack(state), delay);
+  }
+
+  /**
+   * Copies the document's text into the event as one new version through the
+   * normal change path (history, live updates), attributed to the editors.
+   */
+  async writeBack(state: RoomState): Promise<void> {
+    if (state.writeBackTimer) clearTimeout(state.writeBackTimer);
+    state.writeBackTimer = undefined;
+    const editors = [...state.editors.values()];
+    state.editors.clear();
+    state.firstEditAt = undefined;
+    if (editors.length === 0) return;
+    await state.room.settled();
+    const text = state.room.text.toString();
+    const eventId = state.room.eventId;
+    try {
+      const version = await inTransaction(this.deps, async (trx) => {
+        const current = await trx.selectFrom('events').selectAll().where('id', '=', eventId).forUpdate().executeTakeFirst();
+        if (!current || current.deleted_at || current.description === text) return current?.version;
+        const last = editors.at(-1)!;
+        const reason = editors.length > 1 ? `${COLLAB_REASON} (${editors.map((e) => e.username).join(', ')})` : COLLAB_REASON;
+        const { event } = await writeEventContent(trx, current, { ...contentOf(current), description: text }, {
+          actorId: last.id,
+          type: 'event.updated',
+          reason,
+          onConflict: 'allow',
+        });
+        for (const editor of editors) {
+          await audit(trx, { requestId: `collab-${eventId}`, ip: null }, { userId: editor.id, action: 'collab.edit', targetType: 'event', targetId: eventId });
+        }
+        return event.version;
+      });
+      if (version !== undefined) state.lastKnownVersion = Math.max(state.lastKnownVersion, version);
+    } catch (error) {
+      this.deps.logger.error({ err: error, eventId }, 'collaborative write-back failed');
+    }
+  }
+
+  /**
+   * A REST or tRPC update of the description is applied to the document so
+   * editors see it live. Under the document row's lock, after catching up, so
+   * several instances apply it once; write-backs of our own are recognised by
+   * their text and never echoed (no edit loops).
+   */
+  private async syncFromEvent(state: RoomState, force = false): Promise<void> {
+    const eventId = state.room.eventId;
+    const event = await this.db.selectFrom('events').select(['version', 'description', 'deleted_at']).where('id', '=', eventId).executeTakeFirst();
+    if (!event || event.deleted_at) return;
+    if (!force && event.version <= state.lastKnownVersion) return;
+    state.lastKnownVersion = event.version;
+    if (state.room.text.toString() === event.description) return;
+    await this.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('collab_documents').select('event_id').where('event_id', '=', eventId).forUpdate().execute();
+      const rows = await updatesAfter(trx, eventId, state.lastId);
+      for (const row of rows) {
+        state.room.applyStored(row.update, 'remote');
+        state.lastId = Math.max(state.lastId, row.id);
+      }
+      const latest = await trx.selectFrom('events').select('description').where('id', '=', eventId).executeTakeFirstOrThrow();
+      const text = state.room.text;
+      if (text.toString() === latest.description) return;
+      const before = Y.encodeStateVector(state.room.doc);
+      state.room.doc.transact(() => replaceText(text, latest.description), 'server');
+      const update = Y.encodeStateAsUpdate(state.room.doc, before);
+      const id = await appendUpdate(trx, eventId, update);
+      state.lastId = Math.max(state.lastId, id);
+    });
+    this.deps.wake.publish(COLLAB_UPDATES_TOPIC, String(eventId));
+  }
+
+  /** Re-checks every connection's access and session; applies REST changes; compacts idle documents. */
+  private async housekeeping(): Promise<void> {
+    if (this.rooms.size === 0) return;
+    const now = Date.now() / 1000;
+    for (const state of this.rooms.values()) {
+      const conns = [...state.room.connections.values()];
+      if (conns.length === 0) continue;
+      try {
+        const userIds = [...new Set(conns.map((c) => c.user.id))];
+        const [roles, sessions] = await Promise.all([
+          this.db
+            .selectFrom('event_permissions as p')
+            .innerJoin('events as e', 'e.id', 'p.event_id')
+            .select(['p.user_id', 'p.role'])
+            .where('p.event_id', '=', state.room.eventId)
+            .where('p.user_id', 'in', userIds)
+            .where('e.deleted_at', 'is', null)
+            .execute(),
+          this.db
+            .selectFrom('auth_sessions')
+            .select('id')
+            .where('id', 'in', [...new Set(conns.map((c) => c.user.sessionId))])
+            .where('revoked_at', 'is', null)
+            .execute(),
+        ]);
+        const roleOf = new Map(roles.map((r) => [r.user_id, r.role]));
+        const active = new Set(sessions.map((s) => s.id));
+        for (const conn of conns) {
+          const role = roleOf.get(conn.user.id);
+          if (!active.has(conn.user.sessionId) || conn.user.tokenExp <= now) conn.ws.close(CLOSE.sessionEnded, 'session ended');
+          else if (!role) conn.ws.close(CLOSE.revoked, 'access revoked');
+          else conn.role = role;
+        }
+        await this.syncFromEvent(state);
+      } catch (error) {
+        this.deps.logger.warn({ err: error }, 'collab housekeeping failed');
+      }
+    }
+  }
+
+  private async unload(state: RoomState): Promise<void> {
+    await this.writeBack(state);
+    if (state.room.connections.size > 0) return; // someone joined meanwhile
+    this.rooms.delete(state.room.eventId);
+    state.room.destroy();
+    await compact(this.db, state.room.eventId).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'collab compaction failed'));
+  }
+
+  /** Shutdown: write every document back, tell clients to reconnect, close. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (const state of [...this.rooms.values()]) {
+      await this.writeBack(state);
+      for (const ws of state.room.connections.keys()) ws.close(CLOSE.shutdown, 'server restarting');
+      state.room.destroy();
+    }
+    this.rooms.clear();
+    this.wss.close();
+  }
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** Replaces the text with the smallest edit: keep the common prefix and suffix. */
+function replaceText(text: Y.Text, next: string): void {
+  const current = text.toString();
+  let start = 0;
+  while (start < current.length && start < next.length && current[start] === next[start]) start++;
+  let endCurrent = current.length;
+  let endNext = next.length;
+  while (endCurrent > start && endNext > start && current[endCurrent - 1] === next[endNext - 1]) {
+    endCurrent--;
+    endNext--;
+  }
+  if (endCurrent > start) text.delete(start, endCurrent - start);
+  if (endNext > start) text.insert(start, next.slice(start, endNext));
+}

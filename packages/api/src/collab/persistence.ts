@@ -1,0 +1,91 @@
+import type { Database } from '@scheduler/db';
+import { sql, type Kysely } from 'kysely';
+import * as Y from 'yjs';
+
+/**
+ * Document storage: every accepted update is appended to collab_updates
+ * before anyone else sees it; a background compaction folds old updates into
+ * collab_documents.state. Loading = snapshot + the updates after it.
+ */
+
+export const DESCRIPTION = 'description';
+
+/** Updates older than this are folded into the snapshot (other instances have long applied them). */
+const COMPACT_AFTER_MS = 60_000;
+
+export async function appendUpdate(db: Kysely<Database>, eventId: number, update: Uint8Array): Promise<number> {
+  const row = await db.insertInto('collab_updates').values({ event_id: eventId, update }).returning('id').executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Updates after `afterId`, in order (for catching up with other instances). */
+export async function updatesAfter(db: Kysely<Database>, eventId: number, afterId: number) {
+  return db
+    .selectFrom('collab_updates')
+    .select(['id', 'update'])
+    .where('event_id', '=', eventId)
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .execute();
+}
+
+/**
+ * Loads the document. A document seen for the first time is seeded with the
+ * event's description; the seed is stored with `on conflict do nothing`, so
+ * two instances opening it at once agree on one seed.
+ */
+export async function loadDocument(db: Kysely<Database>, eventId: number, description: string): Promise<{ doc: Y.Doc; lastId: number }> {
+  let snapshot = await db.selectFrom('collab_documents').select(['state', 'compacted_through']).where('event_id', '=', eventId).executeTakeFirst();
+  if (!snapshot) {
+    const seed = new Y.Doc();
+    seed.getText(DESCRIPTION).insert(0, description);
+    await db
+      .insertInto('collab_documents')
+      .values({ event_id: eventId, state: Y.encodeStateAsUpdate(seed), compacted_through: 0, updated_at: new Date() })
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .execute();
+    seed.destroy();
+    snapshot = await db.selectFrom('collab_documents').select(['state', 'compacted_through']).where('event_id', '=', eventId).executeTakeFirstOrThrow();
+  }
+  // Snapshot and tail in one repeatable-read transaction, so a compaction in between cannot hide updates.
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const current = await trx.selectFrom('collab_documents').select(['state', 'compacted_through']).where('event_id', '=', eventId).executeTakeFirstOrThrow();
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, current.state);
+      let lastId = Number(current.compacted_through);
+      for (const row of await updatesAfter(trx, eventId, lastId)) {
+        Y.applyUpdate(doc, row.update);
+        lastId = row.id;
+      }
+      return { doc, lastId };
+    });
+}
+
+/** Folds updates older than a minute into the snapshot and deletes them. */
+export async function compact(db: Kysely<Database>, eventId: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const snapshot = await trx
+      .selectFrom('collab_documents')
+      .select(['state', 'compacted_through'])
+      .where('event_id', '=', eventId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!snapshot) return;
+    const old = await trx
+      .selectFrom('collab_updates')
+      .select(['id', 'update'])
+      .where('event_id', '=', eventId)
+      .where('id', '>', Number(snapshot.compacted_through))
+      .where('created_at', '<', sql<Date>`now() - ${`${COMPACT_AFTER_MS} milliseconds`}::interval`)
+      .orderBy('id')
+      .execute();
+    if (old.length === 0) return;
+    const merged = Y.mergeUpdates([snapshot.state, ...old.map((r) => r.update)]);
+    const through = old.at(-1)!.id;
+    await trx.updateTable('collab_documents').set({ state: merged, compacted_through: through, updated_at: new Date() }).where('event_id', '=', eventId).execute();
+    await trx.deleteFrom('collab_updates').where('event_id', '=', eventId).where('id', '<=', through).execute();
+  });
+}

@@ -1,0 +1,223 @@
+import type { Role } from '@scheduler/db';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as authProtocol from 'y-protocols/auth';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
+import * as Y from 'yjs';
+import type { WebSocket } from 'ws';
+import { DESCRIPTION } from './persistence.ts';
+
+export const MESSAGE_SYNC = 0;
+export const MESSAGE_AWARENESS = 1;
+export const MESSAGE_AUTH = 2;
+export const MESSAGE_QUERY_AWARENESS = 3;
+
+/** Close codes: 4401 session ended, 4403 access revoked, 1007 malformed message, 1009 too large. */
+export const CLOSE = { sessionEnded: 4401, revoked: 4403, malformed: 1007, tooLarge: 1009, shutdown: 1012 } as const;
+
+export interface CollabUser {
+  id: number;
+  username: string;
+  sessionId: string;
+  tokenExp: number;
+}
+
+export interface Connection {
+  ws: WebSocket;
+  user: CollabUser;
+  role: Role;
+  /** Awareness client ids this connection speaks for (removed when it leaves). */
+  clientIds: Set<number>;
+  warnedReadOnly: boolean;
+}
+
+export interface RoomHooks {
+  /** Stores an update before it is applied and broadcast; resolves once durable. */
+  persist(update: Uint8Array): Promise<void>;
+  /** A writer changed the text (debounced write-back follows). */
+  edited(user: CollabUser): void;
+  /** Awareness changed locally (to be relayed to other instances). */
+  awarenessChanged(update: Uint8Array): void;
+  maxTextLength: number;
+}
+
+export const canWrite = (role: Role) => role === 'OWNER' || role === 'EDITOR';
+
+/**
+ * One event's shared document and the connections editing it, speaking the
+ * y-websocket protocol (sync steps, updates, awareness). Updates from writers
+ * are checked, stored, then applied and relayed; viewers' updates are dropped.
+ */
+export class CollabRoom {
+  readonly awareness: awarenessProtocol.Awareness;
+  readonly connections = new Map<WebSocket, Connection>();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly eventId: number,
+    readonly doc: Y.Doc,
+    private readonly hooks: RoomHooks,
+  ) {
+    this.awareness = new awarenessProtocol.Awareness(doc);
+    this.awareness.setLocalState(null);
+    doc.on('update', (update: Uint8Array, origin: unknown) => {
+      const message = encoding.createEncoder();
+      encoding.writeVarUint(message, MESSAGE_SYNC);
+      syncProtocol.writeUpdate(message, update);
+      this.broadcast(encoding.toUint8Array(message), origin instanceof Object && 'ws' in origin ? (origin as Connection).ws : undefined);
+    });
+    this.awareness.on('update', ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
+      const changed = [...added, ...updated, ...removed];
+      const conn = origin instanceof Object && 'ws' in origin ? (origin as Connection) : undefined;
+      if (conn) {
+        for (const id of added) conn.clientIds.add(id);
+        for (const id of removed) conn.clientIds.delete(id);
+      }
+      const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
+      const message = encoding.createEncoder();
+      encoding.writeVarUint(message, MESSAGE_AWARENESS);
+      encoding.writeVarUint8Array(message, update);
+      this.broadcast(encoding.toUint8Array(message));
+      if (origin !== 'remote') this.hooks.awarenessChanged(update);
+    });
+  }
+
+  get text(): Y.Text {
+    return this.doc.getText(DESCRIPTION);
+  }
+
+  join(conn: Connection): void {
+    this.connections.set(conn.ws, conn);
+    const sync = encoding.createEncoder();
+    encoding.writeVarUint(sync, MESSAGE_SYNC);
+    syncProtocol.writeSyncStep1(sync, this.doc);
+    conn.ws.send(encoding.toUint8Array(sync));
+    const states = [...this.awareness.getStates().keys()];
+    if (states.length > 0) {
+      const message = encoding.createEncoder();
+      encoding.writeVarUint(message, MESSAGE_AWARENESS);
+      encoding.writeVarUint8Array(message, awarenessProtocol.encodeAwarenessUpdate(this.awareness, states));
+      conn.ws.send(encoding.toUint8Array(message));
+    }
+  }
+
+  leave(ws: WebSocket): Connection | undefined {
+    const conn = this.connections.get(ws);
+    if (!conn) return undefined;
+    this.connections.delete(ws);
+    awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.clientIds], null);
+    return conn;
+  }
+
+  /** Handles one binary message; throws on malformed input (the caller closes that connection only). */
+  receive(conn: Connection, data: Uint8Array): void {
+    const decoder = decoding.createDecoder(data);
+    const type = decoding.readVarUint(decoder);
+    switch (type) {
+      case MESSAGE_SYNC:
+        return this.receiveSync(conn, decoder);
+      case MESSAGE_AWARENESS: {
+        const update = decoding.readVarUint8Array(decoder);
+        // The server, not the client, says who a cursor belongs to.
+        const stamped = awarenessProtocol.modifyAwarenessUpdate(update, (state: unknown) =>
+          state && typeof state === 'object' ? { ...state, user: { id: conn.user.id, username: conn.user.username } } : state,
+        );
+        awarenessProtocol.applyAwarenessUpdate(this.awareness, stamped, conn);
+        return;
+      }
+      case MESSAGE_QUERY_AWARENESS: {
+        const message = encoding.createEncoder();
+        encoding.writeVarUint(message, MESSAGE_AWARENESS);
+        encoding.writeVarUint8Array(message, awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()]));
+        conn.ws.send(encoding.toUint8Array(message));
+        return;
+      }
+      case MESSAGE_AUTH:
+        return;
+      default:
+        throw new Error(`unknown message type ${type}`);
+    }
+  }
+
+  private receiveSync(conn: Connection, decoder: decoding.Decoder): void {
+    const syncType = decoding.readVarUint(decoder);
+    if (syncType === syncProtocol.messageYjsSyncStep1) {
+      const reply = encoding.createEncoder();
+      encoding.writeVarUint(reply, MESSAGE_SYNC);
+      syncProtocol.writeSyncStep2(reply, this.doc, decoding.readVarUint8Array(decoder));
+      conn.ws.send(encoding.toUint8Array(reply));
+      return;
+    }
+    if (syncType !== syncProtocol.messageYjsSyncStep2 && syncType !== syncProtocol.messageYjsUpdate) {
+      throw new Error(`unknown sync message ${syncType}`);
+    }
+    const update = decoding.readVarUint8Array(decoder);
+    Y.decodeUpdate(update); // throws on a malformed update before anything is stored
+    if (!canWrite(conn.role)) {
+      if (!conn.warnedReadOnly) {
+        conn.warnedReadOnly = true;
+        const message = encoding.createEncoder();
+        encoding.writeVarUint(message, MESSAGE_AUTH);
+        authProtocol.writePermissionDenied(message, 'read-only: your role does not allow editing; changes are not saved');
+        conn.ws.send(encoding.toUint8Array(message));
+      }
+      return;
+    }
+    if (isEmptyUpdate(update)) return;
+    if (this.text.length + update.length > this.hooks.maxTextLength && this.wouldExceed(update)) {
+      conn.ws.close(CLOSE.tooLarge, 'document too large');
+      return;
+    }
+    // Stored first, then applied and relayed, one update at a time.
+    this.chain = this.chain
+      .then(() => this.hooks.persist(update))
+      .then(() => {
+        Y.applyUpdate(this.doc, update, conn);
+        this.hooks.edited(conn.user);
+      })
+      .catch(() => conn.ws.close(CLOSE.shutdown, 'could not store the update; reconnect'));
+  }
+
+  /** Applies an update that another instance (or the server itself) already stored. */
+  applyStored(update: Uint8Array, origin: 'remote' | 'server'): void {
+    Y.applyUpdate(this.doc, update, origin);
+  }
+
+  applyRemoteAwareness(update: Uint8Array): void {
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, 'remote');
+  }
+
+  /** Waits for updates in flight to be stored and applied. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private wouldExceed(update: Uint8Array): boolean {
+    const trial = new Y.Doc();
+    Y.applyUpdate(trial, Y.encodeStateAsUpdate(this.doc));
+    Y.applyUpdate(trial, update);
+    const length = trial.getText(DESCRIPTION).length;
+    trial.destroy();
+    return length > this.hooks.maxTextLength;
+  }
+
+  broadcast(message: Uint8Array, except?: WebSocket): void {
+    for (const ws of this.connections.keys()) {
+      if (ws !== except && ws.readyState === ws.OPEN) ws.send(message);
+    }
+  }
+
+  destroy(): void {
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}
+
+type AwarenessChange = { added: number[]; updated: number[]; removed: number[] };
+
+/** An update with no structs and no deletions (e.g. sync step 2 from a client with nothing new). */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  const decoded = Y.decodeUpdate(update);
+  return decoded.structs.length === 0 && decoded.ds.clients.size === 0;
+}

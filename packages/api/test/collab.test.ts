@@ -1,0 +1,242 @@
+import { WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, registerUser, type ApiClient, type TestUser } from './support/http.ts';
+import { eventually, openDoc } from './support/collab.ts';
+import { openTestDatabase, startTestServer, type TestServer } from './support/server.ts';
+import type { DatabaseHandle } from '@scheduler/db';
+
+let database: DatabaseHandle;
+let server: TestServer;
+let api: ApiClient;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  server = await startTestServer({ COLLAB_WRITEBACK_MS: '200' }, database);
+  api = apiClient(server.url);
+});
+afterAll(async () => {
+  await server?.stop();
+  await database?.close();
+});
+
+let slot = 0;
+async function eventFor(owner: TestUser, description = '') {
+  slot += 1;
+  const start = new Date(Date.UTC(2031, 0, 1) + slot * 3600_000 * 3).toISOString();
+  const end = new Date(Date.UTC(2031, 0, 1) + slot * 3600_000 * 3 + 3600_000).toISOString();
+  const res = await api.post('/api/events', { token: owner.access, body: { title: `Doc ${slot}`, description, start_time: start, end_time: end } });
+  expect(res.status).toBe(201);
+  return res.body.event.id as number;
+}
+
+async function share(owner: TestUser, eventId: number, user: TestUser, role: 'EDITOR' | 'VIEWER') {
+  const res = await api.post(`/api/events/${eventId}/share`, { token: owner.access, body: { users: [{ user_id: user.id, role }] } });
+  expect(res.status).toBe(200);
+}
+
+/** Opens a raw WebSocket and reports how the server answered. */
+function rawConnect(url: string): Promise<{ opened: boolean; status?: number; closeCode?: number; ws?: WebSocket }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url);
+    ws.on('unexpected-response', (_req, res) => resolve({ opened: false, status: res.statusCode }));
+    ws.on('open', () => resolve({ opened: true, ws }));
+    ws.on('error', () => resolve({ opened: false }));
+  });
+}
+
+describe('collaborative editing', () => {
+  it('lets two editors type at once; both converge and the text lands in the event and its history', async () => {
+    const owner = await registerUser(api, 'owner');
+    const editor = await registerUser(api, 'editor');
+    const eventId = await eventFor(owner, 'Agenda: ');
+    await share(owner, eventId, editor, 'EDITOR');
+    const a = openDoc(server.url, eventId, owner.access);
+    const b = openDoc(server.url, eventId, editor.access);
+    try {
+      await Promise.all([a.synced(), b.synced()]);
+      expect(a.text.toString()).toBe('Agenda: ');
+      a.text.insert(a.text.length, 'budget');
+      b.text.insert(0, '[draft] ');
+      await eventually(() => {
+        expect(a.text.toString()).toBe(b.text.toString());
+        expect(a.text.toString()).toContain('budget');
+        expect(a.text.toString()).toContain('[draft] ');
+      });
+      const expected = a.text.toString();
+      await eventually(async () => {
+        const res = await api.get(`/api/events/${eventId}`, { token: owner.access });
+        expect(res.body.description).toBe(expected);
+      });
+      const history = await api.get(`/api/events/${eventId}/history`, { token: owner.access });
+      const collabVersions = history.body.filter((h: { change_reason: string | null }) => h.change_reason?.startsWith('Collaborative edit'));
+      expect(collabVersions.length).toBeGreaterThanOrEqual(1);
+      expect([owner.id, editor.id]).toContain(collabVersions[0].changed_by.id);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('converges with ten concurrent editors', async () => {
+    const owner = await registerUser(api, 'owner');
+    const eventId = await eventFor(owner);
+    const clients = Array.from({ length: 10 }, () => openDoc(server.url, eventId, owner.access));
+    try {
+      await Promise.all(clients.map((c) => c.synced()));
+      clients.forEach((c, i) => {
+        for (let k = 0; k < 5; k++) c.text.insert(Math.floor(c.text.length / 2), `${i}${k};`);
+      });
+      await eventually(() => {
+        const texts = new Set(clients.map((c) => c.text.toString()));
+        expect(texts.size).toBe(1);
+        expect(clients[0]!.text.length).toBe(10 * 5 * 3);
+      }, 15_000);
+    } finally {
+      for (const c of clients) c.destroy();
+    }
+  });
+
+  it('drops a viewer’s updates, but the viewer still receives everyone else’s', async () => {
+    const owner = await registerUser(api, 'owner');
+    const viewer = await registerUser(api, 'viewer');
+    const eventId = await eventFor(owner, 'fixed');
+    await share(owner, eventId, viewer, 'VIEWER');
+    const o = openDoc(server.url, eventId, owner.access);
+    const v = openDoc(server.url, eventId, viewer.access);
+    try {
+      await Promise.all([o.synced(), v.synced()]);
+      v.text.insert(0, 'HACK ');
+      o.text.insert(o.text.length, ' text');
+      await eventually(() => expect(v.text.toString()).toContain('fixed text'));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(o.text.toString()).toBe('fixed text');
+      await eventually(async () => {
+        const res = await api.get(`/api/events/${eventId}`, { token: owner.access });
+        expect(res.body.description).toBe('fixed text');
+      });
+    } finally {
+      o.destroy();
+      v.destroy();
+    }
+  });
+
+  it('refuses bad tokens and strangers before sending any document data', async () => {
+    const owner = await registerUser(api, 'owner');
+    const stranger = await registerUser(api, 'stranger');
+    const eventId = await eventFor(owner, 'secret');
+    const base = server.url.replace(/^http/, 'ws') + `/collab/${eventId}`;
+    expect((await rawConnect(`${base}?token=garbage`)).status).toBe(401);
+    expect((await rawConnect(base)).status).toBe(401);
+    expect((await rawConnect(`${base}?token=${stranger.refresh}`)).status).toBe(401);
+    expect((await rawConnect(`${base}?token=${stranger.access}`)).status).toBe(404);
+    expect((await rawConnect(server.url.replace(/^http/, 'ws') + `/collab/abc?token=${owner.access}`)).status).toBe(400);
+    const ok = await rawConnect(`${base}?token=${owner.access}`);
+    expect(ok.opened).toBe(true);
+    ok.ws?.close();
+  });
+
+  it('disconnects a user within a second of their access being revoked', async () => {
+    const owner = await registerUser(api, 'owner');
+    const editor = await registerUser(api, 'editor');
+    const eventId = await eventFor(owner);
+    await share(owner, eventId, editor, 'EDITOR');
+    const connection = await rawConnect(server.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${editor.access}`);
+    expect(connection.opened).toBe(true);
+    const closed = new Promise<number>((resolve) => connection.ws!.on('close', (code) => resolve(code)));
+    const revokedAt = Date.now();
+    expect((await api.delete(`/api/events/${eventId}/permissions/${editor.id}`, { token: owner.access })).status).toBe(200);
+    expect(await closed).toBe(4403);
+    expect(Date.now() - revokedAt).toBeLessThan(2000);
+  });
+
+  it('disconnects a user whose session logs out', async () => {
+    const owner = await registerUser(api, 'owner');
+    const eventId = await eventFor(owner);
+    const connection = await rawConnect(server.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${owner.access}`);
+    const closed = new Promise<number>((resolve) => connection.ws!.on('close', (code) => resolve(code)));
+    expect((await api.post('/api/auth/logout', { body: { refresh: owner.refresh } })).status).toBe(205);
+    expect(await closed).toBe(4401);
+  });
+
+  it('closes only the connection that sends a malformed message', async () => {
+    const owner = await registerUser(api, 'owner');
+    const eventId = await eventFor(owner, 'start');
+    const good = openDoc(server.url, eventId, owner.access);
+    const bad = await rawConnect(server.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${owner.access}`);
+    try {
+      await good.synced();
+      const closed = new Promise<number>((resolve) => bad.ws!.on('close', (code) => resolve(code)));
+      bad.ws!.send(Buffer.from([0, 2, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]));
+      expect(await closed).toBe(1007);
+      good.text.insert(good.text.length, ' still fine');
+      await eventually(async () => {
+        const res = await api.get(`/api/events/${eventId}`, { token: owner.access });
+        expect(res.body.description).toBe('start still fine');
+      });
+    } finally {
+      good.destroy();
+    }
+  });
+
+  it('applies a REST update of the description to the open document', async () => {
+    const owner = await registerUser(api, 'owner');
+    const eventId = await eventFor(owner, 'old words');
+    const c = openDoc(server.url, eventId, owner.access);
+    try {
+      await c.synced();
+      expect((await api.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'new words here' } })).status).toBe(200);
+      await eventually(() => expect(c.text.toString()).toBe('new words here'));
+      // No edit loop: the REST version stays the newest one.
+      await new Promise((r) => setTimeout(r, 800));
+      const history = await api.get(`/api/events/${eventId}/history`, { token: owner.access });
+      expect(history.body[0].change_reason).toBeNull();
+      expect(history.body).toHaveLength(2);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  it('sets presence from the token: a client cannot claim to be someone else', async () => {
+    const owner = await registerUser(api, 'owner');
+    const editor = await registerUser(api, 'editor');
+    const eventId = await eventFor(owner);
+    await share(owner, eventId, editor, 'EDITOR');
+    const a = openDoc(server.url, eventId, owner.access);
+    const b = openDoc(server.url, eventId, editor.access);
+    try {
+      await Promise.all([a.synced(), b.synced()]);
+      b.provider.awareness.setLocalStateField('user', { id: owner.id, username: owner.username });
+      await eventually(() => {
+        const states = [...a.provider.awareness.getStates().values()].map((s) => s['user']);
+        expect(states).toContainEqual({ id: editor.id, username: editor.username });
+        expect(states.filter((u) => u?.id === owner.id && u.username === owner.username)).toHaveLength(0);
+      });
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('keeps the text across a server restart', async () => {
+    const owner = await registerUser(api, 'owner');
+    const eventId = await eventFor(owner);
+    const c = openDoc(server.url, eventId, owner.access);
+    await c.synced();
+    c.text.insert(0, 'survives restarts');
+    await eventually(async () => {
+      const rows = await database.db.selectFrom('collab_updates').select('id').where('event_id', '=', eventId).execute();
+      expect(rows.length).toBeGreaterThan(0);
+    });
+    c.destroy();
+    await server.stop();
+    server = await startTestServer({ COLLAB_WRITEBACK_MS: '200', JWT_SECRET: server.deps.config.jwt.secret ? Buffer.from(server.deps.config.jwt.secret).toString() : '' }, database);
+    api = apiClient(server.url);
+    const again = openDoc(server.url, eventId, owner.access);
+    try {
+      await again.synced();
+      expect(again.text.toString()).toBe('survives restarts');
+    } finally {
+      again.destroy();
+    }
+  });
+});

@@ -1,0 +1,44 @@
+import { WebSocket } from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+
+/** A real y-websocket client editing an event's description. */
+export function openDoc(serverUrl: string, eventId: number, token: string) {
+  const doc = new Y.Doc();
+  const provider = new WebsocketProvider(serverUrl.replace(/^http/, 'ws') + '/collab', String(eventId), doc, {
+    WebSocketPolyfill: WebSocket as never,
+    disableBc: true,
+    params: { token },
+    maxBackoffTime: 500,
+  });
+  const text = doc.getText('description');
+  return {
+    doc,
+    provider,
+    text,
+    synced: () =>
+      new Promise<void>((resolve) => {
+        if (provider.synced) return resolve();
+        provider.once('sync', (ok: boolean) => ok && resolve());
+      }),
+    destroy: () => {
+      provider.destroy();
+      doc.destroy();
+    },
+  };
+}
+
+/** Polls until the check passes (live systems settle asynchronously). */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw lastError;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
