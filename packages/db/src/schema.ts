@@ -28,6 +28,9 @@ export interface AuthSessionsTable {
   revoked_reason: string | null;
 }
 
+/** A recurrence pattern as the client sent it: a shorthand or RRULE string, or the object form. */
+export type StoredPattern = string | { [key: string]: unknown };
+
 /** Content fields shared by an event and each of its versions. */
 export interface EventContent {
   title: string;
@@ -38,7 +41,7 @@ export interface EventContent {
   timezone: string;
   is_recurring: boolean;
   /** The pattern exactly as the client sent it (string or object), JSON-encoded. */
-  recurrence_pattern: Json<unknown> | null;
+  recurrence_pattern: Json<StoredPattern> | null;
   /** The normalized RFC 5545 rule, derived from recurrence_pattern. */
   rrule: string | null;
   /** End of the last occurrence (end_time when not recurring); null = repeats forever. */

@@ -83,7 +83,10 @@ export const ZEvent = z
     location: z.string().nullable(),
     timezone: z.string(),
     is_recurring: z.boolean(),
-    recurrence_pattern: z.unknown().nullable().describe('As sent by the client'),
+    recurrence_pattern: z
+      .union([z.string(), z.record(z.string(), z.unknown())])
+      .nullable()
+      .describe('As sent by the client'),
     rrule: z.string().nullable().describe('Normalized RFC 5545 rule'),
     owner_id: z.number().int(),
     version: z.number().int(),

@@ -32,7 +32,7 @@ export const ZVersionSnapshot = ZHistoryEntry.extend({
   location: z.string().nullable(),
   timezone: z.string(),
   is_recurring: z.boolean(),
-  recurrence_pattern: z.unknown().nullable(),
+  recurrence_pattern: z.union([z.string(), z.record(z.string(), z.unknown())]).nullable(),
   rrule: z.string().nullable(),
   owner_id: z.number().int(),
 });

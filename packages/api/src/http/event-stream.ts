@@ -1,10 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { on } from 'node:events';
 import { ZId } from '@scheduler/shared';
 import { bearerToken } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
 import { AppError, toAppError } from '../errors.ts';
-import type { LiveEnvelope } from '../live/hub.ts';
 import { parseLastEventId } from '../routers/live.ts';
 import { authenticate } from '../services/auth/auth-service.ts';
 import { loadEventFor } from '../services/events/access.ts';
@@ -51,7 +49,7 @@ export function createEventStreamRoute(deps: AppDeps) {
     res.write('retry: 2000\n\n');
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
     try {
-      for await (const [message] of on(sub, 'message', { signal: abort.signal, close: ['end'] }) as AsyncIterable<[LiveEnvelope]>) {
+      for await (const message of sub.messages(abort.signal)) {
         const { id, ...payload } = message;
         res.write(`id: ${id}\nevent: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`);
       }

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, on } from 'node:events';
 import type { Database } from '@scheduler/db';
 import type { TLiveMessage } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
@@ -36,7 +36,20 @@ export class Subscriber extends EventEmitter {
     this.send(message);
   }
 
-  goLive(replayed: LiveEnvelope[]): void {
+  /** Messages in order, the replay first; listening starts before anything is released. */
+  async *messages(signal?: AbortSignal): AsyncGenerator<LiveEnvelope> {
+    const iterator = on(this, 'message', { signal, close: ['end'] }) as AsyncIterableIterator<[LiveEnvelope]>;
+    this.goLive();
+    for await (const [message] of iterator) yield message;
+  }
+
+  /** Set by the hub: what the subscriber missed, sent before live messages. */
+  replay: LiveEnvelope[] = [];
+
+  private goLive(): void {
+    if (this.live) return;
+    const replayed = this.replay;
+    this.replay = [];
     for (const message of replayed) this.send(message);
     this.live = true;
     const buffered = this.buffer;
@@ -166,7 +179,7 @@ export class LiveHub {
         from = rows.at(-1)!.id;
       }
     }
-    sub.goLive(replayed);
+    sub.replay = replayed;
     return sub;
   }
 

@@ -1,8 +1,6 @@
-import { on } from 'node:events';
 import { ZLiveMessage, ZSubscribeInput, ZSyncInput, ZSyncResult } from '@scheduler/shared';
 import { tracked } from '@trpc/server';
 import { AppError } from '../errors.ts';
-import type { LiveEnvelope } from '../live/hub.ts';
 import { sync } from '../live/sync.ts';
 import { loadEventFor } from '../services/events/access.ts';
 import { authedProcedure, router } from '../trpc.ts';
@@ -31,7 +29,7 @@ export const liveRouter = router({
         after: parseLastEventId(input.lastEventId),
       });
       try {
-        for await (const [message] of on(sub, 'message', { signal, close: ['end'] }) as AsyncIterable<[LiveEnvelope]>) {
+        for await (const message of sub.messages(signal)) {
           const { id, ...payload } = message;
           yield tracked(String(id), ZLiveMessage.parse(payload));
         }
