@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
  * the PostgreSQL server named by TEST_DATABASE_URL.
  */
 const integration = ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'];
+/** Several server processes on one database: PostgreSQL only (PGlite lives inside one process). */
+const postgresOnly = ['packages/*/test/**/*.pg.test.ts'];
 
 export default defineConfig({
   test: {
@@ -21,6 +23,7 @@ export default defineConfig({
         test: {
           name: 'pglite',
           include: integration,
+          exclude: postgresOnly,
           environment: 'node',
           env: { TEST_DB: 'pglite' },
           testTimeout: 60_000,

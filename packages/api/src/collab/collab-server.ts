@@ -142,8 +142,8 @@ export class CollabServer {
     state.room = new CollabRoom(eventId, doc, {
       maxTextLength: MAX_TEXT_LENGTH,
       persist: async (update) => {
-        const id = await appendUpdate(this.db, eventId, update);
-        state.lastId = Math.max(state.lastId, id);
+        // lastId is left alone: only catchUp advances it, in id order, so no other instance's update is skipped.
+        await appendUpdate(this.db, eventId, update);
         this.deps.wake.publish(COLLAB_UPDATES_TOPIC, String(eventId));
       },
       edited: (user) => this.scheduleWriteBack(state, user),
@@ -239,6 +239,15 @@ export class CollabServer {
     if (!force && event.version <= state.lastKnownVersion) return;
     state.lastKnownVersion = event.version;
     if (state.room.text.toString() === event.description) return;
+    // A write-back of any instance came from the document itself: the updates carry it already.
+    const newest = await this.db
+      .selectFrom('event_versions')
+      .select('change_reason')
+      .where('event_id', '=', eventId)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (newest?.change_reason?.startsWith(COLLAB_REASON)) return;
     await this.db.transaction().execute(async (trx) => {
       await trx.selectFrom('collab_documents').select('event_id').where('event_id', '=', eventId).forUpdate().execute();
       const rows = await updatesAfter(trx, eventId, state.lastId);
@@ -251,9 +260,7 @@ export class CollabServer {
       if (text.toString() === latest.description) return;
       const before = Y.encodeStateVector(state.room.doc);
       state.room.doc.transact(() => replaceText(text, latest.description), 'server');
-      const update = Y.encodeStateAsUpdate(state.room.doc, before);
-      const id = await appendUpdate(trx, eventId, update);
-      state.lastId = Math.max(state.lastId, id);
+      await appendUpdate(trx, eventId, Y.encodeStateAsUpdate(state.room.doc, before));
     });
     this.deps.wake.publish(COLLAB_UPDATES_TOPIC, String(eventId));
   }
@@ -291,6 +298,7 @@ export class CollabServer {
           else if (!role) conn.ws.close(CLOSE.revoked, 'access revoked');
           else conn.role = role;
         }
+        await this.catchUp(state); // safety net for a lost wake-up
         await this.syncFromEvent(state);
       } catch (error) {
         this.deps.logger.warn({ err: error }, 'collab housekeeping failed');

@@ -13,9 +13,20 @@ export const DESCRIPTION = 'description';
 /** Updates older than this are folded into the snapshot (other instances have long applied them). */
 const COMPACT_AFTER_MS = 60_000;
 
+const UPDATE_LOCK = 7303;
+
+/**
+ * Appends an update. Instances follow a document by reading ids in order, so
+ * ids of one document must become visible in id order: the per-document lock
+ * is held from the insert to the commit.
+ */
 export async function appendUpdate(db: Kysely<Database>, eventId: number, update: Uint8Array): Promise<number> {
-  const row = await db.insertInto('collab_updates').values({ event_id: eventId, update }).returning('id').executeTakeFirstOrThrow();
-  return row.id;
+  const insert = async (trx: Kysely<Database>) => {
+    await sql`select pg_advisory_xact_lock(${UPDATE_LOCK}, ${eventId})`.execute(trx);
+    const row = await trx.insertInto('collab_updates').values({ event_id: eventId, update }).returning('id').executeTakeFirstOrThrow();
+    return row.id;
+  };
+  return db.isTransaction ? insert(db) : db.transaction().execute(insert);
 }
 
 /** Updates after `afterId`, in order (for catching up with other instances). */
