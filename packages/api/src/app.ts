@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '@scheduler/db';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { WebSocketServer } from 'ws';
 import { CollabServer } from './collab/collab-server.ts';
 import type { Config } from './config.ts';
@@ -64,13 +65,21 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   await live.start();
   wake.subscribe(FEED_TOPIC, () => live.wake());
 
+  // With Redis, every instance counts failed logins in one place.
+  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+  limiterRedis?.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+  const loginLimit = { points: config.loginRateLimit, duration: 15 * 60, keyPrefix: 'login_fail' };
+  const loginLimiter: RateLimiterAbstract = limiterRedis
+    ? new RateLimiterRedis({ ...loginLimit, storeClient: limiterRedis, insuranceLimiter: new RateLimiterMemory(loginLimit) })
+    : new RateLimiterMemory(loginLimit);
+
   const deps: AppDeps = {
     config,
     database,
     db: database.db,
     logger,
     tokens: new TokenService(config.jwt),
-    loginLimiter: new RateLimiterMemory({ points: config.loginRateLimit, duration: 15 * 60 }),
+    loginLimiter,
     live,
     wake,
     commits: {
@@ -137,6 +146,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
           server.closeAllConnections();
         });
         await wake.close();
+        limiterRedis?.disconnect();
         if (!options.database) await database.close();
       })()),
   };

@@ -40,9 +40,25 @@ const appErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** PostgreSQL text cannot hold NUL characters; refuse them up front as bad input. */
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 32 || value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item, depth + 1));
+}
+
+const rejectNul = t.middleware(async ({ getRawInput, next }) => {
+  if (containsNul(await getRawInput())) {
+    throw new AppError('VALIDATION_ERROR', 'Text may not contain NUL characters', {
+      details: [{ path: '(body)', message: 'contains a NUL character' }],
+    });
+  }
+  return next();
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(appErrors);
+export const publicProcedure = t.procedure.use(appErrors).use(rejectNul);
 
 /** Guarantees `ctx.user`: a valid access token whose session is still active. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {

@@ -28,7 +28,34 @@ describe('service endpoints', () => {
     await SwaggerParser.validate(structuredClone(doc));
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/auth/register', '/auth/login', '/auth/me', '/users']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/auth/register',
+        '/auth/login',
+        '/auth/refresh',
+        '/auth/logout',
+        '/auth/me',
+        '/users',
+        '/events',
+        '/events/batch',
+        '/events/{id}',
+        '/events/{id}/occurrences',
+        '/events/{id}/share',
+        '/events/{id}/permissions',
+        '/events/{id}/permissions/{user_id}',
+        '/events/{id}/history',
+        '/events/{id}/history/{version_id}',
+        '/events/{id}/rollback/{version_id}',
+        '/events/{id}/changelog',
+        '/events/{id}/diff/{version_id1}/{version_id2}',
+        '/events/stream',
+        '/sync',
+        '/audit',
+      ]),
+    );
+    expect(Object.keys(doc.paths['/events/{id}'])).toEqual(expect.arrayContaining(['get', 'put', 'patch', 'delete']));
+    expect(doc.paths['/events'].post.requestBody.content['application/json'].schema).toBeDefined();
+    expect(doc.paths['/events'].post.responses['201']).toBeDefined();
     expect(doc.paths['/auth/me'].get.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths['/auth/login'].post.requestBody.content).toHaveProperty('application/x-www-form-urlencoded');
     expect(doc.paths['/auth/me'].get.responses['401'].content['application/json'].schema.$ref).toBe('#/components/schemas/Error');
@@ -84,6 +111,15 @@ describe('error model', () => {
       expect(errorBody(res).code).toBe('VALIDATION_ERROR');
     },
   );
+
+  it('refuses NUL characters anywhere in the input with 400', async () => {
+    const res = await api.post('/api/auth/register', { body: { username: 'nul\u0000name', email: 'n@x.io', password: 'longenough' } });
+    expect(res.status).toBe(400);
+    expect(errorBody(res).code).toBe('VALIDATION_ERROR');
+    const user = await registerUser(api);
+    const search = await api.get(`/api/users?search=${encodeURIComponent('a\u0000')}`, { token: user.access });
+    expect(search.status).toBe(400);
+  });
 
   it('never leaks a stack trace', async () => {
     const res = await api.post('/api/auth/register', { body: { username: [], email: {}, password: null } });

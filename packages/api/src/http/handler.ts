@@ -33,6 +33,11 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
   let openApiText: string | undefined;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    res.once('finish', () => {
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      deps.logger.debug({ method: req.method, url: req.url?.split('?')[0], status: res.statusCode, ms }, 'request');
+    });
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');

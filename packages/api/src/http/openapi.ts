@@ -1,6 +1,7 @@
 import { ZErrorBody } from '@scheduler/shared';
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import type { AppRouter } from '../routers/root.ts';
+import type { ProcedureMeta } from '../trpc.ts';
 
 const ERROR_DESCRIPTIONS: Record<string, string> = {
   '400': 'Invalid input (VALIDATION_ERROR)',
@@ -45,5 +46,51 @@ export function buildOpenApiDocument(appRouter: AppRouter, baseUrl: string): Ope
       }
     }
   }
+  useDeclaredStatuses(appRouter, doc);
+  addEventStream(doc);
   return doc;
+}
+
+/** Procedures answering 201 or 205 document their success under that status, not 200. */
+function useDeclaredStatuses(appRouter: AppRouter, doc: OpenAPIObject): void {
+  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { meta?: ProcedureMeta } }>;
+  for (const procedure of Object.values(procedures)) {
+    const meta = procedure._def.meta;
+    if (!meta?.openapi || !meta.status) continue;
+    const operation = (doc.paths?.[meta.openapi.path] as Record<string, { responses: Record<string, unknown> }> | undefined)?.[
+      meta.openapi.method.toLowerCase()
+    ];
+    if (!operation?.responses['200']) continue;
+    const success = operation.responses['200'] as { description?: string; content?: unknown };
+    delete operation.responses['200'];
+    operation.responses[String(meta.status)] = meta.status === 205 ? { description: success.description ?? 'Reset Content' } : success;
+  }
+}
+
+/** The REST event stream is served outside the procedures (it streams); describe it by hand. */
+function addEventStream(doc: OpenAPIObject): void {
+  const paths = (doc.paths ??= {}) as Record<string, unknown>;
+  paths['/events/stream'] = {
+    get: {
+      operationId: 'live-eventStream',
+      summary: 'Live changes as server-sent events',
+      description:
+        'text/event-stream of {type, event_id, version_id, actor, at, event?, role?} messages; each has an `id:` line. Reconnect with the Last-Event-ID header to resume. Heartbeat comments every 15 s. The token may also be given as ?token= for browser EventSource.',
+      tags: ['live'],
+      security: [{ bearerAuth: [] }],
+      parameters: [
+        { name: 'event_id', in: 'query', required: false, schema: { type: 'integer', minimum: 1 }, description: 'Only this event' },
+        { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'Resume after this id' },
+      ],
+      responses: {
+        '200': { description: 'The stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        ...Object.fromEntries(
+          ['400', '401', '404'].map((status) => [
+            status,
+            { description: ERROR_DESCRIPTIONS[status], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+          ]),
+        ),
+      },
+    },
+  };
 }

@@ -51,9 +51,9 @@ export async function createBatch(deps: ServiceDeps, actor: Actor, input: TBatch
 
   return inTransaction(deps, async (trx) => {
     await lockOwnerCalendar(trx, actor.id);
-    const found = await findConflicts(trx, actor.id, valid.map((v) => v.content));
     let accepted = valid;
     if (input.on_conflict !== 'allow') {
+      const found = await findConflicts(trx, actor.id, valid.map((v) => v.content));
       const rejected = new Set<number>();
       found.forEach((conflicts, i) => {
         if (conflicts.existing.length === 0 && conflicts.items.length === 0) return;
