@@ -68,7 +68,7 @@ export type TCreateEventInput = z.infer<typeof ZCreateEventInput>;
 /** PUT and PATCH are both partial. `version` is the optimistic-concurrency check (If-Match). */
 export const ZUpdateEventInput = ZEventFields.partial().extend({
   id: ZId,
-  version: z.coerce.number().int().min(1).optional().describe('Expected current version (same as If-Match)'),
+  version: z.coerce.number().int().min(0).optional().describe('Expected current version (same as If-Match)'),
   on_conflict: ZOnConflict,
 });
 export type TUpdateEventInput = z.infer<typeof ZUpdateEventInput>;

@@ -38,7 +38,7 @@ export const ZVersionSnapshot = ZHistoryEntry.extend({
 });
 
 export const ZRollbackInput = ZVersionInput.extend({
-  version: z.coerce.number().int().min(1).optional().describe('Expected current version (same as If-Match)'),
+  version: z.coerce.number().int().min(0).optional().describe('Expected current version (same as If-Match)'),
   on_conflict: ZOnConflict,
 });
 export const ZRollbackResult = ZEventMutationResult;

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEvent, freeSlot, shareWith } from './support/events.ts';
+import { apiClient, errorBody, registerUser, type ApiClient, type TestUser } from './support/http.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
+
+let server: TestServer;
+let api: ApiClient;
+let owner: TestUser;
+let editor: TestUser;
+let viewer: TestUser;
+let stranger: TestUser;
+let bystander: TestUser;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  api = apiClient(server.url);
+  [owner, editor, viewer, stranger, bystander] = await Promise.all(
+    ['owner', 'editor', 'viewer', 'stranger', 'bystander'].map((p) => registerUser(api, p)),
+  );
+});
+afterAll(() => server?.stop());
+
+type Actor = 'owner' | 'editor' | 'viewer' | 'stranger' | 'anonymous';
+const ACTORS: Actor[] = ['owner', 'editor', 'viewer', 'stranger', 'anonymous'];
+const tokenOf = (actor: Actor) =>
+  ({ owner: owner.access, editor: editor.access, viewer: viewer.access, stranger: stranger.access, anonymous: undefined })[actor];
+
+/** A fresh event shared with the editor, the viewer and a bystander, so every cell starts from the same state. */
+async function scene() {
+  const event = await createEvent(api, owner, { title: 'Matrix' });
+  await shareWith(api, owner, event.id, editor, 'EDITOR');
+  await shareWith(api, owner, event.id, viewer, 'VIEWER');
+  await shareWith(api, owner, event.id, bystander, 'VIEWER');
+  return event.id;
+}
+
+interface Endpoint {
+  name: string;
+  call: (id: number, token: string | undefined) => ReturnType<ApiClient['call']>;
+  expected: Record<Actor, number>;
+}
+
+const READ = { owner: 200, editor: 200, viewer: 200, stranger: 404, anonymous: 401 };
+const WRITE = { owner: 200, editor: 200, viewer: 403, stranger: 404, anonymous: 401 };
+const OWNER_ONLY = { owner: 200, editor: 403, viewer: 403, stranger: 404, anonymous: 401 };
+
+const endpoints: Endpoint[] = [
+  { name: 'GET event', call: (id, token) => api.get(`/api/events/${id}`, { token }), expected: READ },
+  { name: 'GET occurrences', call: (id, token) => api.get(`/api/events/${id}/occurrences`, { token }), expected: READ },
+  { name: 'GET permissions', call: (id, token) => api.get(`/api/events/${id}/permissions`, { token }), expected: READ },
+  { name: 'GET history', call: (id, token) => api.get(`/api/events/${id}/history`, { token }), expected: READ },
+  { name: 'GET changelog', call: (id, token) => api.get(`/api/events/${id}/changelog`, { token }), expected: READ },
+  { name: 'PUT event', call: (id, token) => api.put(`/api/events/${id}`, { token, body: { title: 'renamed' } }), expected: WRITE },
+  { name: 'PATCH event', call: (id, token) => api.patch(`/api/events/${id}`, { token, body: { description: 'patched' } }), expected: WRITE },
+  {
+    name: 'POST rollback',
+    call: async (id, token) => {
+      const history = await api.get(`/api/events/${id}/history`, { token: owner.access });
+      await api.put(`/api/events/${id}`, { token: owner.access, body: { title: 'moved on' } });
+      return api.post(`/api/events/${id}/rollback/${history.body.at(-1).version_id}`, { token });
+    },
+    expected: WRITE,
+  },
+  { name: 'DELETE event', call: (id, token) => api.delete(`/api/events/${id}`, { token }), expected: OWNER_ONLY },
+  {
+    name: 'POST share',
+    call: (id, token) => api.post(`/api/events/${id}/share`, { token, body: { user_id: stranger.id, role: 'VIEWER' } }),
+    expected: OWNER_ONLY,
+  },
+  {
+    name: 'PUT permission of another user',
+    call: (id, token) => api.put(`/api/events/${id}/permissions/${bystander.id}`, { token, body: { role: 'EDITOR' } }),
+    expected: OWNER_ONLY,
+  },
+  {
+    name: 'DELETE permission of another user',
+    call: (id, token) => api.delete(`/api/events/${id}/permissions/${bystander.id}`, { token }),
+    expected: OWNER_ONLY,
+  },
+];
+
+describe('authorization matrix', () => {
+  for (const endpoint of endpoints) {
+    describe(endpoint.name, () => {
+      for (const actor of ACTORS) {
+        it(`${actor} → ${endpoint.expected[actor]}`, async () => {
+          const id = await scene();
+          const res = await endpoint.call(id, tokenOf(actor));
+          expect(res.status).toBe(endpoint.expected[actor]);
+          if (res.status >= 400) {
+            const code = errorBody(res).code;
+            expect(code).toBe({ 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' }[res.status as 401 | 403 | 404]);
+          }
+        });
+      }
+    });
+  }
+
+  it('lets editors and viewers leave (remove their own permission), and never the owner', async () => {
+    const id = await scene();
+    expect((await api.delete(`/api/events/${id}/permissions/${viewer.id}`, { token: viewer.access })).status).toBe(200);
+    expect((await api.get(`/api/events/${id}`, { token: viewer.access })).status).toBe(404);
+    expect((await api.delete(`/api/events/${id}/permissions/${editor.id}`, { token: editor.access })).status).toBe(200);
+    const ownerLeaves = await api.delete(`/api/events/${id}/permissions/${owner.id}`, { token: owner.access });
+    expect(ownerLeaves.status).toBe(400);
+    const ownerDemoted = await api.put(`/api/events/${id}/permissions/${owner.id}`, { token: owner.access, body: { role: 'VIEWER' } });
+    expect(ownerDemoted.status).toBe(400);
+  });
+
+  it('shows only visible events in the listing, with the caller’s role', async () => {
+    const id = await scene();
+    const own = await api.get('/api/events?page_size=100&role=OWNER', { token: owner.access });
+    expect(own.body.results.map((e: { id: number }) => e.id)).toContain(id);
+    const asViewer = await api.get('/api/events?page_size=100', { token: viewer.access });
+    expect(asViewer.body.results.find((e: { id: number }) => e.id === id)?.my_role).toBe('VIEWER');
+    const asStranger = await api.get('/api/events?page_size=100', { token: stranger.access });
+    expect(asStranger.body.results.map((e: { id: number }) => e.id)).not.toContain(id);
+    expect((await api.get('/api/events')).status).toBe(401);
+  });
+
+  it('answers a deleted event with 404 to everyone, like one that never existed', async () => {
+    const id = await scene();
+    expect((await api.delete(`/api/events/${id}`, { token: owner.access })).status).toBe(200);
+    for (const user of [owner, editor, viewer]) {
+      expect((await api.get(`/api/events/${id}`, { token: user.access })).status).toBe(404);
+      expect((await api.put(`/api/events/${id}`, { token: user.access, body: { title: 'x', ...freeSlot() } })).status).toBe(404);
+    }
+  });
+});

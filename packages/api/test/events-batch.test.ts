@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEvent, freeSlot } from './support/events.ts';
+import { apiClient, errorBody, registerUser, type ApiClient } from './support/http.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
+
+let server: TestServer;
+let api: ApiClient;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  api = apiClient(server.url);
+});
+afterAll(() => server?.stop());
+
+const hourly = (base: number, count: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    title: `item ${i}`,
+    start_time: new Date(base + i * 3_600_000).toISOString(),
+    end_time: new Date(base + i * 3_600_000 + 1_800_000).toISOString(),
+  }));
+
+const countOf = async (token: string) => (await api.get('/api/events', { token })).body.count as number;
+
+describe('batch create', () => {
+  it('accepts a JSON array (seed 001) and {"events": [...]} (seed 000)', async () => {
+    const user = await registerUser(api, 'batch');
+    const array = await api.post('/api/events/batch', { token: user.access, body: hourly(Date.UTC(2041, 0, 1), 3) });
+    expect(array.status).toBe(201);
+    expect(array.body.errors).toEqual([]);
+    expect(array.body.created_events).toHaveLength(3);
+    expect(array.body.created_events[0]).toMatchObject({ title: 'item 0', version: 1, my_role: 'OWNER', owner_id: user.id });
+    const wrapped = await api.post('/api/events/batch', { token: user.access, body: { events: hourly(Date.UTC(2041, 1, 1), 2) } });
+    expect(wrapped.status).toBe(201);
+    expect(wrapped.body.created_events).toHaveLength(2);
+    expect(await countOf(user.access)).toBe(5);
+    // Each created event has its first version.
+    const history = await api.get(`/api/events/${wrapped.body.created_events[1].id}/history`, { token: user.access });
+    expect(history.body).toEqual([expect.objectContaining({ version: 1, history_type: '+' })]);
+  });
+
+  it('creates nothing when one item is invalid (atomic by default) and lists the errors by index', async () => {
+    const user = await registerUser(api, 'atomic');
+    const items: unknown[] = hourly(Date.UTC(2041, 2, 1), 4);
+    items[2] = { title: '', start_time: 'not a time', end_time: '2041-03-01T00:00:00Z' };
+    const res = await api.post('/api/events/batch', { token: user.access, body: items });
+    expect(res.status).toBe(400);
+    expect(errorBody(res).code).toBe('VALIDATION_ERROR');
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({ index: 2, error: expect.any(String), details: expect.arrayContaining([expect.objectContaining({ path: 'title' })]) }),
+    ]);
+    expect(await countOf(user.access)).toBe(0);
+  });
+
+  it('creates exactly the valid items with atomic=false', async () => {
+    const user = await registerUser(api, 'partial');
+    const items: unknown[] = hourly(Date.UTC(2041, 3, 1), 5);
+    items[1] = { title: 'bad', start_time: '2041-04-01T10:00:00Z', end_time: '2041-04-01T09:00:00Z' };
+    items[4] = 'not an object';
+    const res = await api.post('/api/events/batch?atomic=false', { token: user.access, body: items });
+    expect(res.status).toBe(201);
+    expect(res.body.created_events.map((e: { title: string }) => e.title)).toEqual(['item 0', 'item 2', 'item 3']);
+    expect(res.body.errors.map((e: { index: number }) => e.index)).toEqual([1, 4]);
+    expect(res.body.errors[0].details).toEqual([{ path: 'end_time', message: 'must not be before start_time' }]);
+    expect(await countOf(user.access)).toBe(3);
+  });
+
+  it('finds overlaps between items and with existing events', async () => {
+    const user = await registerUser(api, 'overlap');
+    const existing = await createEvent(api, user, { start_time: '2041-05-01T10:00:00Z', end_time: '2041-05-01T11:00:00Z' });
+    const items = [
+      { title: 'clashes with existing', start_time: '2041-05-01T10:30:00Z', end_time: '2041-05-01T11:30:00Z' },
+      { title: 'first', start_time: '2041-05-02T10:00:00Z', end_time: '2041-05-02T11:00:00Z' },
+      { title: 'clashes with first', start_time: '2041-05-02T10:59:00Z', end_time: '2041-05-02T12:00:00Z' },
+      { title: 'touches first only', start_time: '2041-05-02T09:00:00Z', end_time: '2041-05-02T10:00:00Z' },
+    ];
+    const atomic = await api.post('/api/events/batch', { token: user.access, body: items });
+    expect(atomic.status).toBe(409);
+    expect(errorBody(atomic).code).toBe('EVENT_CONFLICT');
+    expect(await countOf(user.access)).toBe(1);
+
+    const partial = await api.post('/api/events/batch?atomic=false', { token: user.access, body: items });
+    expect(partial.status).toBe(201);
+    expect(partial.body.created_events.map((e: { title: string }) => e.title)).toEqual(['first', 'touches first only']);
+    expect(partial.body.errors).toEqual([
+      expect.objectContaining({ index: 0, code: 'EVENT_CONFLICT', conflicts: [expect.objectContaining({ id: existing.id })] }),
+      expect.objectContaining({ index: 2, code: 'EVENT_CONFLICT', conflicting_items: [1] }),
+    ]);
+
+    const allowed = await api.post('/api/events/batch?on_conflict=allow', { token: user.access, body: items.slice(0, 1) });
+    expect(allowed.status).toBe(201);
+    expect(allowed.body.created_events).toHaveLength(1);
+  });
+
+  it('refuses more than 10,000 items and non-list bodies with 400', async () => {
+    const user = await registerUser(api, 'huge');
+    const tooMany = Array.from({ length: 10_001 }, () => ({}));
+    const res = await api.post('/api/events/batch', { token: user.access, body: tooMany });
+    expect(res.status).toBe(400);
+    expect(errorBody(res).details?.[0]?.path).toBe('events');
+    for (const body of [{ events: 'nope' }, { nothing: true }, 42]) {
+      const bad = await api.post('/api/events/batch', { token: user.access, body });
+      expect(bad.status).toBe(400);
+      expect(errorBody(bad).code).toBe('VALIDATION_ERROR');
+    }
+  });
+
+  it('creates a batch of 1,000 events in one go', async () => {
+    const user = await registerUser(api, 'thousand');
+    const res = await api.post('/api/events/batch', { token: user.access, body: hourly(Date.UTC(2042, 0, 1), 1000) });
+    expect(res.status).toBe(201);
+    expect(res.body.created_events).toHaveLength(1000);
+    const ids = res.body.created_events.map((e: { id: number }) => e.id);
+    expect(new Set(ids).size).toBe(1000);
+    expect(await countOf(user.access)).toBe(1000);
+  });
+});
