@@ -59,10 +59,25 @@ const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, TErrorCode>> = {
 
 /** Turns zod issues into the contract's `details` list. */
 export function zodDetails(error: ZodError): TErrorDetail[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(body)',
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => describeIssue(issue, []));
+}
+
+type Issue = ZodError['issues'][number];
+
+/**
+ * For a value matching none of a union's forms, report the problems of the
+ * form it came closest to (one whose type matched), not a bare "Invalid input".
+ */
+function describeIssue(issue: Issue, prefix: PropertyKey[]): TErrorDetail[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'invalid_union' && Array.isArray(issue.errors)) {
+    const branches = issue.errors.filter((branch) => !branch.some((i) => i.path.length === 0 && i.code === 'invalid_type'));
+    // Issues at the value itself (wrong shape) count as further away than issues inside it.
+    const distance = (branch: Issue[]) => branch.reduce((sum, i) => sum + (i.path.length === 0 ? 100 : 1), 0);
+    const closest = branches.sort((a, b) => distance(a) - distance(b))[0];
+    if (closest?.length) return closest.flatMap((inner) => describeIssue(inner, path));
+  }
+  return [{ path: path.map(String).join('.') || '(body)', message: issue.message }];
 }
 
 export function fromZodError(error: ZodError): AppError {

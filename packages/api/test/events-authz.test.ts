@@ -14,9 +14,11 @@ let bystander: TestUser;
 beforeAll(async () => {
   server = await startTestServer();
   api = apiClient(server.url);
-  [owner, editor, viewer, stranger, bystander] = await Promise.all(
-    ['owner', 'editor', 'viewer', 'stranger', 'bystander'].map((p) => registerUser(api, p)),
-  );
+  owner = await registerUser(api, 'owner');
+  editor = await registerUser(api, 'editor');
+  viewer = await registerUser(api, 'viewer');
+  stranger = await registerUser(api, 'stranger');
+  bystander = await registerUser(api, 'bystander');
 });
 afterAll(() => server?.stop());
 

@@ -8,10 +8,12 @@ export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
 /** The object form of a recurrence (seeds 000 and 004). */
 export const ZRecurrenceObject = z
   .object({
-    frequency: z.preprocess(
-      (v) => (typeof v === 'string' ? v.toLowerCase() : v),
-      z.enum(FREQUENCIES, { error: 'must be daily, weekly, monthly or yearly' }),
-    ),
+    frequency: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.toLowerCase() : v),
+        z.enum(FREQUENCIES, { error: 'must be daily, weekly, monthly or yearly' }),
+      )
+      .optional(),
     interval: z.number().int().min(1).max(1000).optional(),
     by_weekday: z
       .array(
@@ -25,7 +27,12 @@ export const ZRecurrenceObject = z
     count: z.number().int().min(1).max(100_000).optional(),
     until: z.string().max(64).optional(),
   })
-  .strict();
+  .strict()
+  // `{}` means "no recurrence" (seed 000 sends it); anything else needs a frequency.
+  .refine((o) => Object.keys(o).length === 0 || o.frequency !== undefined, {
+    message: 'is required',
+    path: ['frequency'],
+  });
 export type TRecurrenceObject = z.infer<typeof ZRecurrenceObject>;
 
 /**
@@ -34,7 +41,7 @@ export type TRecurrenceObject = z.infer<typeof ZRecurrenceObject>;
  * It is echoed back as given; the normalized rule is the event's `rrule`.
  */
 export const ZRecurrencePattern = z
-  .union([z.string().max(1000), ZRecurrenceObject, z.object({}).strict(), z.null()])
+  .union([z.string().max(1000), ZRecurrenceObject, z.null()])
   .describe('"daily" | "weekly" | "monthly" | "yearly", an RRULE string, or {frequency, interval?, by_weekday?, count?, until?}');
 export type TRecurrencePattern = z.infer<typeof ZRecurrencePattern>;
 
