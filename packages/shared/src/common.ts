@@ -50,6 +50,13 @@ export const ZQueryBoolean = z.preprocess((value) => {
   return value;
 }, z.boolean());
 
+/**
+ * A JSON boolean, strictly. (A bare z.boolean() at the top of a body would be
+ * coerced by the REST adapter, turning the string "false" into true; a pipe
+ * is left alone.)
+ */
+export const ZStrictBoolean = z.boolean().pipe(z.boolean());
+
 export const ZMessage = z.object({ message: z.string() });
 
 export const ZUserRef = z.object({ id: z.number().int(), username: z.string() });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ZConflict } from './errors.ts';
-import { ZDateTime, ZDateTimeInput, ZId, ZPageInput, ZQueryBoolean, ZRole, ZRoleFilter } from './common.ts';
+import { ZDateTime, ZDateTimeInput, ZId, ZPageInput, ZQueryBoolean, ZRole, ZRoleFilter, ZStrictBoolean } from './common.ts';
 
 export const FREQUENCIES = ['daily', 'weekly', 'monthly', 'yearly'] as const;
 export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
@@ -64,7 +64,7 @@ export const ZEventFields = z.object({
   end_time: ZDateTimeInput,
   location: location.optional(),
   timezone: timezone.optional(),
-  is_recurring: z.boolean().optional(),
+  is_recurring: ZStrictBoolean.optional(),
   recurrence_pattern: ZRecurrencePattern.optional(),
 });
 export type TEventFields = z.infer<typeof ZEventFields>;

@@ -58,11 +58,13 @@ export function createRestHandler(deps: AppDeps, appRouter: AppRouter) {
 
 /** Body fields win over query parameters; array bodies are seed 001's batch form. */
 function toInputObject(parsed: unknown, url: URL, req: IncomingMessage, isForm: boolean): Record<string, unknown> {
-  const body: Record<string, unknown> = Array.isArray(parsed)
-    ? { events: parsed }
-    : parsed !== null && typeof parsed === 'object'
-      ? { ...(parsed as Record<string, unknown>) }
-      : { __body: parsed };
+  const isBatch = /^\/events\/batch\/?$/.test(url.pathname);
+  if (parsed === null || typeof parsed !== 'object' || (Array.isArray(parsed) && !isBatch)) {
+    throw new AppError('VALIDATION_ERROR', `The body must be a JSON object${isBatch ? ' or array' : ''}`, {
+      details: [{ path: '(body)', message: `must be a JSON object${isBatch ? ' or array' : ''}` }],
+    });
+  }
+  const body: Record<string, unknown> = Array.isArray(parsed) ? { events: parsed } : { ...(parsed as Record<string, unknown>) };
   for (const [key, value] of url.searchParams) if (!(key in body)) body[key] = value;
   if (isForm && body['grant_type'] === undefined) body['grant_type'] = 'password';
   const ifMatch = req.headers['if-match'];

@@ -5,7 +5,7 @@ let counter = 0;
 /** A one-hour slot no other test uses, so overlap checks never collide by accident. */
 export function freeSlot(durationMinutes = 60): { start_time: string; end_time: string } {
   counter += 1;
-  const start = Date.UTC(2040, 0, 1) + (process.pid % 1000) * 400 * 86_400_000 + counter * 3 * 3_600_000;
+  const start = Date.UTC(2040, 0, 1) + counter * 3 * 3_600_000;
   return { start_time: new Date(start).toISOString(), end_time: new Date(start + durationMinutes * 60_000).toISOString() };
 }
 
