@@ -89,8 +89,7 @@ export class LiveHub {
   ) {}
 
   async start(): Promise<void> {
-    const row = await this.db.selectFrom('changes').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
-    this.lastId = Number(row?.max ?? 0);
+    this.lastId = await this.head();
     this.started = true;
     this.timers.push(setInterval(() => this.wake(), POLL_MS));
     this.timers.push(setInterval(() => void this.housekeeping(), HOUSEKEEPING_MS));
@@ -163,7 +162,9 @@ export class LiveHub {
     if (!set) this.byUser.set(options.userId, (set = new Set()));
     set.add(sub);
     const upTo = this.lastId;
-    sub.cursor = options.after ?? upTo;
+    // A fresh subscription starts at the feed's head: changes committed before it are not news,
+    // even if the hub has not dispatched them yet.
+    sub.cursor = options.after ?? Math.max(upTo, await this.head());
     const replayed: LiveEnvelope[] = [];
     if (options.after !== undefined && options.after < upTo) {
       let from = options.after;
@@ -181,6 +182,11 @@ export class LiveHub {
     }
     sub.replay = replayed;
     return sub;
+  }
+
+  private async head(): Promise<number> {
+    const row = await this.db.selectFrom('changes').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+    return Number(row?.max ?? 0);
   }
 
   unsubscribe(sub: Subscriber): void {
