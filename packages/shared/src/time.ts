@@ -21,9 +21,12 @@ export function parseDateTime(input: string): Date | null {
     return null;
   }
   const millis = Number((frac + '000').slice(0, 3));
-  let utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  const check = new Date(Date.UTC(year, month - 1, day));
-  if (check.getUTCDate() !== day) return null; // 2025-02-30 and friends
+  // setUTCFullYear, unlike Date.UTC, does not read years 0-99 as 1900-1999.
+  const date0 = new Date(0);
+  date0.setUTCFullYear(year, month - 1, day);
+  if (date0.getUTCDate() !== day) return null; // 2025-02-30 and friends
+  date0.setUTCHours(hour, minute, second, millis);
+  let utc = date0.getTime();
   if (zone && zone.toUpperCase() !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
