@@ -1,11 +1,6 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    postgresUrl: string;
-  }
-}
+import './provided.ts';
 
 /**
  * Creates a fresh database for this run on the PostgreSQL server named by

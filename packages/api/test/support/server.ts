@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '@scheduler/db';
 import { inject } from 'vitest';
 import { loadConfig, startApp, type App } from '../../src/index.ts';
+import './provided.ts';
 
 export type TestDb = 'pglite' | 'postgres';
 export const TEST_DB: TestDb = process.env['TEST_DB'] === 'postgres' ? 'postgres' : 'pglite';
