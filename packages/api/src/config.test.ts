@@ -1,0 +1,41 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('has working defaults for a laptop', () => {
+    const config = loadConfig({ DATA_DIR: ':memory:' });
+    expect(config).toMatchObject({ port: 3000, host: '0.0.0.0', databaseUrl: undefined, dataDir: undefined, env: 'development' });
+    expect(config.jwt).toMatchObject({ accessTtl: 900, refreshTtl: 7 * 86400 });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads durations and numbers', () => {
+    const config = loadConfig({ DATA_DIR: ':memory:', ACCESS_TOKEN_TTL: '90s', REFRESH_TOKEN_TTL: '2d', PORT: '8080' });
+    expect(config.jwt.accessTtl).toBe(90);
+    expect(config.jwt.refreshTtl).toBe(172800);
+    expect(config.port).toBe(8080);
+  });
+
+  it('names every bad value in one message', () => {
+    const attempt = () => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', ACCESS_TOKEN_TTL: 'soon', JWT_SECRET: 'short' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/PORT[\s\S]*DATABASE_URL[\s\S]*JWT_SECRET[\s\S]*ACCESS_TOKEN_TTL|PORT/);
+    try {
+      attempt();
+    } catch (error) {
+      for (const name of ['PORT', 'DATABASE_URL', 'JWT_SECRET', 'ACCESS_TOKEN_TTL']) expect((error as Error).message).toContain(name);
+    }
+  });
+
+  it('requires a JWT secret in production and keeps a generated one in development', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'scheduler-config-'));
+    const first = loadConfig({ DATA_DIR: dir });
+    const second = loadConfig({ DATA_DIR: dir });
+    expect(Buffer.from(first.jwt.secret).equals(Buffer.from(second.jwt.secret))).toBe(true);
+    expect(readFileSync(path.join(dir, 'jwt-secret'), 'utf8').length).toBeGreaterThanOrEqual(32);
+  });
+});
