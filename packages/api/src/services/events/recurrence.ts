@@ -130,8 +130,16 @@ export function normalizeRecurrence(pattern: unknown): NormalizeResult {
   return fail('must be a string, an object or null');
 }
 
+const zoneValidity = new Map<string, boolean>();
+
+/** IANA zone names (checking builds an Intl formatter, so answers are remembered). */
 export function isValidTimeZone(timezone: string): boolean {
-  return IANAZone.isValidZone(timezone);
+  let valid = zoneValidity.get(timezone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(timezone);
+    if (zoneValidity.size < 1000) zoneValidity.set(timezone, valid);
+  }
+  return valid;
 }
 
 /** The wall-clock fields of an instant in a zone, as a floating Date. */
