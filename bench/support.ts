@@ -40,16 +40,26 @@ export function startServer(env: Record<string, string>): Promise<ServerProcess>
   return startServerProcess({ JWT_SECRET, LOG_LEVEL: 'warn', ...env });
 }
 
+/** The process that runs the server: tsx starts the program as a child of its own process. */
+export function serverPid(wrapperPid: number): number {
+  try {
+    const children = readFileSync(`/proc/${wrapperPid}/task/${wrapperPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return children.length ? serverPid(Number(children[0])) : wrapperPid;
+  } catch {
+    return wrapperPid;
+  }
+}
+
 /** Resident memory of a process in MiB, from /proc. */
 export function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const status = readFileSync(`/proc/${serverPid(pid)}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);
 }
 
 /** CPU seconds (user + system) a process has used, from /proc. */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = readFileSync(`/proc/${serverPid(pid)}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
 }
 

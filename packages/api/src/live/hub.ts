@@ -140,13 +140,15 @@ export class LiveHub {
   }
 
   private dispatch(change: PreparedChange): void {
+    // Recipients with the same role get the very same message object.
+    const byRole = new Map<string | null, LiveEnvelope>();
     for (const [userId, role] of change.recipients) {
       const subs = this.byUser.get(userId);
       if (!subs) continue;
-      let message: LiveEnvelope | undefined;
       for (const sub of subs) {
         if (sub.options.eventId !== undefined && sub.options.eventId !== change.eventId) continue;
-        message ??= { ...change.message(role), id: change.id };
+        let message = byRole.get(role);
+        if (!message) byRole.set(role, (message = { ...change.message(role), id: change.id }));
         sub.offer(message);
       }
     }

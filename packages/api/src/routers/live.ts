@@ -1,4 +1,4 @@
-import { ZLiveMessage, ZSubscribeInput, ZSyncInput, ZSyncResult } from '@scheduler/shared';
+import { ZSubscribeInput, ZSyncInput, ZSyncResult, type TLiveMessage } from '@scheduler/shared';
 import { tracked } from '@trpc/server';
 import { AppError } from '../errors.ts';
 import { sync } from '../live/sync.ts';
@@ -31,7 +31,8 @@ export const liveRouter = router({
       try {
         for await (const message of sub.messages(signal)) {
           const { id, ...payload } = message;
-          yield tracked(String(id), ZLiveMessage.parse(payload));
+          // Built by the hub from typed rows; one shared object per change and role, not re-validated per subscriber.
+          yield tracked(String(id), payload as TLiveMessage);
         }
       } catch (error) {
         if ((error as { code?: string }).code === 'UNAUTHORIZED') {
