@@ -12,7 +12,7 @@ import { audit } from '../services/audit.ts';
 import { contentOf } from '../services/events/content.ts';
 import { writeEventContent } from '../services/events/event-service.ts';
 import { inTransaction } from '../services/write.ts';
-import { appendUpdate, compact, loadDocument, updatesAfter } from './persistence.ts';
+import { appendUpdates, compact, loadDocument, updatesAfter } from './persistence.ts';
 import { CLOSE, CollabRoom, type CollabUser, type Connection } from './room.ts';
 
 export const COLLAB_UPDATES_TOPIC = 'collab';
@@ -35,6 +35,8 @@ interface RoomState {
   firstEditAt: number | undefined;
   writeBackTimer: NodeJS.Timeout | undefined;
   lastKnownVersion: number;
+  catchingUp?: Promise<void> | undefined;
+  catchUpAgain?: boolean;
 }
 
 /**
@@ -52,7 +54,9 @@ export class CollabServer {
 
   constructor(private readonly deps: AppDeps) {
     deps.wake.subscribe(COLLAB_UPDATES_TOPIC, (payload) => {
-      const state = this.rooms.get(Number(payload));
+      const [eventId, instance] = payload.split(':');
+      if (instance === this.instanceId) return;
+      const state = this.rooms.get(Number(eventId));
       if (state) void this.catchUp(state);
     });
     deps.wake.subscribe(COLLAB_AWARENESS_TOPIC, (payload) => this.receiveRemoteAwareness(payload));
@@ -141,10 +145,12 @@ export class CollabServer {
     };
     state.room = new CollabRoom(eventId, doc, {
       maxTextLength: MAX_TEXT_LENGTH,
-      persist: async (update) => {
-        // lastId is left alone: only catchUp advances it, in id order, so no other instance's update is skipped.
-        await appendUpdate(this.db, eventId, update);
-        this.deps.wake.publish(COLLAB_UPDATES_TOPIC, String(eventId));
+      persist: async (updates) => {
+        const { ids, previousMax } = await appendUpdates(this.db, eventId, updates);
+        // Advance past our own ids only when nobody else stored one we have not applied yet.
+        if (previousMax <= state.lastId) state.lastId = Math.max(state.lastId, ...ids);
+        else void this.catchUp(state);
+        this.deps.wake.publish(COLLAB_UPDATES_TOPIC, `${eventId}:${this.instanceId}`);
       },
       edited: (user) => this.scheduleWriteBack(state, user),
       awarenessChanged: (update) => {
@@ -158,14 +164,24 @@ export class CollabServer {
     return state;
   }
 
-  /** Reads updates other instances stored since we last looked. */
-  private async catchUp(state: RoomState): Promise<void> {
-    const rows = await updatesAfter(this.db, state.room.eventId, state.lastId);
-    for (const row of rows) {
-      if (row.id <= state.lastId) continue;
-      state.room.applyStored(row.update, 'remote');
-      state.lastId = row.id;
+  /** Reads updates other instances stored since we last looked (wake-ups arriving meanwhile are coalesced). */
+  private catchUp(state: RoomState): Promise<void> {
+    if (state.catchingUp) {
+      state.catchUpAgain = true;
+      return state.catchingUp;
     }
+    state.catchingUp = (async () => {
+      do {
+        state.catchUpAgain = false;
+        const rows = await updatesAfter(this.db, state.room.eventId, state.lastId);
+        for (const row of rows) {
+          if (row.id <= state.lastId) continue;
+          state.room.applyStored(row.update, 'remote');
+          state.lastId = row.id;
+        }
+      } while (state.catchUpAgain);
+    })().finally(() => (state.catchingUp = undefined));
+    return state.catchingUp;
   }
 
   private receiveRemoteAwareness(payload: string): void {
@@ -260,9 +276,9 @@ export class CollabServer {
       if (text.toString() === latest.description) return;
       const before = Y.encodeStateVector(state.room.doc);
       state.room.doc.transact(() => replaceText(text, latest.description), 'server');
-      await appendUpdate(trx, eventId, Y.encodeStateAsUpdate(state.room.doc, before));
+      await appendUpdates(trx, eventId, [Y.encodeStateAsUpdate(state.room.doc, before)]);
     });
-    this.deps.wake.publish(COLLAB_UPDATES_TOPIC, String(eventId));
+    this.deps.wake.publish(COLLAB_UPDATES_TOPIC, `${eventId}:${this.instanceId}`);
   }
 
   /** Re-checks every connection's access and session; applies REST changes; compacts idle documents. */

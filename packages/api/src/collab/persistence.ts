@@ -16,15 +16,29 @@ const COMPACT_AFTER_MS = 60_000;
 const UPDATE_LOCK = 7303;
 
 /**
- * Appends an update. Instances follow a document by reading ids in order, so
- * ids of one document must become visible in id order: the per-document lock
- * is held from the insert to the commit.
+ * Appends updates in order. Instances follow a document by reading ids in
+ * order, so ids of one document must become visible in id order: the
+ * per-document lock is held from the insert to the commit. Also answers the
+ * highest id stored before these, so the caller knows whether it missed any.
  */
-export async function appendUpdate(db: Kysely<Database>, eventId: number, update: Uint8Array): Promise<number> {
+export async function appendUpdates(
+  db: Kysely<Database>,
+  eventId: number,
+  updates: Uint8Array[],
+): Promise<{ ids: number[]; previousMax: number }> {
   const insert = async (trx: Kysely<Database>) => {
     await sql`select pg_advisory_xact_lock(${UPDATE_LOCK}, ${eventId})`.execute(trx);
-    const row = await trx.insertInto('collab_updates').values({ event_id: eventId, update }).returning('id').executeTakeFirstOrThrow();
-    return row.id;
+    const before = await trx
+      .selectFrom('collab_updates')
+      .select((eb) => eb.fn.max('id').as('max'))
+      .where('event_id', '=', eventId)
+      .executeTakeFirst();
+    const rows = await trx
+      .insertInto('collab_updates')
+      .values(updates.map((update) => ({ event_id: eventId, update })))
+      .returning('id')
+      .execute();
+    return { ids: rows.map((r) => r.id).sort((a, b) => a - b), previousMax: Number(before?.max ?? 0) };
   };
   return db.isTransaction ? insert(db) : db.transaction().execute(insert);
 }

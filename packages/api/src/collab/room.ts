@@ -33,8 +33,8 @@ export interface Connection {
 }
 
 export interface RoomHooks {
-  /** Stores an update before it is applied and broadcast; resolves once durable. */
-  persist(update: Uint8Array): Promise<void>;
+  /** Stores updates (in order) before they are applied and broadcast; resolves once durable. */
+  persist(updates: Uint8Array[]): Promise<void>;
   /** A writer changed the text (debounced write-back follows). */
   edited(user: CollabUser): void;
   /** Awareness changed locally (to be relayed to other instances). */
@@ -52,7 +52,9 @@ export const canWrite = (role: Role) => role === 'OWNER' || role === 'EDITOR';
 export class CollabRoom {
   readonly awareness: awarenessProtocol.Awareness;
   readonly connections = new Map<WebSocket, Connection>();
-  private chain: Promise<void> = Promise.resolve();
+  /** Accepted updates waiting to be stored; stored together while a previous store runs (group commit). */
+  private pending: Array<{ conn: Connection; update: Uint8Array }> = [];
+  private flushing: Promise<void> | undefined;
 
   constructor(
     readonly eventId: number,
@@ -169,14 +171,30 @@ export class CollabRoom {
       conn.ws.close(CLOSE.tooLarge, 'document too large');
       return;
     }
-    // Stored first, then applied and relayed, one update at a time.
-    this.chain = this.chain
-      .then(() => this.hooks.persist(update))
-      .then(() => {
+    this.pending.push({ conn, update });
+    this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
+  }
+
+  /**
+   * Stores, then applies and relays, everything pending, in arrival order.
+   * Updates arriving during a store wait for the next round and are stored
+   * together, so a busy document costs one database round trip per round,
+   * not per keystroke.
+   */
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0);
+      try {
+        await this.hooks.persist(batch.map((b) => b.update));
+      } catch {
+        for (const { conn } of batch) conn.ws.close(CLOSE.shutdown, 'could not store the update; reconnect');
+        continue;
+      }
+      for (const { conn, update } of batch) {
         Y.applyUpdate(this.doc, update, conn);
         this.hooks.edited(conn.user);
-      })
-      .catch(() => conn.ws.close(CLOSE.shutdown, 'could not store the update; reconnect'));
+      }
+    }
   }
 
   /** Applies an update that another instance (or the server itself) already stored. */
@@ -189,8 +207,8 @@ export class CollabRoom {
   }
 
   /** Waits for updates in flight to be stored and applied. */
-  settled(): Promise<void> {
-    return this.chain;
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
   }
 
   private wouldExceed(update: Uint8Array): boolean {
