@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ZDateTime, ZId, ZPageInput, ZQueryBoolean, ZUserRef } from './common.ts';
-import { ZEventMutationResult, ZOnConflict } from './events.ts';
+import { ZEvent, ZEventMutationResult, ZOnConflict } from './events.ts';
 
 export const HISTORY_TYPES = ['+', '~', '-'] as const;
 
@@ -23,19 +23,21 @@ export const ZHistoryList = z.array(ZHistoryEntry);
 
 export const ZVersionInput = z.object({ id: ZId, version_id: ZId });
 
-export const ZVersionSnapshot = ZHistoryEntry.extend({
-  id: z.number().int(),
-  title: z.string(),
-  description: z.string(),
-  start_time: ZDateTime,
-  end_time: ZDateTime,
-  location: z.string().nullable(),
-  timezone: z.string(),
-  is_recurring: z.boolean(),
-  recurrence_pattern: z.union([z.string(), z.record(z.string(), z.unknown())]).nullable(),
-  rrule: z.string().nullable(),
-  owner_id: z.number().int(),
-});
+export const ZVersionSnapshot = ZHistoryEntry.extend(
+  ZEvent.pick({
+    id: true,
+    title: true,
+    description: true,
+    start_time: true,
+    end_time: true,
+    location: true,
+    timezone: true,
+    is_recurring: true,
+    recurrence_pattern: true,
+    rrule: true,
+    owner_id: true,
+  }).shape,
+);
 
 export const ZRollbackInput = ZVersionInput.extend({
   version: z.coerce.number().int().min(0).optional().describe('Expected current version (same as If-Match)'),

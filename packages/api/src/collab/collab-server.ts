@@ -9,6 +9,7 @@ import { bearerToken } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
 import { authenticate } from '../services/auth/auth-service.ts';
 import { audit } from '../services/audit.ts';
+import { roleOf, rolesOf } from '../services/events/access.ts';
 import { contentOf } from '../services/events/content.ts';
 import { writeEventContent } from '../services/events/event-service.ts';
 import { inTransaction } from '../services/write.ts';
@@ -77,7 +78,7 @@ export class CollabServer {
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization) ?? protocolToken ?? null;
     const user = await authenticate(this.deps, token);
     if (!user) return refuse(socket, 401, 'Unauthorized');
-    const role = await this.roleOf(parsedId.data, user.id);
+    const role = await roleOf(this.db, parsedId.data, user.id);
     if (!role) return refuse(socket, 404, 'Not Found');
     const collabUser: CollabUser = { id: user.id, username: user.username, sessionId: user.sessionId, tokenExp: user.tokenExp };
     let state: RoomState;
@@ -88,18 +89,6 @@ export class CollabServer {
       return refuse(socket, 503, 'Service Unavailable');
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, state, collabUser, role));
-  }
-
-  private async roleOf(eventId: number, userId: number): Promise<Role | null> {
-    const row = await this.db
-      .selectFrom('event_permissions as p')
-      .innerJoin('events as e', 'e.id', 'p.event_id')
-      .select('p.role')
-      .where('p.event_id', '=', eventId)
-      .where('p.user_id', '=', userId)
-      .where('e.deleted_at', 'is', null)
-      .executeTakeFirst();
-    return row?.role ?? null;
   }
 
   private attach(ws: WebSocket, state: RoomState, user: CollabUser, role: Role): void {
@@ -290,15 +279,8 @@ export class CollabServer {
       if (conns.length === 0) continue;
       try {
         const userIds = [...new Set(conns.map((c) => c.user.id))];
-        const [roles, sessions] = await Promise.all([
-          this.db
-            .selectFrom('event_permissions as p')
-            .innerJoin('events as e', 'e.id', 'p.event_id')
-            .select(['p.user_id', 'p.role'])
-            .where('p.event_id', '=', state.room.eventId)
-            .where('p.user_id', 'in', userIds)
-            .where('e.deleted_at', 'is', null)
-            .execute(),
+        const [roleOfUser, sessions] = await Promise.all([
+          rolesOf(this.db, state.room.eventId, userIds),
           this.db
             .selectFrom('auth_sessions')
             .select('id')
@@ -306,10 +288,9 @@ export class CollabServer {
             .where('revoked_at', 'is', null)
             .execute(),
         ]);
-        const roleOf = new Map(roles.map((r) => [r.user_id, r.role]));
         const active = new Set(sessions.map((s) => s.id));
         for (const conn of conns) {
-          const role = roleOf.get(conn.user.id);
+          const role = roleOfUser.get(conn.user.id);
           if (!active.has(conn.user.sessionId) || conn.user.tokenExp <= now) conn.ws.close(CLOSE.sessionEnded, 'session ended');
           else if (!role) conn.ws.close(CLOSE.revoked, 'access revoked');
           else conn.role = role;

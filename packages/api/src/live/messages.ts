@@ -1,6 +1,7 @@
 import type { ChangeRow, Database, Role } from '@scheduler/db';
 import { formatDateTime, type TLiveMessage } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
+import { readersOf } from '../services/events/access.ts';
 import { toEvent } from '../services/events/serialize.ts';
 import { versionAsEvent } from '../services/history/as-of.ts';
 
@@ -24,20 +25,14 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
   const versionIds = changes.map((c) => c.version_id).filter((id): id is number => id !== null);
   const actorIds = [...new Set(changes.map((c) => c.actor_id).filter((id): id is number => id !== null))];
 
-  const [holders, versions, actors, created] = await Promise.all([
-    db.selectFrom('event_permissions').select(['event_id', 'user_id', 'role']).where('event_id', 'in', eventIds).execute(),
+  const [holdersByEvent, versions, actors, created] = await Promise.all([
+    readersOf(db, eventIds),
     versionIds.length
       ? db.selectFrom('event_versions').selectAll().where('version_id', 'in', versionIds).execute()
       : Promise.resolve([]),
     actorIds.length ? db.selectFrom('users').select(['id', 'username']).where('id', 'in', actorIds).execute() : Promise.resolve([]),
     db.selectFrom('events').select(['id', 'created_at']).where('id', 'in', eventIds).execute(),
   ]);
-  const holdersByEvent = new Map<number, Map<number, Role>>();
-  for (const h of holders) {
-    let map = holdersByEvent.get(h.event_id);
-    if (!map) holdersByEvent.set(h.event_id, (map = new Map()));
-    map.set(h.user_id, h.role);
-  }
   const versionById = new Map(versions.map((v) => [v.version_id, v]));
   const actorById = new Map(actors.map((a) => [a.id, a]));
   const createdById = new Map(created.map((e) => [e.id, e.created_at]));

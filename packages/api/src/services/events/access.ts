@@ -80,3 +80,33 @@ export async function roleOf(db: Kysely<Database>, eventId: number, userId: numb
     .executeTakeFirst();
   return row?.role ?? null;
 }
+
+/** Current roles of some users on one event (absent = no access), for long-lived connections. */
+export async function rolesOf(db: Kysely<Database>, eventId: number, userIds: number[]): Promise<Map<number, Role>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('event_permissions as p')
+    .innerJoin('events as e', 'e.id', 'p.event_id')
+    .select(['p.user_id', 'p.role'])
+    .where('p.event_id', '=', eventId)
+    .where('p.user_id', 'in', userIds)
+    .where('e.deleted_at', 'is', null)
+    .execute();
+  return new Map(rows.map((r) => [r.user_id, r.role]));
+}
+
+/**
+ * Everyone who may read each of these events now, with their role. Deleted
+ * events keep their rows, so the readers of a deletion are told about it.
+ */
+export async function readersOf(db: Kysely<Database>, eventIds: number[]): Promise<Map<number, Map<number, Role>>> {
+  const readers = new Map<number, Map<number, Role>>();
+  if (eventIds.length === 0) return readers;
+  const rows = await db.selectFrom('event_permissions').select(['event_id', 'user_id', 'role']).where('event_id', 'in', eventIds).execute();
+  for (const row of rows) {
+    let map = readers.get(row.event_id);
+    if (!map) readers.set(row.event_id, (map = new Map()));
+    map.set(row.user_id, row.role);
+  }
+  return readers;
+}

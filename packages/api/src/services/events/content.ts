@@ -2,6 +2,7 @@ import type { EventRow } from '@scheduler/db';
 import type { TErrorDetail, TEventFields } from '@scheduler/shared';
 import { isDeepStrictEqual } from 'node:util';
 import { AppError } from '../../errors.ts';
+import { CONTENT_FIELDS } from '../history/diff.ts';
 import { isValidTimeZone, normalizeRecurrence, seriesEnd } from './recurrence.ts';
 
 /** What an event is made of, validated and with its derived fields (rrule, series_end). */
@@ -116,19 +117,9 @@ export function mergePatch(current: EventContent, patch: Partial<TEventFields>):
   return requireContent(merged);
 }
 
-const COMPARED: Array<keyof EventContent> = [
-  'title',
-  'description',
-  'start_time',
-  'end_time',
-  'location',
-  'timezone',
-  'is_recurring',
-  'recurrence_pattern',
-];
-
+/** Equal in every compared field (the ones history diffs); derived fields follow from them. */
 export function sameContent(a: EventContent, b: EventContent): boolean {
-  return COMPARED.every((key) => isDeepStrictEqual(normalize(a[key]), normalize(b[key])));
+  return CONTENT_FIELDS.every((key) => isDeepStrictEqual(normalize(a[key]), normalize(b[key])));
 }
 
 const normalize = (value: unknown) => (value instanceof Date ? value.getTime() : value);
