@@ -217,6 +217,27 @@ describe('collaborative editing', () => {
     }
   });
 
+  it('closes a connection whose update would grow the document past its limit, with reason 1009', async () => {
+    const owner = await registerUser(api, 'owner');
+    const eventId = await eventFor(owner, 'small');
+    const big = openDoc(server.url, eventId, owner.access);
+    const watcher = openDoc(server.url, eventId, owner.access);
+    try {
+      await Promise.all([big.synced(), watcher.synced()]);
+      const closed = new Promise<number>((resolve) => big.provider.ws?.addEventListener('close', (e) => resolve((e as { code: number }).code)));
+      big.text.insert(0, 'x'.repeat(100_001));
+      expect(await closed).toBe(1009);
+      big.provider.disconnect();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(watcher.text.toString()).toBe('small');
+      const res = await api.get(`/api/events/${eventId}`, { token: owner.access });
+      expect(res.body.description).toBe('small');
+    } finally {
+      big.destroy();
+      watcher.destroy();
+    }
+  });
+
   it('keeps the text across a server restart', async () => {
     const owner = await registerUser(api, 'owner');
     const eventId = await eventFor(owner);
