@@ -30,7 +30,9 @@ describe('docker files (no engine here: checked by reading them)', () => {
 
   it('the Dockerfile builds production dependencies only and runs as a non-root user', () => {
     const dockerfile = read('docker/Dockerfile');
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/npm install --omit=dev/);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "--enable-source-maps", "apps\/server\/dist\/main\.mjs"\]$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
     expect(dockerfile).toMatch(/^EXPOSE 3000$/m);
@@ -41,6 +43,8 @@ describe('docker files (no engine here: checked by reading them)', () => {
     const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, unknown> };
     const workspaces = Object.keys(lock.packages).filter((p) => /^(apps|packages)\/[^/]+$/.test(p));
     for (const workspace of workspaces) expect(copies).toContain(`${workspace}/package.json`);
+    // The runtime image starts the bundle the build stage writes; the build script writes it there.
+    expect(read('apps/server/build.mjs')).toContain("outdir: 'dist'");
   });
 
   it('the server refuses to start in production without a JWT secret', () => {

@@ -51,6 +51,10 @@ export async function postgresChannel(url: string, logger: Logger): Promise<Wake
   publisher.on('error', () => {});
   let listener: pg.Client | undefined;
   let closed = false;
+  // One query at a time on the listening connection.
+  let queue: Promise<unknown> = Promise.resolve();
+  const listen = (client: pg.Client, topic: string) =>
+    (queue = queue.then(() => client.query(`listen ${channelName(topic)}`)).catch(() => undefined));
 
   const connect = async (): Promise<void> => {
     const client = new pg.Client({ connectionString: url });
@@ -64,7 +68,7 @@ export async function postgresChannel(url: string, logger: Logger): Promise<Wake
       if (!closed) setTimeout(() => void connect().catch(() => {}), 500);
     });
     await client.connect();
-    for (const topic of listeners.topics()) await client.query(`listen ${channelName(topic)}`);
+    for (const topic of listeners.topics()) await listen(client, topic);
     listener = client;
     // Whatever was missed while disconnected is in the database: wake everyone once.
     for (const topic of listeners.topics()) listeners.emit(topic, '');
@@ -81,7 +85,7 @@ export async function postgresChannel(url: string, logger: Logger): Promise<Wake
     subscribe: (topic, fn) => {
       const isNew = !listeners.topics().includes(topic);
       listeners.add(topic, fn);
-      if (isNew) void listener?.query(`listen ${channelName(topic)}`).catch(() => {});
+      if (isNew && listener) void listen(listener, topic);
     },
     close: async () => {
       closed = true;
