@@ -2,6 +2,9 @@ import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 
+// Each WebsocketProvider hooks process exit; tests run more than ten at once.
+process.setMaxListeners(100);
+
 /** A real y-websocket client editing an event's description. */
 export function openDoc(serverUrl: string, eventId: number, token: string) {
   const doc = new Y.Doc();

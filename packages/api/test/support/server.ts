@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '@scheduler/db';
 import { inject } from 'vitest';
-import { loadConfig, startApp, type App } from '../../src/index.ts';
+import { createLogger, loadConfig, startApp, type App } from '../../src/index.ts';
 import './provided.ts';
 
 export type TestDb = 'pglite' | 'postgres';
 export const TEST_DB: TestDb = process.env['TEST_DB'] === 'postgres' ? 'postgres' : 'pglite';
 
 let pgliteTemplate: Promise<Blob> | undefined;
+/** One silent logger for every test server in this worker (each pino instance hooks process exit). */
+const logger = createLogger('silent');
 
 /** A migrated embedded database, copied from a template built once per worker (initdb is slow). */
 async function openPglite(): Promise<DatabaseHandle> {
@@ -47,7 +49,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
     JWT_SECRET: randomBytes(32).toString('hex'),
     ...env,
   });
-  const app = await startApp(config, { database: db });
+  const app = await startApp(config, { database: db, logger });
   return {
     ...app,
     database: db,
