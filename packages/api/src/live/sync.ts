@@ -21,7 +21,6 @@ export async function sync(db: Kysely<Database>, userId: number, input: { cursor
       .selectAll('e')
       .select('p.role as my_role')
       .where('e.deleted_at', 'is', null)
-      .where('e.created_at', '<=', new Date())
       .orderBy('e.id')
       .execute();
     const versions = await latestVersionIds(db, rows.map((r) => r.id));

@@ -1,5 +1,5 @@
 import type { Database } from '@scheduler/db';
-import { formatDateTime, ZEventFields, type TBatchInput, type TBatchResult, type TErrorDetail } from '@scheduler/shared';
+import { ZEventFields, type TBatchInput, type TBatchResult, type TErrorDetail } from '@scheduler/shared';
 import { sql, type Kysely } from 'kysely';
 import { AppError, zodDetails } from '../../errors.ts';
 import { audit } from '../audit.ts';
@@ -89,9 +89,9 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
     return {
       ...columns,
       id: ids[i]!.id,
-      start_time: formatIso(content.start_time),
-      end_time: formatIso(content.end_time),
-      series_end: content.series_end ? formatIso(content.series_end) : null,
+      start_time: content.start_time.toISOString(),
+      end_time: content.end_time.toISOString(),
+      series_end: content.series_end?.toISOString() ?? null,
       recurrence_pattern: content.recurrence_pattern,
     };
   });
@@ -123,5 +123,3 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
   return created.rows.sort((a, b) => a.id - b.id);
 }
 
-const formatIso = (date: Date) => date.toISOString();
-export { formatDateTime };

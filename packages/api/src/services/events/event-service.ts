@@ -3,7 +3,6 @@ import {
   formatDateTime,
   type TConflict,
   type TCreateEventInput,
-  type TEvent,
   type TEventDetail,
   type TEventMutationResult,
   type TPermission,
@@ -170,4 +169,3 @@ export async function listOccurrences(
   );
 }
 
-export type { TEvent };
