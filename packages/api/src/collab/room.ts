@@ -6,6 +6,7 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import type { WebSocket } from 'ws';
+import { roleAllows } from '../services/events/access.ts';
 import { DESCRIPTION } from './persistence.ts';
 
 export const MESSAGE_SYNC = 0;
@@ -42,7 +43,8 @@ export interface RoomHooks {
   maxTextLength: number;
 }
 
-export const canWrite = (role: Role) => role === 'OWNER' || role === 'EDITOR';
+/** Whether a role may change the document: the access rule's 'collab.write'. */
+export const canWrite = (role: Role) => roleAllows(role, 'collab.write');
 
 /**
  * One event's shared document and the connections editing it, speaking the
