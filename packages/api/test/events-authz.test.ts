@@ -129,3 +129,106 @@ describe('authorization matrix', () => {
     }
   });
 });
+
+describe('listing visibility matrix', () => {
+  const expectedRole: Record<Actor, 'OWNER' | 'EDITOR' | 'VIEWER' | null | 401> = {
+    owner: 'OWNER',
+    editor: 'EDITOR',
+    viewer: 'VIEWER',
+    stranger: null,
+    anonymous: 401,
+  };
+  for (const actor of ACTORS) {
+    const expected = expectedRole[actor];
+    it(`${actor} → ${expected === 401 ? '401' : expected === null ? '200 without the event' : `200 with my_role ${expected}`}`, async () => {
+      const id = await scene();
+      const res = await api.get('/api/events?page_size=100', { token: tokenOf(actor) });
+      if (expected === 401) {
+        expect(res.status).toBe(401);
+        expect(errorBody(res).code).toBe('UNAUTHORIZED');
+        return;
+      }
+      expect(res.status).toBe(200);
+      const row = res.body.results.find((e: { id: number }) => e.id === id);
+      if (expected === null) {
+        expect(row).toBeUndefined();
+        const searched = await api.get('/api/events?q=Matrix&page_size=100', { token: tokenOf(actor) });
+        expect(searched.body.results.map((e: { id: number }) => e.id)).not.toContain(id);
+      } else {
+        expect(row).toMatchObject({ id, title: 'Matrix', owner_id: owner.id, my_role: expected });
+      }
+    });
+  }
+});
+
+describe('my_role in GET per actor', () => {
+  const expected: Record<Actor, string | number> = { owner: 'OWNER', editor: 'EDITOR', viewer: 'VIEWER', stranger: 404, anonymous: 401 };
+  for (const actor of ACTORS) {
+    it(`${actor} → ${expected[actor]}`, async () => {
+      const id = await scene();
+      const res = await api.get(`/api/events/${id}`, { token: tokenOf(actor) });
+      if (typeof expected[actor] === 'number') {
+        expect(res.status).toBe(expected[actor]);
+        errorBody(res);
+      } else {
+        expect(res.status).toBe(200);
+        expect(res.body.my_role).toBe(expected[actor]);
+        expect(res.body.permissions).toHaveLength(4);
+      }
+    });
+  }
+});
+
+describe('refused calls change nothing', () => {
+  const mutations = endpoints.filter((e) => ['PUT event', 'PATCH event', 'DELETE event', 'POST share', 'PUT permission of another user', 'DELETE permission of another user'].includes(e.name));
+  for (const endpoint of mutations) {
+    for (const actor of ACTORS.filter((a) => endpoint.expected[a] >= 400)) {
+      it(`${endpoint.name} by ${actor} leaves the event and its permissions as they were`, async () => {
+        const id = await scene();
+        const before = await api.get(`/api/events/${id}`, { token: owner.access });
+        const res = await endpoint.call(id, tokenOf(actor));
+        expect(res.status).toBe(endpoint.expected[actor]);
+        const after = await api.get(`/api/events/${id}`, { token: owner.access });
+        expect(after.status).toBe(200);
+        expect(after.body).toEqual(before.body);
+      });
+    }
+  }
+});
+
+describe('roles cannot be raised from below', () => {
+  it('a viewer cannot promote themselves, and an editor cannot grant or change roles', async () => {
+    const id = await scene();
+    const selfPromote = await api.put(`/api/events/${id}/permissions/${viewer.id}`, { token: viewer.access, body: { role: 'EDITOR' } });
+    expect(selfPromote.status).toBe(403);
+    expect(errorBody(selfPromote).code).toBe('FORBIDDEN');
+    const editorSelf = await api.put(`/api/events/${id}/permissions/${editor.id}`, { token: editor.access, body: { role: 'VIEWER' } });
+    expect(editorSelf.status).toBe(403);
+    const reshare = await api.post(`/api/events/${id}/share`, { token: viewer.access, body: { user_id: viewer.id, role: 'EDITOR' } });
+    expect(reshare.status).toBe(403);
+    const roles = await api.get(`/api/events/${id}/permissions`, { token: owner.access });
+    const byUser = (a: [number, string], b: [number, string]) => a[0] - b[0];
+    expect(roles.body.participants.map((p: { user_id: number; role: string }) => [p.user_id, p.role]).sort(byUser)).toEqual(
+      ([
+        [owner.id, 'OWNER'],
+        [editor.id, 'EDITOR'],
+        [viewer.id, 'VIEWER'],
+        [bystander.id, 'VIEWER'],
+      ] as Array<[number, string]>).sort(byUser),
+    );
+  });
+
+  it('an invalid bearer token is 401 on every event endpoint, like no token', async () => {
+    const id = await scene();
+    for (const endpoint of endpoints) {
+      const res = await endpoint.call(id, 'not-a-token');
+      expect(res.status, endpoint.name).toBe(401);
+      expect(errorBody(res).code).toBe('UNAUTHORIZED');
+    }
+    for (const res of [await api.get('/api/events', { token: 'x.y.z' }), await api.post('/api/events', { token: 'x.y.z', body: { title: 't', ...freeSlot() } })]) {
+      expect(res.status).toBe(401);
+    }
+    expect((await api.post('/api/events', { body: { title: 't', ...freeSlot() } })).status).toBe(401);
+    expect((await api.post('/api/events/batch', { body: [{ title: 't', ...freeSlot() }] })).status).toBe(401);
+  });
+});

@@ -114,3 +114,153 @@ describe('batch create', () => {
     expect(await countOf(user.access)).toBe(1000);
   });
 });
+
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
+describe('batch create: contract details', () => {
+  it('creates seed 001’s batch example unchanged (with a trailing slash) and answers full event objects', async () => {
+    const user = await registerUser(api, 'seedbatch');
+    const res = await api.post('/api/events/batch/', {
+      token: user.access,
+      body: [
+        { title: 'sss is jj', description: 'dd product design meeting', start_time: '2025-04-29T09:00:00Z', end_time: '2025-04-29T10:00:00Z', location: 'Zoom', is_recurring: false },
+        {
+          title: 'last saas',
+          description: 'Monthly marketing planning session',
+          start_time: '2025-04-01T11:00:00Z',
+          end_time: '2025-04-01T12:00:00Z',
+          location: 'Conference Room A',
+          is_recurring: true,
+          recurrence_pattern: 'monthly',
+        },
+      ],
+    });
+    expect(res.status).toBe(201);
+    const common = { id: expect.any(Number), timezone: 'UTC', owner_id: user.id, version: 1, my_role: 'OWNER', created_at: expect.stringMatching(RFC3339), updated_at: expect.stringMatching(RFC3339) };
+    expect(res.body).toEqual({
+      created_events: [
+        {
+          ...common,
+          title: 'sss is jj',
+          description: 'dd product design meeting',
+          start_time: '2025-04-29T09:00:00Z',
+          end_time: '2025-04-29T10:00:00Z',
+          location: 'Zoom',
+          is_recurring: false,
+          recurrence_pattern: null,
+          rrule: null,
+        },
+        {
+          ...common,
+          title: 'last saas',
+          description: 'Monthly marketing planning session',
+          start_time: '2025-04-01T11:00:00Z',
+          end_time: '2025-04-01T12:00:00Z',
+          location: 'Conference Room A',
+          is_recurring: true,
+          recurrence_pattern: 'monthly',
+          rrule: 'FREQ=MONTHLY;INTERVAL=1',
+        },
+      ],
+      errors: [],
+    });
+    for (const created of res.body.created_events) {
+      const fetched = await api.get(`/api/events/${created.id}`, { token: user.access });
+      expect(fetched.body).toEqual({ ...created, permissions: [{ user_id: user.id, username: user.username, role: 'OWNER' }] });
+    }
+  });
+
+  it('leaves nothing behind when a {"events": [...]} batch has invalid items, and reports each by index', async () => {
+    const user = await registerUser(api, 'wrapped');
+    const items: unknown[] = hourly(Date.UTC(2058, 0, 1), 6);
+    items[1] = { title: 'x'.repeat(201), start_time: '2058-02-01T10:00:00Z', end_time: '2058-02-01T11:00:00Z' };
+    items[4] = { title: 'no times' };
+    const res = await api.post('/api/events/batch', { token: user.access, body: { events: items } });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual(
+      expect.objectContaining({
+        error: expect.any(String),
+        code: 'VALIDATION_ERROR',
+        errors: [
+          expect.objectContaining({ index: 1, error: expect.any(String), details: expect.arrayContaining([expect.objectContaining({ path: 'title' })]) }),
+          expect.objectContaining({ index: 4, error: expect.any(String), details: expect.arrayContaining([expect.objectContaining({ path: 'start_time' })]) }),
+        ],
+      }),
+    );
+    expect(await countOf(user.access)).toBe(0);
+    expect((await api.get('/api/events?start_date=2058-01-01T00:00:00Z&end_date=2058-12-31T00:00:00Z', { token: user.access })).body.results).toEqual([]);
+  });
+
+  it('with atomic=false and nothing valid, answers 201 with no events and every error', async () => {
+    const user = await registerUser(api, 'allbad');
+    const res = await api.post('/api/events/batch?atomic=false', { token: user.access, body: [{}, { title: 'x', start_time: 'yesterday', end_time: 'today' }] });
+    expect(res.status).toBe(201);
+    expect(res.body.created_events).toEqual([]);
+    expect(res.body.errors.map((e: { index: number }) => e.index)).toEqual([0, 1]);
+    for (const error of res.body.errors) expect(error).toEqual(expect.objectContaining({ error: expect.any(String), details: expect.any(Array) }));
+    expect(await countOf(user.access)).toBe(0);
+  });
+
+  it('atomic=false keeps input order in created_events and creates exactly those', async () => {
+    const user = await registerUser(api, 'order');
+    const items: unknown[] = hourly(Date.UTC(2058, 3, 1), 8).reverse();
+    items[3] = { title: 'bad tz', start_time: '2058-05-01T10:00:00Z', end_time: '2058-05-01T11:00:00Z', timezone: 'Nowhere/Never' };
+    items[6] = null;
+    const res = await api.post('/api/events/batch?atomic=false', { token: user.access, body: items });
+    expect(res.status).toBe(201);
+    expect(res.body.created_events.map((e: { title: string }) => e.title)).toEqual(['item 7', 'item 6', 'item 5', 'item 3', 'item 2', 'item 0']);
+    expect(res.body.errors.map((e: { index: number }) => e.index)).toEqual([3, 6]);
+    const listed = await api.get('/api/events?page_size=100', { token: user.access });
+    expect(listed.body.results.map((e: { id: number }) => e.id).sort()).toEqual(res.body.created_events.map((e: { id: number }) => e.id).sort());
+  });
+
+  it('refuses an atomic batch whose own items overlap with 409, the contract shape plus errors, and creates nothing', async () => {
+    const user = await registerUser(api, 'intra');
+    const items = [
+      { title: 'one', start_time: '2058-06-01T10:00:00Z', end_time: '2058-06-01T11:00:00Z' },
+      { title: 'two', start_time: '2058-06-01T12:00:00Z', end_time: '2058-06-01T13:00:00Z' },
+      { title: 'overlaps one', start_time: '2058-06-01T10:30:00Z', end_time: '2058-06-01T10:45:00Z' },
+    ];
+    const res = await api.post('/api/events/batch', { token: user.access, body: items });
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual(
+      expect.objectContaining({
+        error: expect.any(String),
+        code: 'EVENT_CONFLICT',
+        errors: [expect.objectContaining({ index: 2, error: expect.any(String), code: 'EVENT_CONFLICT' })],
+      }),
+    );
+    expect(await countOf(user.access)).toBe(0);
+  });
+
+  it('sees an overlap between a recurring item and a later one-off item of the same batch', async () => {
+    const user = await registerUser(api, 'intraseries');
+    const items = [
+      { title: 'daily', start_time: '2059-01-06T09:00:00Z', end_time: '2059-01-06T10:00:00Z', recurrence_pattern: 'daily' },
+      { title: 'friday', start_time: '2059-01-10T09:30:00Z', end_time: '2059-01-10T10:30:00Z' },
+      { title: 'friday later', start_time: '2059-01-10T10:30:00Z', end_time: '2059-01-10T11:30:00Z' },
+    ];
+    const res = await api.post('/api/events/batch?atomic=false', { token: user.access, body: items });
+    expect(res.status).toBe(201);
+    expect(res.body.created_events.map((e: { title: string }) => e.title)).toEqual(['daily', 'friday later']);
+    expect(res.body.errors).toEqual([expect.objectContaining({ index: 1, code: 'EVENT_CONFLICT' })]);
+  });
+
+  it('refuses 10,001 valid items with 400 and creates none of them', async () => {
+    const user = await registerUser(api, 'toomany');
+    const res = await api.post('/api/events/batch', { token: user.access, body: { events: hourly(Date.UTC(2060, 0, 1), 10_001) } });
+    expect(res.status).toBe(400);
+    expect(errorBody(res).code).toBe('VALIDATION_ERROR');
+    expect(await countOf(user.access)).toBe(0);
+  });
+
+  it('refuses a bad atomic or on_conflict parameter with 400', async () => {
+    const user = await registerUser(api, 'params');
+    for (const query of ['atomic=maybe', 'on_conflict=sometimes']) {
+      const res = await api.post(`/api/events/batch?${query}`, { token: user.access, body: hourly(Date.UTC(2060, 6, 1), 1) });
+      expect(res.status, query).toBe(400);
+      expect(errorBody(res).code).toBe('VALIDATION_ERROR');
+    }
+    expect(await countOf(user.access)).toBe(0);
+  });
+});

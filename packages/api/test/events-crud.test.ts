@@ -208,3 +208,247 @@ describe('sanity of ids', () => {
     expect(res.status).toBe(400);
   });
 });
+
+/** The event object exactly as the contract lists its fields; `overrides` pins what a test knows. */
+const eventShape = (overrides: Record<string, unknown>) => ({
+  id: expect.any(Number),
+  title: expect.any(String),
+  description: expect.any(String),
+  start_time: expect.stringMatching(RFC3339),
+  end_time: expect.stringMatching(RFC3339),
+  location: null,
+  timezone: 'UTC',
+  is_recurring: false,
+  recurrence_pattern: null,
+  rrule: null,
+  owner_id: expect.any(Number),
+  version: 1,
+  my_role: 'OWNER',
+  created_at: expect.stringMatching(RFC3339),
+  updated_at: expect.stringMatching(RFC3339),
+  ...overrides,
+});
+
+describe('contract shapes with seed 001 bodies', () => {
+  it('creates seed 001’s POST /api/events/ example unchanged and answers every field', async () => {
+    const user = await registerUser(api, 'seed');
+    const res = await api.post('/api/events/', {
+      token: user.access,
+      body: {
+        title: 'lets ssss ds',
+        description: 'aas si event 1',
+        start_time: '2025-04-27 8:05',
+        end_time: '2025-04-27 8:09',
+        location: 'Boarcdd Room',
+        is_recurring: false,
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.body).toEqual({
+      message: 'Event created successfully',
+      event: eventShape({
+        title: 'lets ssss ds',
+        description: 'aas si event 1',
+        start_time: '2025-04-27T08:05:00Z',
+        end_time: '2025-04-27T08:09:00Z',
+        location: 'Boarcdd Room',
+        owner_id: user.id,
+      }),
+    });
+    expect(Object.keys(res.body.event).sort()).toEqual(
+      ['created_at', 'description', 'end_time', 'id', 'is_recurring', 'location', 'my_role', 'owner_id', 'recurrence_pattern', 'rrule', 'start_time', 'timezone', 'title', 'updated_at', 'version'],
+    );
+  });
+
+  it('fills the documented defaults for a minimal body', async () => {
+    const user = await registerUser(api, 'minimal');
+    const res = await api.post('/api/events', {
+      token: user.access,
+      body: { title: 'Minimal', start_time: '2043-02-01T10:00:00Z', end_time: '2043-02-01T11:00:00Z' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      message: 'Event created successfully',
+      event: eventShape({
+        title: 'Minimal',
+        description: '',
+        start_time: '2043-02-01T10:00:00Z',
+        end_time: '2043-02-01T11:00:00Z',
+        owner_id: user.id,
+      }),
+    });
+  });
+
+  it('keeps the given IANA timezone and echoes a zero-length event', async () => {
+    const user = await registerUser(api, 'zone');
+    const res = await api.post('/api/events', {
+      token: user.access,
+      body: { title: 'Instant', start_time: '2043-02-02T10:00:00+01:00', end_time: '2043-02-02T09:00:00Z', timezone: 'Europe/Berlin' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.event).toEqual(
+      eventShape({ title: 'Instant', description: '', start_time: '2043-02-02T09:00:00Z', end_time: '2043-02-02T09:00:00Z', timezone: 'Europe/Berlin', owner_id: user.id }),
+    );
+  });
+
+  it('GET answers exactly the created event plus permissions, with and without a trailing slash', async () => {
+    const user = await registerUser(api, 'getter');
+    const created = await createEvent(api, user, { title: 'Fetch me', description: 'd', location: 'L' });
+    for (const path of [`/api/events/${created.id}`, `/api/events/${created.id}/`]) {
+      const res = await api.get(path, { token: user.access });
+      expect(res.status, path).toBe(200);
+      expect(res.body).toEqual({ ...created, permissions: [{ user_id: user.id, username: user.username, role: 'OWNER' }] });
+      expect(res.headers.get('etag')).toBe('"1"');
+    }
+  });
+
+  it('applies seed 001’s PUT example unchanged (empty recurrence_pattern means none)', async () => {
+    const user = await registerUser(api, 'seedput');
+    const created = await createEvent(api, user, {
+      title: 'before',
+      start_time: '2025-06-01T08:00:00Z',
+      end_time: '2025-06-01T09:00:00Z',
+      recurrence_pattern: 'weekly',
+    });
+    const res = await api.put(`/api/events/${created.id}/`, {
+      token: user.access,
+      body: {
+        title: 'fodibbo didi ',
+        description: 'lwts dajajjaj',
+        start_time: '2025-06-01 20:23',
+        end_time: '2025-06-01 21:32',
+        location: 'srinagar',
+        is_recurring: false,
+        recurrence_pattern: '',
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      message: 'Event updated successfully',
+      event: {
+        ...created,
+        // Seed 001 answers the title exactly as sent, trailing space included.
+        title: 'fodibbo didi ',
+        description: 'lwts dajajjaj',
+        start_time: '2025-06-01T20:23:00Z',
+        end_time: '2025-06-01T21:32:00Z',
+        location: 'srinagar',
+        is_recurring: false,
+        recurrence_pattern: '',
+        rrule: null,
+        version: 2,
+        updated_at: expect.stringMatching(RFC3339),
+      },
+    });
+  });
+
+  it('PUT with one field changes only that field and answers the whole event', async () => {
+    const user = await registerUser(api, 'putone');
+    const created = await createEvent(api, user, { title: 'orig', description: 'keep', location: 'Here', timezone: 'Asia/Tokyo' });
+    const res = await api.put(`/api/events/${created.id}`, { token: user.access, body: { description: 'changed' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      message: 'Event updated successfully',
+      event: { ...created, description: 'changed', version: 2, updated_at: expect.stringMatching(RFC3339) },
+    });
+    const after = await api.get(`/api/events/${created.id}`, { token: user.access });
+    expect(after.body).toEqual({ ...res.body.event, permissions: [{ user_id: user.id, username: user.username, role: 'OWNER' }] });
+    expect(after.headers.get('etag')).toBe('"2"');
+  });
+
+  it('PATCH with times only moves the event and keeps the rest', async () => {
+    const user = await registerUser(api, 'patchtimes');
+    const created = await createEvent(api, user, { title: 'mover', description: 'same', location: 'There' });
+    const res = await api.patch(`/api/events/${created.id}`, {
+      token: user.access,
+      body: { start_time: '2043-03-01 7:30', end_time: '2043-03-01T09:00:00+01:00' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      message: 'Event updated successfully',
+      event: { ...created, start_time: '2043-03-01T07:30:00Z', end_time: '2043-03-01T08:00:00Z', version: 2, updated_at: expect.stringMatching(RFC3339) },
+    });
+  });
+
+  it('refuses a PATCH whose end would fall before the stored start, naming end_time', async () => {
+    const user = await registerUser(api, 'patchorder');
+    const created = await createEvent(api, user, { start_time: '2043-04-01T10:00:00Z', end_time: '2043-04-01T11:00:00Z' });
+    const res = await api.patch(`/api/events/${created.id}`, { token: user.access, body: { end_time: '2043-04-01T09:00:00Z' } });
+    expect(res.status).toBe(400);
+    const error = errorBody(res);
+    expect(error.code).toBe('VALIDATION_ERROR');
+    expect(error.details?.map((d) => d.path)).toContain('end_time');
+    expect((await api.get(`/api/events/${created.id}`, { token: user.access })).body.version).toBe(1);
+  });
+
+  it('makes no version for PUT {} or PATCH with the same values, and the old ETag still answers 304', async () => {
+    const user = await registerUser(api, 'noop');
+    const created = await createEvent(api, user, { title: 'still', description: 'same', location: 'Place' });
+    const empty = await api.put(`/api/events/${created.id}`, { token: user.access, body: {} });
+    expect(empty.status).toBe(200);
+    expect(empty.body).toEqual({ message: 'Event updated successfully', event: created });
+    const same = await api.patch(`/api/events/${created.id}`, {
+      token: user.access,
+      body: { title: 'still', description: 'same', location: 'Place', start_time: created['start_time'], end_time: created['end_time'], timezone: 'UTC' },
+    });
+    expect(same.status).toBe(200);
+    expect(same.body.event).toEqual(created);
+    const cached = await api.get(`/api/events/${created.id}`, { token: user.access, headers: { 'if-none-match': '"1"' } });
+    expect(cached.status).toBe(304);
+  });
+
+  it('answers If-None-Match with another version with the full 200', async () => {
+    const user = await registerUser(api, 'inm');
+    const created = await createEvent(api, user);
+    const res = await api.get(`/api/events/${created.id}`, { token: user.access, headers: { 'if-none-match': '"7"' } });
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe(created.id);
+    expect(res.headers.get('etag')).toBe('"1"');
+  });
+
+  it('honours If-Match round-tripped from the ETag and a matching body version', async () => {
+    const user = await registerUser(api, 'ifmatch');
+    const created = await createEvent(api, user, { title: 'v1' });
+    const etag = (await api.get(`/api/events/${created.id}`, { token: user.access })).headers.get('etag')!;
+    const byHeader = await api.patch(`/api/events/${created.id}`, { token: user.access, headers: { 'if-match': etag }, body: { title: 'v2' } });
+    expect(byHeader.status).toBe(200);
+    expect(byHeader.body.event).toMatchObject({ title: 'v2', version: 2 });
+    const byBody = await api.put(`/api/events/${created.id}`, { token: user.access, body: { title: 'v3', version: 2 } });
+    expect(byBody.status).toBe(200);
+    expect(byBody.body.event).toMatchObject({ title: 'v3', version: 3 });
+  });
+
+  it('answers 412 with the contract error shape for a stale If-Match on PATCH and a stale body version on PUT', async () => {
+    const user = await registerUser(api, 'stale');
+    const created = await createEvent(api, user, { title: 'base' });
+    const header = await api.patch(`/api/events/${created.id}`, { token: user.access, headers: { 'if-match': '"5"' }, body: { title: 'x' } });
+    expect(header.status).toBe(412);
+    expect(header.body).toEqual({ error: expect.any(String), code: 'PRECONDITION_FAILED' });
+    const body = await api.put(`/api/events/${created.id}`, { token: user.access, body: { title: 'x', version: 2 } });
+    expect(body.status).toBe(412);
+    expect(errorBody(body).code).toBe('PRECONDITION_FAILED');
+    const current = await api.get(`/api/events/${created.id}`, { token: user.access });
+    expect(current.body).toMatchObject({ title: 'base', version: 1 });
+  });
+
+  it('deletes: the event leaves GET, PUT, PATCH, occurrences and the listing with 404s', async () => {
+    const user = await registerUser(api, 'deleter');
+    const created = await createEvent(api, user, { title: 'doomed' });
+    const del = await api.delete(`/api/events/${created.id}/`, { token: user.access });
+    expect(del.status).toBe(200);
+    expect(del.body).toEqual({ message: 'Event deleted successfully' });
+    for (const res of [
+      await api.get(`/api/events/${created.id}`, { token: user.access }),
+      await api.put(`/api/events/${created.id}`, { token: user.access, body: { title: 'back' } }),
+      await api.patch(`/api/events/${created.id}`, { token: user.access, body: { title: 'back' } }),
+      await api.get(`/api/events/${created.id}/occurrences`, { token: user.access }),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(errorBody(res).code).toBe('NOT_FOUND');
+    }
+    const listing = await api.get('/api/events', { token: user.access });
+    expect(listing.body.count).toBe(0);
+    expect(listing.body.results).toEqual([]);
+  });
+});

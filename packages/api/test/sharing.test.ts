@@ -96,3 +96,215 @@ describe('sharing', () => {
     expect(list.body.participants).toHaveLength(1);
   });
 });
+
+describe('sharing: every form and every rule', () => {
+  const ids = (list: Array<{ user_id: number }>) => list.map((p) => p.user_id).sort((a, b) => a - b);
+
+  it('answers the single {user_id, role} form with the full permissions list', async () => {
+    const host = await registerUser(api, 'host');
+    const guest = await registerUser(api, 'guest');
+    const event = await createEvent(api, host);
+    const res = await api.post(`/api/events/${event.id}/share/`, { token: host.access, body: { user_id: guest.id, role: 'editor' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      message: 'Event shared successfully',
+      permissions: expect.arrayContaining([
+        { user_id: host.id, username: host.username, role: 'OWNER' },
+        { user_id: guest.id, username: guest.username, role: 'EDITOR' },
+      ]),
+    });
+    expect(res.body.permissions).toHaveLength(2);
+  });
+
+  it('accepts username in place of user_id, in the users list too', async () => {
+    const host = await registerUser(api, 'host');
+    const a = await registerUser(api, 'byname');
+    const b = await registerUser(api, 'byname');
+    const event = await createEvent(api, host);
+    const res = await api.post(`/api/events/${event.id}/share`, {
+      token: host.access,
+      body: { users: [{ username: a.username, role: 'VIEWER' }, { user_id: b.id, role: 'Editor' }] },
+    });
+    expect(res.status).toBe(200);
+    expect(ids(res.body.permissions)).toEqual([host.id, a.id, b.id].sort((x, y) => x - y));
+    expect(res.body.permissions.find((p: { user_id: number }) => p.user_id === a.id)).toEqual({ user_id: a.id, username: a.username, role: 'VIEWER' });
+    expect(res.body.permissions.find((p: { user_id: number }) => p.user_id === b.id).role).toBe('EDITOR');
+  });
+
+  it('re-sharing changes the role without adding a second entry, both ways', async () => {
+    const host = await registerUser(api, 'host');
+    const guest = await registerUser(api, 'guest');
+    const event = await createEvent(api, host);
+    await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: guest.id, role: 'EDITOR' } });
+    const down = await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ user_id: guest.id, role: 'VIEWER' }] } });
+    expect(down.status).toBe(200);
+    expect(down.body.permissions).toHaveLength(2);
+    expect(down.body.permissions.find((p: { user_id: number }) => p.user_id === guest.id).role).toBe('VIEWER');
+    expect((await api.patch(`/api/events/${event.id}`, { token: guest.access, body: { title: 'no' } })).status).toBe(403);
+    const up = await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { username: guest.username, role: 'editor' } });
+    expect(up.body.permissions.find((p: { user_id: number }) => p.user_id === guest.id).role).toBe('EDITOR');
+    expect((await api.patch(`/api/events/${event.id}`, { token: guest.access, body: { title: 'yes' } })).status).toBe(200);
+    const participants = await api.get(`/api/events/${event.id}/permissions`, { token: host.access });
+    expect(participants.body.participants).toHaveLength(2);
+  });
+
+  it('lists participants in the contract shape for every role', async () => {
+    const host = await registerUser(api, 'host');
+    const ed = await registerUser(api, 'ed');
+    const vi = await registerUser(api, 'vi');
+    const event = await createEvent(api, host);
+    await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ user_id: ed.id, role: 'EDITOR' }, { user_id: vi.id, role: 'VIEWER' }] } });
+    for (const who of [host, ed, vi]) {
+      const res = await api.get(`/api/events/${event.id}/permissions/`, { token: who.access });
+      expect(res.status).toBe(200);
+      expect(Object.keys(res.body)).toEqual(['participants']);
+      expect(res.body.participants).toHaveLength(3);
+      expect(res.body.participants).toEqual(
+        expect.arrayContaining([
+          { user_id: host.id, username: host.username, role: 'OWNER', granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+          { user_id: ed.id, username: ed.username, role: 'EDITOR', granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+          { user_id: vi.id, username: vi.username, role: 'VIEWER', granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+        ]),
+      );
+    }
+  });
+
+  it('PUT permission changes the role the user sees in GET and in their listing', async () => {
+    const host = await registerUser(api, 'host');
+    const guest = await registerUser(api, 'guest');
+    const event = await createEvent(api, host, { title: 'role change' });
+    await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: guest.id, role: 'VIEWER' } });
+    const listed = async () =>
+      (await api.get('/api/events?page_size=100', { token: guest.access })).body.results.find((e: { id: number }) => e.id === event.id)?.my_role;
+    expect(await listed()).toBe('VIEWER');
+    const res = await api.put(`/api/events/${event.id}/permissions/${guest.id}/`, { token: host.access, body: { role: 'Editor' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ message: 'User permission updated', user_id: guest.id, role: 'EDITOR' });
+    expect(await listed()).toBe('EDITOR');
+    expect((await api.get(`/api/events/${event.id}`, { token: guest.access })).body.my_role).toBe('EDITOR');
+    const owners = await api.get('/api/events?page_size=100&role=editor', { token: guest.access });
+    expect(owners.body.results.map((e: { id: number }) => e.id)).toEqual([event.id]);
+  });
+
+  it('a participant may leave; afterwards they get 404 everywhere and the owner sees them gone', async () => {
+    const host = await registerUser(api, 'host');
+    const leaver = await registerUser(api, 'leaver');
+    const stayer = await registerUser(api, 'stayer');
+    const event = await createEvent(api, host);
+    await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ user_id: leaver.id, role: 'EDITOR' }, { user_id: stayer.id, role: 'VIEWER' }] } });
+    const res = await api.delete(`/api/events/${event.id}/permissions/${leaver.id}`, { token: leaver.access });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ message: 'User removed from the event.' });
+    for (const gone of [
+      await api.get(`/api/events/${event.id}`, { token: leaver.access }),
+      await api.get(`/api/events/${event.id}/permissions`, { token: leaver.access }),
+      await api.get(`/api/events/${event.id}/occurrences`, { token: leaver.access }),
+      await api.patch(`/api/events/${event.id}`, { token: leaver.access, body: { title: 'x' } }),
+      await api.delete(`/api/events/${event.id}/permissions/${leaver.id}`, { token: leaver.access }),
+    ]) {
+      expect(gone.status).toBe(404);
+      expect(errorBody(gone).code).toBe('NOT_FOUND');
+    }
+    expect((await api.get('/api/events', { token: leaver.access })).body.count).toBe(0);
+    const participants = await api.get(`/api/events/${event.id}/permissions`, { token: host.access });
+    expect(ids(participants.body.participants)).toEqual([host.id, stayer.id].sort((a, b) => a - b));
+    // A viewer may leave too, and may not remove anyone else.
+    expect((await api.delete(`/api/events/${event.id}/permissions/${host.id}`, { token: stayer.access })).status).toBe(403);
+    expect((await api.delete(`/api/events/${event.id}/permissions/${stayer.id}`, { token: stayer.access })).status).toBe(200);
+  });
+
+  it('the owner removes a participant, who then gets 404 on the event and loses it from the listing', async () => {
+    const host = await registerUser(api, 'host');
+    const guest = await registerUser(api, 'guest');
+    const event = await createEvent(api, host);
+    await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: guest.id, role: 'EDITOR' } });
+    expect((await api.get('/api/events', { token: guest.access })).body.count).toBe(1);
+    const removed = await api.delete(`/api/events/${event.id}/permissions/${guest.id}/`, { token: host.access });
+    expect(removed.status).toBe(200);
+    expect(removed.body).toEqual({ message: 'User removed from the event.' });
+    const get = await api.get(`/api/events/${event.id}`, { token: guest.access });
+    expect(get.status).toBe(404);
+    expect(errorBody(get).code).toBe('NOT_FOUND');
+    expect((await api.put(`/api/events/${event.id}`, { token: guest.access, body: { title: 'x' } })).status).toBe(404);
+    expect((await api.get('/api/events', { token: guest.access })).body.count).toBe(0);
+    // Removing again: that user has no permission any more.
+    expect((await api.delete(`/api/events/${event.id}/permissions/${guest.id}`, { token: host.access })).status).toBe(404);
+  });
+
+  it('the owner’s role can neither be changed nor removed (400), by any route', async () => {
+    const host = await registerUser(api, 'host');
+    const guest = await registerUser(api, 'guest');
+    const event = await createEvent(api, host);
+    await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: guest.id, role: 'EDITOR' } });
+    for (const res of [
+      await api.put(`/api/events/${event.id}/permissions/${host.id}`, { token: host.access, body: { role: 'EDITOR' } }),
+      await api.put(`/api/events/${event.id}/permissions/${host.id}`, { token: host.access, body: { role: 'VIEWER' } }),
+      await api.delete(`/api/events/${event.id}/permissions/${host.id}`, { token: host.access }),
+    ]) {
+      expect(res.status).toBe(400);
+      expect(errorBody(res).code).toBe('VALIDATION_ERROR');
+    }
+    const participants = await api.get(`/api/events/${event.id}/permissions`, { token: host.access });
+    expect(participants.body.participants.find((p: { user_id: number }) => p.user_id === host.id).role).toBe('OWNER');
+    expect((await api.get(`/api/events/${event.id}`, { token: host.access })).body.my_role).toBe('OWNER');
+  });
+
+  it('refuses granting OWNER by share or by PUT permission with 400', async () => {
+    const host = await registerUser(api, 'host');
+    const guest = await registerUser(api, 'guest');
+    const event = await createEvent(api, host);
+    for (const body of [{ user_id: guest.id, role: 'owner' }, { users: [{ user_id: guest.id, role: 'OWNER' }] }]) {
+      const res = await api.post(`/api/events/${event.id}/share`, { token: host.access, body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(errorBody(res).code).toBe('VALIDATION_ERROR');
+    }
+    await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: guest.id, role: 'VIEWER' } });
+    const promote = await api.put(`/api/events/${event.id}/permissions/${guest.id}`, { token: host.access, body: { role: 'OWNER' } });
+    expect(promote.status).toBe(400);
+    expect(errorBody(promote).details?.map((d) => d.path)).toContain('role');
+    expect((await api.get(`/api/events/${event.id}`, { token: guest.access })).body.my_role).toBe('VIEWER');
+  });
+
+  it('refuses sharing with yourself, by id or by name, and leaves the rest of such a list unapplied', async () => {
+    const host = await registerUser(api, 'host');
+    const guest = await registerUser(api, 'guest');
+    const event = await createEvent(api, host);
+    for (const body of [
+      { user_id: host.id, role: 'VIEWER' },
+      { username: host.username, role: 'EDITOR' },
+      { users: [{ user_id: guest.id, role: 'EDITOR' }, { user_id: host.id, role: 'VIEWER' }] },
+    ]) {
+      const res = await api.post(`/api/events/${event.id}/share`, { token: host.access, body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(errorBody(res).code).toBe('VALIDATION_ERROR');
+    }
+    expect((await api.get(`/api/events/${event.id}/permissions`, { token: host.access })).body.participants).toHaveLength(1);
+    expect((await api.get(`/api/events/${event.id}`, { token: guest.access })).status).toBe(404);
+  });
+
+  it('answers an unknown user with 404 NOT_FOUND, by id, by name and in PUT/DELETE permission', async () => {
+    const host = await registerUser(api, 'host');
+    const event = await createEvent(api, host);
+    for (const res of [
+      await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: 2_147_000_000, role: 'VIEWER' } }),
+      await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ username: `ghost_${Date.now()}`, role: 'VIEWER' }] } }),
+      await api.put(`/api/events/${event.id}/permissions/2147000000`, { token: host.access, body: { role: 'VIEWER' } }),
+      await api.delete(`/api/events/${event.id}/permissions/2147000000`, { token: host.access }),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(errorBody(res).code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('sharing a deleted or unknown event is 404', async () => {
+    const host = await registerUser(api, 'host');
+    const guest = await registerUser(api, 'guest');
+    const event = await createEvent(api, host);
+    await api.delete(`/api/events/${event.id}`, { token: host.access });
+    for (const id of [event.id, 2_147_000_000]) {
+      const res = await api.post(`/api/events/${id}/share`, { token: host.access, body: { user_id: guest.id, role: 'VIEWER' } });
+      expect(res.status).toBe(404);
+      expect(errorBody(res).code).toBe('NOT_FOUND');
+    }
+  });
+});

@@ -51,7 +51,10 @@ export const ZOnConflict = z
   .optional()
   .describe('reject (default): 409 on overlap; allow: save and list the overlaps');
 
-const title = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const title = z
+  .string()
+  .max(200, 'must be at most 200 characters')
+  .refine((value) => value.trim().length > 0, 'must not be empty');
 const description = z.string().max(100_000, 'must be at most 100000 characters');
 const location = z.string().max(500, 'must be at most 500 characters').nullable();
 const timezone = z.string().min(1).max(64).describe('IANA time zone, default UTC');

@@ -33,19 +33,43 @@ export function parseBody(raw: string, contentType: string | undefined): unknown
     throw unsupported(type);
   }
   if (type === 'application/json' || type.endsWith('+json') || type === '') {
+    let parsed: unknown;
     try {
-      return JSON.parse(raw) as unknown;
+      parsed = JSON.parse(raw) as unknown;
     } catch (error) {
       const reason = error instanceof SyntaxError ? error.message : 'invalid JSON';
       throw new AppError('VALIDATION_ERROR', `Malformed JSON body: ${reason}`, {
         details: [{ path: '(body)', message: 'is not valid JSON' }],
       });
     }
+    if (nestingDepth(parsed) > MAX_DEPTH) {
+      throw new AppError('VALIDATION_ERROR', `JSON body is nested deeper than ${MAX_DEPTH} levels`, {
+        details: [{ path: '(body)', message: `is nested deeper than ${MAX_DEPTH} levels` }],
+      });
+    }
+    return parsed;
   }
   if (type === 'application/x-www-form-urlencoded') {
     return Object.fromEntries(new URLSearchParams(raw));
   }
   throw unsupported(type);
+}
+
+/** No request of this API nests deeper; deeper bodies are hostile (recursive code downstream could overflow). */
+const MAX_DEPTH = 32;
+
+/** How deeply arrays and objects nest, measured without recursion. */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_DEPTH) return deepest;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 const unsupported = (type: string) =>

@@ -33,7 +33,8 @@ export function buildContent(fields: TEventFields): { content: EventContent } | 
   if (fields.end_time.getTime() < fields.start_time.getTime()) {
     details.push({ path: 'end_time', message: 'must not be before start_time' });
   }
-  const pattern = isEmptyPattern(fields.recurrence_pattern) ? null : fields.recurrence_pattern;
+  const given = fields.recurrence_pattern ?? null;
+  const pattern = isEmptyPattern(given) ? null : given;
   let rrule: string | null = null;
   if (pattern !== null) {
     const normalized = normalizeRecurrence(pattern);
@@ -56,7 +57,8 @@ export function buildContent(fields: TEventFields): { content: EventContent } | 
     location: fields.location ?? null,
     timezone,
     is_recurring: isRecurring,
-    recurrence_pattern: pattern,
+    // Echoed as given, "" and {} included; `rrule` says whether it recurs.
+    recurrence_pattern: given,
     rrule,
     series_end: null,
   };

@@ -7,6 +7,10 @@ import { eventsVisibleAt } from '../history/as-of.ts';
 import { expandOccurrences } from './recurrence.ts';
 import { toEvent } from './serialize.ts';
 
+/** Bounds for an open window side: the range accepted times can take (and date arithmetic survives). */
+const BEGINNING_OF_TIME = new Date('0001-01-01T00:00:00Z');
+const END_OF_TIME = new Date('9999-12-31T23:59:59Z');
+
 /** At most this many occurrence rows are built for `expand=true`. */
 export const MAX_EXPANDED_ROWS = 10_000;
 
@@ -109,7 +113,7 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
       .where(sql<SqlBool>`e.span && ${range}`)
       .execute();
     const matching = candidates
-      .filter((c) => occursWithin(c, window.from ?? c.start_time, window.to ?? new Date(8.64e15)))
+      .filter((c) => occursWithin(c, window.from ?? c.start_time, window.to ?? END_OF_TIME))
       .map((c) => c.id);
     base = base.where((eb) => {
       const oneOff: Expression<SqlBool> = eb.and([eb('e.is_recurring', '=', false), sql<SqlBool>`e.span && ${range}`]);
@@ -189,7 +193,7 @@ async function listAsOf(
         (!location || (e.location ?? '').toLowerCase().includes(location)) &&
         (input.is_recurring === undefined || e.is_recurring === input.is_recurring) &&
         (!input.role || e.my_role === input.role) &&
-        (!window || occursWithin(e, window.from ?? new Date(-8.64e15), window.to ?? new Date(8.64e15))),
+        (!window || occursWithin(e, window.from ?? BEGINNING_OF_TIME, window.to ?? END_OF_TIME)),
     );
   const key: Record<string, (e: Row) => number | string> = {
     start_time: (e) => e.start_time.getTime(),
