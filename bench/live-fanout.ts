@@ -1,37 +1,60 @@
 /**
- * Live fan-out: 2,000 WebSocket subscribers (real @trpc/client wsLink clients) to one event on
- * one server process; 20 updates, one every 500 ms. Measures, for every receipt, the time from
- * the PUT's response (and from its request) to the subscriber's receipt, and the server's memory.
- *   npx tsx bench/live-fanout.ts [subscribers]
+ * Live fan-out (targets: p99 under 100 ms and under 300 MB resident with 2,000 subscribers).
+ *
+ * One event, shared (VIEWER, through POST /api/events/{id}/share) with 2,000 users who were
+ * created set-based in SQL and logged in through POST /api/auth/login (real tokens). Each
+ * subscribes with its own @trpc/client WebSocket client (`live.onChange`, `{ event_id }`, token in
+ * connectionParams). Then 20 PUTs of the title, one every 500 ms; for every receipt, the time
+ * from the PUT's response (and from its request) to the subscriber's onData. Memory: by default
+ * the server is its own process (apps/server/src/main.ts) and its VmRSS is read from /proc;
+ * with `--in-process` the server runs in this process and process.memoryUsage().rss covers
+ * server and clients together.
+ *
+ * `--bundle` runs the server from the production bundle (apps/server/dist/main.mjs) instead of tsx.
+ *
+ *   npx tsx bench/live-fanout.ts [subscribers] [--in-process | --bundle]            (default 2000)
  */
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { WebSocket } from 'ws';
 import type { AppRouter } from '@scheduler/api';
-import { freshDatabase, mintUsers, register, rssMiB, startServer, summarize } from './support.ts';
+import { cpuSeconds, freshDatabase, loginUsers, machineFacts, positional, register, rssMiB, startServer, summarize, wantInProcess } from './support.ts';
 
-const SUBSCRIBERS = Number(process.argv[2] ?? 2000);
+const SUBSCRIBERS = Number(positional[0] ?? 2000);
 const UPDATES = 20;
+const INTERVAL_MS = 500;
 
+console.log(JSON.stringify({ bench: 'live-fanout', ...machineFacts() }));
 const database = await freshDatabase('fanout');
-const server = await startServer({ DATABASE_URL: database.url });
+const server = await startServer({ DATABASE_URL: database.url }, { inProcess: wantInProcess(false) });
+const serverRss = () => (server.inProcess ? Math.round(process.memoryUsage().rss / 2 ** 20) : rssMiB(server.pid));
 const clients: Array<ReturnType<typeof createWSClient>> = [];
 try {
   const owner = await register(server.url, 'host');
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${owner.access}` };
   const created = await fetch(`${server.url}/api/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.access}` },
+    headers,
     body: JSON.stringify({ title: 'Town hall', start_time: '2030-01-01T10:00:00Z', end_time: '2030-01-01T11:00:00Z' }),
   });
   const eventId = ((await created.json()) as { event: { id: number } }).event.id;
-  const users = await mintUsers(database.pool, SUBSCRIBERS, 'listener');
-  await database.pool.query(
-    `insert into event_permissions (event_id, user_id, role) select $1, unnest($2::int[]), 'VIEWER'`,
-    [eventId, users.map((u) => u.id)],
-  );
-  const rssIdle = rssMiB(server.child.pid!);
+  const rssStarted = serverRss();
+  let t0 = performance.now();
+  const users = await loginUsers(server.url, database.pool, SUBSCRIBERS, 'listener');
+  const loginMs = performance.now() - t0;
+  for (let i = 0; i < users.length; i += 100) {
+    const res = await fetch(`${server.url}/api/events/${eventId}/share`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ users: users.slice(i, i + 100).map((u) => ({ user_id: u.id, role: 'VIEWER' })) }),
+    });
+    if (res.status !== 200) throw new Error(`share: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  }
+  const rssIdle = serverRss(); // after 2,000 logins (argon2id, 19 MiB each, 8 at a time)
 
   const receipts = new Map<string, number[]>(); // title -> receipt times
   let started = 0;
+  t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
     const timeout = setTimeout(() => reject(new Error(`only ${started} of ${SUBSCRIBERS} subscriptions started`)), 120_000);
     for (const user of users) {
@@ -42,56 +65,78 @@ try {
         { event_id: eventId },
         {
           onStarted: () => {
-            started += 1;
-            if (started === SUBSCRIBERS) {
+            if (++started === SUBSCRIBERS) {
               clearTimeout(timeout);
               resolve();
             }
           },
           onData: (envelope) => {
             const title = envelope.data.event?.title;
-            if (title) {
-              let list = receipts.get(title);
-              if (!list) receipts.set(title, (list = []));
-              list.push(performance.now());
-            }
+            if (!title) return;
+            let list = receipts.get(title);
+            if (!list) receipts.set(title, (list = []));
+            list.push(performance.now());
           },
+          onError: (error) => reject(error),
         },
       );
     }
   });
-  const rssSubscribed = rssMiB(server.child.pid!);
-  console.log(`${SUBSCRIBERS} subscriptions started; server RSS ${rssIdle} MiB idle, ${rssSubscribed} MiB subscribed`);
+  const subscribeMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 2000)); // let connection set-up garbage settle
+  const rssSubscribed = serverRss();
+  console.log(JSON.stringify({ bench: 'live-fanout', subscribers: SUBSCRIBERS, login_ms: Math.round(loginMs), subscribe_ms: Math.round(subscribeMs), in_process: server.inProcess }));
 
   const fromResponse: number[] = [];
   const fromRequest: number[] = [];
+  const sent: Array<{ title: string; request: number; response: number }> = [];
   let peakRss = rssSubscribed;
+  const cpuStart = { server: server.inProcess ? NaN : cpuSeconds(server.pid), client: process.cpuUsage(), at: performance.now() };
   for (let i = 0; i < UPDATES; i++) {
     const title = `Town hall update ${i}`;
-    const sent = performance.now();
-    const res = await fetch(`${server.url}/api/events/${eventId}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.access}` },
-      body: JSON.stringify({ title }),
-    });
+    const request = performance.now();
+    const res = await fetch(`${server.url}/api/events/${eventId}`, { method: 'PUT', headers, body: JSON.stringify({ title }) });
     await res.arrayBuffer();
-    const answered = performance.now();
-    await new Promise((r) => setTimeout(r, 500));
-    peakRss = Math.max(peakRss, rssMiB(server.child.pid!));
+    if (res.status !== 200) throw new Error(`PUT: ${res.status}`);
+    sent.push({ title, request, response: performance.now() });
+    await new Promise((r) => setTimeout(r, INTERVAL_MS));
+    peakRss = Math.max(peakRss, serverRss());
+  }
+  const busySeconds = (performance.now() - cpuStart.at) / 1000;
+  const clientCpu = process.cpuUsage(cpuStart.client);
+  const cpuPercent = {
+    ...(server.inProcess ? {} : { server_process: Math.round(((cpuSeconds(server.pid) - cpuStart.server) / busySeconds) * 100) }),
+    [server.inProcess ? 'server_and_clients' : 'client_process']: Math.round(((clientCpu.user + clientCpu.system) / 1e6 / busySeconds) * 100),
+  };
+  await new Promise((r) => setTimeout(r, 2000)); // late arrivals count too
+  let late = 0;
+  const firstReceipt: number[] = [];
+  const lastReceipt: number[] = [];
+  for (const { title, request, response } of sent) {
     const times = receipts.get(title) ?? [];
-    if (times.length !== SUBSCRIBERS) console.log(`update ${i}: ${times.length} of ${SUBSCRIBERS} received within 500 ms`);
+    firstReceipt.push(Math.min(...times) - response);
+    lastReceipt.push(Math.max(...times) - response);
     for (const t of times) {
-      fromResponse.push(Math.max(0, t - answered));
-      fromRequest.push(t - sent);
+      if (t < response) late++; // arrived before this process had read the PUT's answer
+      fromResponse.push(Math.max(0, t - response));
+      fromRequest.push(t - request);
     }
   }
-  // Late arrivals count too.
-  await new Promise((r) => setTimeout(r, 2000));
   const total = [...receipts.values()].reduce((n, list) => n + list.length, 0);
-  console.log(JSON.stringify({ bench: 'live-fanout', subscribers: SUBSCRIBERS, updates: UPDATES, receipts: total, expected: SUBSCRIBERS * UPDATES }));
+  console.log(JSON.stringify({ bench: 'live-fanout', updates: UPDATES, receipts: total, expected: SUBSCRIBERS * UPDATES, received_before_put_response: late }));
   console.log(JSON.stringify({ bench: 'live-fanout', measure: 'PUT response -> receipt (ms)', ...summarize(fromResponse) }));
   console.log(JSON.stringify({ bench: 'live-fanout', measure: 'PUT request -> receipt (ms)', ...summarize(fromRequest) }));
-  console.log(JSON.stringify({ bench: 'live-fanout', server_rss_mib: { idle: rssIdle, subscribed: rssSubscribed, peak: peakRss } }));
+  // How long one update takes to reach its first and its last subscriber (median over the updates).
+  console.log(JSON.stringify({ bench: 'live-fanout', measure: 'per update, PUT response -> first / last receipt (ms, median)', first: summarize(firstReceipt).p50, last: summarize(lastReceipt).p50 }));
+  console.log(JSON.stringify({ bench: 'live-fanout', cpu_percent_of_one_core_during_updates: cpuPercent }));
+  console.log(
+    JSON.stringify({
+      bench: 'live-fanout',
+      rss_mib: server.inProcess
+        ? { server_and_clients_in_one_process: { started: rssStarted, after_logins: rssIdle, subscribed: rssSubscribed, peak: peakRss } }
+        : { server_process: { started: rssStarted, after_logins: rssIdle, subscribed: rssSubscribed, peak: peakRss }, client_process: Math.round(process.memoryUsage().rss / 2 ** 20) },
+    }),
+  );
 } finally {
   await Promise.all(clients.map((c) => c.close()));
   await server.stop();
