@@ -49,9 +49,8 @@ export function createEventStreamRoute(deps: AppDeps) {
     res.write('retry: 2000\n\n');
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
     try {
-      for await (const message of sub.messages(abort.signal)) {
-        const { id, ...payload } = message;
-        res.write(`id: ${id}\nevent: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`);
+      for await (const { id, message } of sub.messages(abort.signal)) {
+        res.write(`id: ${id}\nevent: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`);
       }
     } catch (error) {
       if ((error as { code?: string }).code === 'UNAUTHORIZED') {
@@ -61,7 +60,7 @@ export function createEventStreamRoute(deps: AppDeps) {
       }
     } finally {
       clearInterval(heartbeat);
-      deps.live.unsubscribe(sub);
+      sub.end();
       res.end();
     }
   };

@@ -1,11 +1,14 @@
-import { EventEmitter, on } from 'node:events';
 import type { Database } from '@scheduler/db';
 import type { TLiveMessage } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../logger.ts';
 import { prepareChanges, readFeed, type PreparedChange } from './messages.ts';
 
-export type LiveEnvelope = TLiveMessage & { id: number };
+/** A message and its feed id; the message object is shared by every recipient with the same role. */
+export interface LiveEnvelope {
+  id: number;
+  message: TLiveMessage;
+}
 
 export interface SubscriberOptions {
   userId: number;
@@ -17,18 +20,33 @@ export interface SubscriberOptions {
   after?: number | undefined;
 }
 
+/** Why a subscription ended: its session was logged out or its token expired. */
+export class SessionEndedError extends Error {
+  override name = 'SessionEndedError';
+  readonly code = 'UNAUTHORIZED';
+}
+
 /**
- * One subscription: messages arrive as 'message' events, an ended session as
- * an 'error' event (so `events.on()` iterators throw), 'end' when closed.
+ * One subscription, and the async iterator its consumer reads: the replay
+ * first, then live messages in feed order, each at most once. Messages wait
+ * in a plain queue and a waiting `next()` is resolved directly, so a message
+ * costs one promise on its way to the consumer (a fan-out to thousands of
+ * subscribers repeats this work thousands of times).
  */
-export class Subscriber extends EventEmitter {
+export class Subscriber implements AsyncIterableIterator<LiveEnvelope> {
   cursor = 0;
+  /** Set by the hub: what the subscriber missed, sent before live messages. */
+  replay: LiveEnvelope[] = [];
+  /** Called once when the subscription ends for any reason (the hub unregisters it). */
+  onClose: (() => void) | undefined;
   private live = false;
   private buffer: LiveEnvelope[] = [];
+  private queue: LiveEnvelope[] = [];
+  private waiting: { resolve(result: IteratorResult<LiveEnvelope>): void; reject(error: unknown): void } | undefined;
+  private failure: Error | undefined;
+  private closed = false;
 
-  constructor(readonly options: SubscriberOptions) {
-    super();
-  }
+  constructor(readonly options: SubscriberOptions) {}
 
   /** Live messages wait in a buffer until the replay has been sent, then flow in order. */
   offer(message: LiveEnvelope): void {
@@ -36,15 +54,55 @@ export class Subscriber extends EventEmitter {
     this.send(message);
   }
 
-  /** Messages in order, the replay first; listening starts before anything is released. */
-  async *messages(signal?: AbortSignal): AsyncGenerator<LiveEnvelope> {
-    const iterator = on(this, 'message', { signal, close: ['end'] }) as AsyncIterableIterator<[LiveEnvelope]>;
+  [Symbol.asyncIterator](): this {
     this.goLive();
-    for await (const [message] of iterator) yield message;
+    return this;
   }
 
-  /** Set by the hub: what the subscriber missed, sent before live messages. */
-  replay: LiveEnvelope[] = [];
+  next(): Promise<IteratorResult<LiveEnvelope>> {
+    const message = this.queue.shift();
+    if (message) return Promise.resolve({ value: message, done: false });
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  /** The consumer stopped (or was aborted): unregister. */
+  return(): Promise<IteratorResult<LiveEnvelope>> {
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /** Ends the stream normally (server shutdown). */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose?.();
+    this.waiting?.resolve({ value: undefined, done: true });
+    this.waiting = undefined;
+  }
+
+  /** Ends the stream with an error the consumer sees on its next read. */
+  fail(error: Error): void {
+    if (this.closed) return;
+    this.failure = error;
+    this.closed = true;
+    this.onClose?.();
+    this.waiting?.reject(error);
+    this.waiting = undefined;
+  }
+
+  /** Reads until the signal aborts (for consumers that are not async iterators themselves). */
+  async *messages(signal?: AbortSignal): AsyncGenerator<LiveEnvelope> {
+    const stop = () => this.end();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const message of this) yield message;
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      this.end();
+    }
+  }
 
   private goLive(): void {
     if (this.live) return;
@@ -58,9 +116,15 @@ export class Subscriber extends EventEmitter {
   }
 
   private send(message: LiveEnvelope): void {
-    if (message.id <= this.cursor) return; // already delivered
+    if (this.closed || message.id <= this.cursor) return; // closed, or already delivered
     this.cursor = message.id;
-    this.emit('message', message);
+    if (this.waiting) {
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      waiting.resolve({ value: message, done: false });
+    } else {
+      this.queue.push(message);
+    }
   }
 }
 
@@ -99,8 +163,9 @@ export class LiveHub {
     this.started = false;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    for (const set of this.byUser.values()) for (const sub of set) sub.emit('end');
+    const all = [...this.byUser.values()].flatMap((set) => [...set]);
     this.byUser.clear();
+    for (const sub of all) sub.end();
   }
 
   get subscriberCount(): number {
@@ -147,9 +212,9 @@ export class LiveHub {
       if (!subs) continue;
       for (const sub of subs) {
         if (sub.options.eventId !== undefined && sub.options.eventId !== change.eventId) continue;
-        let message = byRole.get(role);
-        if (!message) byRole.set(role, (message = { ...change.message(role), id: change.id }));
-        sub.offer(message);
+        let envelope = byRole.get(role);
+        if (!envelope) byRole.set(role, (envelope = { id: change.id, message: change.message(role) }));
+        sub.offer(envelope);
       }
     }
   }
@@ -160,6 +225,7 @@ export class LiveHub {
    */
   async subscribe(options: SubscriberOptions): Promise<Subscriber> {
     const sub = new Subscriber(options);
+    sub.onClose = () => this.unsubscribe(sub);
     let set = this.byUser.get(options.userId);
     if (!set) this.byUser.set(options.userId, (set = new Set()));
     set.add(sub);
@@ -177,7 +243,7 @@ export class LiveHub {
         if (rows.length === 0) break;
         for (const change of await prepareChanges(this.db, rows)) {
           if (!change.recipients.has(options.userId)) continue;
-          replayed.push({ ...change.message(change.recipients.get(options.userId) ?? null), id: change.id });
+          replayed.push({ id: change.id, message: change.message(change.recipients.get(options.userId) ?? null) });
         }
         from = rows.at(-1)!.id;
       }
@@ -206,8 +272,7 @@ export class LiveHub {
       const active = await this.isSessionActive([...new Set(all.map((s) => s.options.sessionId))]);
       for (const sub of all) {
         if (sub.options.tokenExp <= now || !active.has(sub.options.sessionId)) {
-          this.unsubscribe(sub);
-          sub.emit('error', Object.assign(new Error('Session ended'), { code: 'UNAUTHORIZED' }));
+          sub.fail(new SessionEndedError('Session ended'));
         }
       }
     } catch (error) {
