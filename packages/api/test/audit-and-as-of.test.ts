@@ -134,7 +134,15 @@ describe('point in time', () => {
     expect(present.body.results.map((e: { title: string }) => e.title)).toEqual(['shared later']);
     // A single event follows the same rule.
     expect((await api.get(`/api/events/${sharedLater.id}?as_of=${moment}`, { token: guest.access })).status).toBe(404);
-    expect((await api.get(`/api/events/${early.id}?as_of=${moment}`, { token: guest.access })).status).toBe(200);
+    const earlyThen = await api.get(`/api/events/${early.id}?as_of=${moment}`, { token: guest.access });
+    expect(earlyThen.status).toBe(200);
+    // The permissions as they were then: the guest still had access, whatever happened since.
+    expect(earlyThen.body.permissions).toEqual([
+      { user_id: owner.id, username: owner.username, role: 'OWNER' },
+      { user_id: guest.id, username: guest.username, role: 'VIEWER' },
+    ]);
+    const laterThen = await api.get(`/api/events/${sharedLater.id}?as_of=${moment}`, { token: owner.access });
+    expect(laterThen.body.permissions).toEqual([{ user_id: owner.id, username: owner.username, role: 'OWNER' }]);
     const ownerPast = await api.get(`/api/events?as_of=${moment}&sort=title`, { token: owner.access });
     expect(ownerPast.body.results.map((e: { title: string }) => e.title)).toEqual(['early', 'shared later']);
   });

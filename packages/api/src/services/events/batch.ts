@@ -74,7 +74,10 @@ export async function createBatch(deps: ServiceDeps, actor: Actor, input: TBatch
     }
 
     const created = await insertEvents(trx, actor.id, accepted.map((a) => a.content));
-    await audit(trx, deps.meta, { userId: actor.id, action: 'event.batch', targetType: 'event', targetId: created.length ? `${created[0]!.id}..${created.at(-1)!.id}` : undefined });
+    // A batch that created nothing changed nothing: no audit row.
+    if (created.length > 0) {
+      await audit(trx, deps.meta, { userId: actor.id, action: 'event.batch', targetType: 'event', targetId: `${created[0]!.id}..${created.at(-1)!.id}` });
+    }
     return { created_events: created.map((row) => toEvent(row, 'OWNER')), errors: errors.sort((a, b) => a.index - b.index) };
   });
 }

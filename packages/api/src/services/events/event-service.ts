@@ -14,7 +14,7 @@ import { audit } from '../audit.ts';
 import { recordEventChange } from '../changes.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
-import { eventAsOf } from '../history/as-of.ts';
+import { eventAsOf, permissionsAt } from '../history/as-of.ts';
 import { loadEventFor } from './access.ts';
 import { contentColumns, contentOf, mergePatch, requireContent, sameContent, type EventContent } from './content.ts';
 import { findConflicts, lockOwnerCalendar } from './conflicts.ts';
@@ -142,7 +142,12 @@ export async function permissionsOf(db: Kysely<Database>, eventId: number): Prom
 }
 
 export async function getEvent(db: Kysely<Database>, actor: Actor, id: number, asOf?: Date): Promise<TEventDetail> {
-  const { event, role } = asOf ? await eventAsOf(db, id, actor.id, asOf) : await loadEventFor(db, id, actor.id, 'read');
+  if (asOf) {
+    // The event as it was then, with the people who had access then.
+    const { event, role } = await eventAsOf(db, id, actor.id, asOf);
+    return { ...toEvent(event, role), permissions: await permissionsAt(db, id, event.owner_id, asOf) };
+  }
+  const { event, role } = await loadEventFor(db, id, actor.id, 'read');
   const permissions = (await permissionsOf(db, id)).map(({ granted_at: _, ...p }) => p);
   return { ...toEvent(event, role), permissions };
 }

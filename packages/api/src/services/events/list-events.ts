@@ -39,7 +39,8 @@ export function pageLinks(path: string, params: Record<string, unknown>, page: P
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(params)) {
       if (value === undefined || value === null || ['page', 'page_size', 'skip', 'limit'].includes(key)) continue;
-      query.set(key, value instanceof Date ? formatDateTime(value) : String(value));
+      // Full precision: a link must name the same moment (as_of) and window as this page.
+      query.set(key, value instanceof Date ? value.toISOString() : String(value));
     }
     query.set('page', String(n));
     query.set('page_size', String(page.size));

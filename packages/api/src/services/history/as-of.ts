@@ -96,3 +96,24 @@ export async function eventsVisibleAt(db: Kysely<Database>, userId: number, at: 
     where s.history_type <> '-'`.execute(db);
   return rows.map((row) => ({ event: versionAsEvent(row, row.created_at), role: row.role }));
 }
+
+/** Who had access to an event at `at`, with their roles then: the owner, and the last permission change of everyone else. */
+export async function permissionsAt(
+  db: Kysely<Database>,
+  eventId: number,
+  ownerId: number,
+  at: Date,
+): Promise<Array<{ user_id: number; username: string; role: Role }>> {
+  const { rows } = await sql<{ user_id: number; username: string; role: Role | null }>`
+    select distinct on (c.subject_user_id) c.subject_user_id as user_id, u.username, c.role
+    from changes c
+    join users u on u.id = c.subject_user_id
+    where c.event_id = ${eventId} and c.subject_user_id is not null and c.at <= ${at}
+    order by c.subject_user_id, c.id desc`.execute(db);
+  const owner = await db.selectFrom('users').select(['id', 'username']).where('id', '=', ownerId).executeTakeFirstOrThrow();
+  const others = rows.filter((r): r is { user_id: number; username: string; role: Role } => r.role !== null && r.user_id !== ownerId);
+  const rank = { OWNER: 0, EDITOR: 1, VIEWER: 2 } as const;
+  return [{ user_id: owner.id, username: owner.username, role: 'OWNER' as Role }, ...others.sort((a, b) => rank[a.role] - rank[b.role] || a.username.localeCompare(b.username))].map(
+    ({ user_id, username, role }) => ({ user_id, username, role }),
+  );
+}
