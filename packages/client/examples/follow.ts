@@ -1,27 +1,38 @@
 /**
- * Logs in and prints every change to your events as it happens.
- *   API_URL=http://localhost:3000 USERNAME=ada PASSWORD=... npm run follow -w @scheduler/client
+ * Logs in and prints every change to the events you can see, as it happens.
+ *   USERNAME=ada PASSWORD=... [API_URL=http://localhost:3000] npm run follow -w @scheduler/client
  */
 import { WebSocket } from 'ws';
 import { createClient } from '../src/index.ts';
 
-const client = createClient({
-  url: process.env['API_URL'] ?? 'http://localhost:3000',
-  credentials: { username: process.env['USERNAME'] ?? '', password: process.env['PASSWORD'] ?? '' },
-  WebSocket,
+const { USERNAME: username, PASSWORD: password, API_URL: url = 'http://localhost:3000' } = process.env;
+if (!username || !password) {
+  console.error('Set USERNAME and PASSWORD (and API_URL if the server is not on http://localhost:3000).');
+  process.exit(2);
+}
+
+const client = createClient({ url, credentials: { username, password }, WebSocket });
+const me = await client.login();
+console.log(`Signed in to ${url} as ${me.username}.`);
+
+const stop = client.followChanges({
+  onStarted: () => console.log('Following changes (Ctrl+C to stop)…'),
+  onMessage: (message, id) => {
+    const who = message.actor?.username ?? 'someone';
+    const what = message.event ? `"${message.event.title}" (version ${message.event.version})` : `event ${message.event_id}`;
+    const role = message.role !== undefined ? `, your role: ${message.role ?? 'none'}` : '';
+    console.log(`#${id} ${message.at} ${message.type} ${what} by ${who}${role}`);
+  },
+  onError: (error) => {
+    console.error('The server ended the subscription:', error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+    void client.close();
+  },
 });
 
-const me = await client.login();
-console.log(`Signed in as ${me.username}; waiting for changes (Ctrl+C to stop)`);
-client.followChanges({
-  onMessage: (message, id) => {
-    const who = message.actor?.username ?? 'system';
-    const what = message.event ? `"${message.event.title}" (v${message.event.version})` : `event ${message.event_id}`;
-    console.log(`#${id} ${message.at} ${who}: ${message.type} ${what}${message.role !== undefined ? ` role=${message.role}` : ''}`);
-  },
-  onError: (error) => console.error('subscription error:', error),
-});
-process.on('SIGINT', () => {
-  client.close();
-  process.exit(0);
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stop();
+    void client.close();
+  });
+}

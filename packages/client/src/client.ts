@@ -1,0 +1,137 @@
+import type { AppRouter } from '@scheduler/api';
+import type { TLiveMessage, TUser } from '@scheduler/shared';
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
+import { authLink } from './auth-link.ts';
+import { Session, type Credentials, type TokenPair } from './session.ts';
+
+/** A WebSocket class: the browser's, or `WebSocket` from the `ws` package on Node. */
+export type WebSocketClass = new (url: string, protocols?: string | string[]) => unknown;
+
+export interface ClientOptions {
+  /** The server, e.g. `http://localhost:3000` (tRPC is served under `/trpc`). */
+  url: string;
+  /** An access token you already have… */
+  token?: string | undefined;
+  /** …and its refresh token, so an expired access token can be replaced. */
+  refreshToken?: string | undefined;
+  /** For `login()`. */
+  credentials?: Credentials | undefined;
+  /** Needed on Node (`import { WebSocket } from 'ws'`); browsers have one. */
+  WebSocket?: WebSocketClass | undefined;
+  /** Told about every new token pair (login and each refresh), e.g. to keep it for the next run. */
+  onTokens?: ((tokens: TokenPair) => void) | undefined;
+}
+
+export type LiveMessage = TLiveMessage;
+
+export interface FollowOptions {
+  /** Only this event's changes; all events I can read when omitted. */
+  eventId?: number | undefined;
+  /** Resume after this message id (one `onMessage` was given), e.g. kept from an earlier run. */
+  lastEventId?: string | undefined;
+  /** Each change, in order, with its id in the change feed. */
+  onMessage: (message: LiveMessage, id: string) => void;
+  /** The subscription ended with an error (access lost, session ended, bad input). Logged when omitted. */
+  onError?: ((error: unknown) => void) | undefined;
+  /** The server has started (or, after a reconnect, restarted) sending changes. */
+  onStarted?: (() => void) | undefined;
+}
+
+/**
+ * A typed client for the Event Scheduler API.
+ *
+ * - `trpc`: every procedure, typed from the server's router. Queries and
+ *   mutations go over HTTP (calls made in the same tick share one request),
+ *   subscriptions over one WebSocket, opened when first needed and reopened
+ *   when it drops.
+ * - The access token travels as `Authorization: Bearer` on HTTP and as
+ *   `connectionParams.token` on the WebSocket. When the server answers
+ *   UNAUTHORIZED and a refresh token is known, the token pair is refreshed
+ *   once (concurrent calls share the refresh) and the call is made again.
+ */
+export function createClient(options: ClientOptions) {
+  const base = options.url.replace(/\/+$/, '');
+  const session = new Session(base, { access: options.token, refresh: options.refreshToken }, options.onTokens);
+
+  const wsClient = createWSClient({
+    url: `${base.replace(/^http/i, 'ws')}/trpc`,
+    lazy: { enabled: true, closeMs: 10_000 },
+    keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 5_000 },
+    connectionParams: async () => {
+      const token = await session.tokenForConnection();
+      return token ? { token } : {};
+    },
+    ...(options.WebSocket ? { WebSocket: options.WebSocket as unknown as typeof globalThis.WebSocket } : {}),
+  });
+
+  /** Closes the current socket, so the next subscription opens one with the current token. */
+  const reconnectSocket = async (): Promise<void> => {
+    const connection = wsClient.connection;
+    if (!connection || connection.state === 'closed') return;
+    const socket = connection.ws;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2_000);
+      socket.addEventListener('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.close(1000, 'New access token');
+    });
+  };
+
+  const trpc = createTRPCClient<AppRouter>({
+    links: [
+      authLink({ session, reconnectSocket }),
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: wsLink<AppRouter>({ client: wsClient }),
+        false: httpBatchLink<AppRouter>({
+          url: `${base}/trpc`,
+          maxURLLength: 8_000,
+          headers: () => (session.access ? { authorization: `Bearer ${session.access}` } : {}),
+        }),
+      }),
+    ],
+  });
+
+  /** Signs in (POST /api/auth/login) with the credentials given at creation, or these. */
+  async function login(credentials: Credentials | undefined = options.credentials): Promise<TUser> {
+    if (!credentials) throw new Error('createClient was given no credentials to log in with');
+    return session.login(credentials);
+  }
+
+  /**
+   * Follows live changes to my events (or one event). tRPC resumes after the
+   * last message seen when the WebSocket reconnects, and the refresh link
+   * does the same after replacing an expired access token, so no change is
+   * missed or repeated. Returns a function that stops following.
+   */
+  function followChanges(follow: FollowOptions): () => void {
+    const input = {
+      ...(follow.eventId !== undefined ? { event_id: follow.eventId } : {}),
+      ...(follow.lastEventId !== undefined ? { lastEventId: follow.lastEventId } : {}),
+    };
+    const subscription = trpc.live.onChange.subscribe(input, {
+      onData: ({ id, data }) => follow.onMessage(data, id),
+      onStarted: () => follow.onStarted?.(),
+      onError: (error) => (follow.onError ?? ((e: unknown) => console.error('followChanges:', e)))(error),
+    });
+    return () => subscription.unsubscribe();
+  }
+
+  return {
+    trpc,
+    login,
+    /** Rotates the token pair now (POST /api/auth/refresh); it happens by itself when a call needs it. */
+    refresh: () => session.refreshTokens(),
+    followChanges,
+    /** The current access and refresh tokens. */
+    get tokens(): { access: string | undefined; refresh: string | undefined } {
+      return { access: session.access, refresh: session.refresh };
+    },
+    /** Closes the WebSocket (ending subscriptions); HTTP calls keep working. */
+    close: (): Promise<void> => wsClient.close(),
+  };
+}
+
+export type SchedulerClient = ReturnType<typeof createClient>;

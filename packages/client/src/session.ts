@@ -1,0 +1,179 @@
+import type { AppRouter } from '@scheduler/api';
+import type { TAuthResult, TErrorBody, TErrorCode, TTokenPair, TUser } from '@scheduler/shared';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { TRPCClientError } from '@trpc/client';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export type TokenPair = TTokenPair;
+export type SchedulerClientError = TRPCClientError<AppRouter>;
+
+/** True when a call failed because the server did not accept the token (or the credentials). */
+export function isUnauthorized(error: unknown): boolean {
+  if (!(error instanceof TRPCClientError)) return false;
+  const data = error.data as { appCode?: unknown; code?: unknown } | null | undefined;
+  return data?.appCode === 'UNAUTHORIZED' || data?.code === 'UNAUTHORIZED';
+}
+
+/** The `exp` and `iat` claims of a JWT, read without verifying it (only to schedule refreshes). */
+export function jwtTimes(token: string | undefined): { exp?: number; iat?: number } {
+  const payload = token?.split('.')[1];
+  if (!payload) return {};
+  try {
+    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '='))) as Record<string, unknown>;
+    return {
+      ...(typeof claims['exp'] === 'number' ? { exp: claims['exp'] } : {}),
+      ...(typeof claims['iat'] === 'number' ? { iat: claims['iat'] } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** The tRPC code and the app code of each HTTP status the API answers with. */
+const CODES_BY_STATUS: Record<number, [TRPC_ERROR_CODE_KEY, TErrorCode]> = {
+  400: ['BAD_REQUEST', 'VALIDATION_ERROR'],
+  401: ['UNAUTHORIZED', 'UNAUTHORIZED'],
+  403: ['FORBIDDEN', 'FORBIDDEN'],
+  404: ['NOT_FOUND', 'NOT_FOUND'],
+  405: ['METHOD_NOT_SUPPORTED', 'METHOD_NOT_ALLOWED'],
+  409: ['CONFLICT', 'CONFLICT'],
+  410: ['NOT_FOUND', 'GONE'],
+  412: ['PRECONDITION_FAILED', 'PRECONDITION_FAILED'],
+  413: ['PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE'],
+  415: ['UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE'],
+  429: ['TOO_MANY_REQUESTS', 'RATE_LIMITED'],
+};
+
+/**
+ * A REST error answer (`{error, code, details?}`) as the same `TRPCClientError`
+ * the tRPC procedure would have thrown, so callers handle one error type.
+ */
+export function errorFromRest(path: string, response: Response, body: unknown): SchedulerClientError {
+  const rest = (typeof body === 'object' && body !== null ? body : {}) as Partial<TErrorBody>;
+  const [code, appCode] = CODES_BY_STATUS[response.status] ?? ['INTERNAL_SERVER_ERROR', 'INTERNAL_ERROR'];
+  const retryAfter = Number(response.headers.get('retry-after'));
+  const message = typeof rest.error === 'string' ? rest.error : `HTTP ${response.status}`;
+  const data = {
+    code,
+    httpStatus: response.status,
+    path,
+    appCode: rest.code ?? appCode,
+    ...(rest.details ? { details: rest.details } : {}),
+    ...(rest.conflicts ? { conflicts: rest.conflicts } : {}),
+    ...(retryAfter > 0 ? { retryAfter } : {}),
+  };
+  return new TRPCClientError<AppRouter>(message, {
+    result: { error: { code: TRPC_ERROR_CODES_BY_KEY[code], message, data } as never },
+  });
+}
+
+/**
+ * The tokens of one signed-in user: logs in and rotates the refresh token over
+ * REST (`/api/auth/login`, `/api/auth/refresh`), one refresh at a time.
+ */
+export class Session {
+  access: string | undefined;
+  refresh: string | undefined;
+  /** The access token the current WebSocket connection was opened with. */
+  connectionToken: string | undefined;
+  private refreshing: Promise<TokenPair> | undefined;
+
+  constructor(
+    private readonly baseUrl: string,
+    tokens: { access?: string | undefined; refresh?: string | undefined },
+    private readonly onTokens?: ((tokens: TokenPair) => void) | undefined,
+  ) {
+    this.access = tokens.access || undefined;
+    this.refresh = tokens.refresh || undefined;
+  }
+
+  private store(pair: TokenPair): void {
+    this.access = pair.access;
+    this.refresh = pair.refresh;
+    this.onTokens?.({ access: pair.access, refresh: pair.refresh });
+  }
+
+  private async post<T>(path: string, body: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/api${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
+    } catch (cause) {
+      throw TRPCClientError.from<AppRouter>(cause instanceof Error ? cause : new Error(String(cause)));
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) throw errorFromRest(path.slice(1).replace('/', '.'), response, parsed);
+    return parsed as T;
+  }
+
+  /** POST /api/auth/login (the JSON form); keeps the token pair. */
+  async login(credentials: Credentials): Promise<TUser> {
+    const result = await this.post<TAuthResult>('/auth/login', {
+      username: credentials.username,
+      password: credentials.password,
+    });
+    this.store(result);
+    return result.user;
+  }
+
+  /**
+   * POST /api/auth/refresh with the current refresh token and keeps the
+   * rotated pair. Concurrent callers share one request: a refresh token is
+   * good for one use, and presenting a spent one ends the whole session.
+   */
+  refreshTokens(): Promise<TokenPair> {
+    if (this.refreshing) return this.refreshing;
+    const refresh = this.refresh;
+    if (!refresh) return Promise.reject(new Error('No refresh token: log in first'));
+    this.refreshing = this.post<TokenPair>('/auth/refresh', { refresh })
+      .then(
+        (pair) => {
+          this.store(pair);
+          return pair;
+        },
+        (error: unknown) => {
+          // A refused refresh token will never work again; keep it for network failures only.
+          if (isUnauthorized(error) && this.refresh === refresh) this.refresh = undefined;
+          throw error;
+        },
+      )
+      .finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  /** True when the access token has expired or is about to (a quarter of its life, at most 30 s, before). */
+  expiresSoon(now = Date.now() / 1000): boolean {
+    const { exp, iat } = jwtTimes(this.access);
+    if (exp === undefined) return false;
+    const margin = iat !== undefined ? Math.min(30, (exp - iat) / 4) : 30;
+    return exp - margin <= now;
+  }
+
+  /**
+   * The token for a new WebSocket connection. The server reads it once per
+   * connection and ends the connection's subscriptions when it expires, so
+   * an expired token is refreshed first rather than sent.
+   */
+  async tokenForConnection(): Promise<string | undefined> {
+    if (this.refresh && (!this.access || this.expiresSoon())) {
+      await this.refreshTokens().catch(() => undefined);
+    }
+    this.connectionToken = this.access;
+    return this.access;
+  }
+}
