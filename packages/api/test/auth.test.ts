@@ -238,4 +238,17 @@ describe('user search', () => {
     expect(wildcard.body).toEqual([]);
     expect((await api.get('/api/users', { token: me.access })).body.length).toBeLessThanOrEqual(20);
   });
+
+  it('answers at most 20 users even when more match', async () => {
+    const me = await registerUser(api);
+    const prefix = uniqueName('many');
+    await Promise.all(
+      Array.from({ length: 21 }, (_, i) =>
+        api.post('/api/auth/register', { body: { username: `${prefix}_${i}`, email: `${prefix}${i}@x.io`, password: 'Tesst123' } }),
+      ),
+    );
+    const res = await api.get(`/api/users?search=${prefix}`, { token: me.access });
+    expect(res.status).toBe(200);
+    expect(res.body).toHaveLength(20);
+  });
 });
