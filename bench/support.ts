@@ -107,7 +107,9 @@ async function startBundle(env: Record<string, string>): Promise<BenchServer> {
       probe.close(() => resolve(port));
     });
   });
-  const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
+  // BENCH_SERVER_NODE_ARGS adds flags for the server process only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const extra = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, ['--enable-source-maps', ...extra, bundle], {
     env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: ':memory:', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -162,12 +162,9 @@ export class CollabServer {
     state.catchingUp = (async () => {
       do {
         state.catchUpAgain = false;
-        const rows = await updatesAfter(this.db, state.room.eventId, state.lastId);
-        for (const row of rows) {
-          if (row.id <= state.lastId) continue;
-          state.room.applyStored(row.update, 'remote');
-          state.lastId = row.id;
-        }
+        const rows = (await updatesAfter(this.db, state.room.eventId, state.lastId)).filter((row) => row.id > state.lastId);
+        state.room.applyStored(rows.map((row) => row.update));
+        if (rows.length > 0) state.lastId = rows.at(-1)!.id;
       } while (state.catchUpAgain);
     })().finally(() => (state.catchingUp = undefined));
     return state.catchingUp;
@@ -256,10 +253,8 @@ export class CollabServer {
     await this.db.transaction().execute(async (trx) => {
       await trx.selectFrom('collab_documents').select('event_id').where('event_id', '=', eventId).forUpdate().execute();
       const rows = await updatesAfter(trx, eventId, state.lastId);
-      for (const row of rows) {
-        state.room.applyStored(row.update, 'remote');
-        state.lastId = Math.max(state.lastId, row.id);
-      }
+      state.room.applyStored(rows.map((row) => row.update));
+      if (rows.length > 0) state.lastId = Math.max(state.lastId, rows.at(-1)!.id);
       const latest = await trx.selectFrom('events').select('description').where('id', '=', eventId).executeTakeFirstOrThrow();
       const text = state.room.text;
       if (text.toString() === latest.description) return;

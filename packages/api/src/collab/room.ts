@@ -10,6 +10,8 @@ import { roleAllows } from '../services/events/access.ts';
 import { DESCRIPTION } from './persistence.ts';
 
 export const MESSAGE_SYNC = 0;
+/** Transaction origin of a round of updates from several connections. */
+const ROUND = Symbol('round');
 export const MESSAGE_AWARENESS = 1;
 export const MESSAGE_AUTH = 2;
 export const MESSAGE_QUERY_AWARENESS = 3;
@@ -192,16 +194,25 @@ export class CollabRoom {
         for (const { conn } of batch) conn.ws.close(CLOSE.shutdown, 'could not store the update; reconnect');
         continue;
       }
-      for (const { conn, update } of batch) {
-        Y.applyUpdate(this.doc, update, conn);
-        this.hooks.edited(conn.user);
-      }
+      // One transaction for the round: one merged update goes out to every
+      // connection instead of one message per keystroke per connection. Senders
+      // receive their own changes back only when others' are in the same round
+      // (Yjs ignores what it already has).
+      const senders = new Set(batch.map((b) => b.conn));
+      const origin = senders.size === 1 ? batch[0]!.conn : ROUND;
+      this.doc.transact(() => {
+        for (const { update } of batch) Y.applyUpdate(this.doc, update);
+      }, origin);
+      for (const conn of senders) this.hooks.edited(conn.user);
     }
   }
 
-  /** Applies an update that another instance (or the server itself) already stored. */
-  applyStored(update: Uint8Array, origin: 'remote' | 'server'): void {
-    Y.applyUpdate(this.doc, update, origin);
+  /** Applies updates that another instance (or the server itself) already stored, as one broadcast. */
+  applyStored(updates: Uint8Array[]): void {
+    if (updates.length === 0) return;
+    this.doc.transact(() => {
+      for (const update of updates) Y.applyUpdate(this.doc, update);
+    }, 'remote');
   }
 
   applyRemoteAwareness(update: Uint8Array): void {
