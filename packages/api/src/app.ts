@@ -13,6 +13,7 @@ import { createEventStreamRoute } from './http/event-stream.ts';
 import { createHttpHandler } from './http/handler.ts';
 import { LiveHub } from './live/hub.ts';
 import { localChannel, postgresChannel, redisChannel, type WakeChannel } from './live/wake-channel.ts';
+import { liveWireEncoder } from './live/wire.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { appRouter } from './routers/root.ts';
 import { TokenService } from './services/auth/tokens.ts';
@@ -101,6 +102,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     router: appRouter,
     createContext: createContextFactory(deps),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+    experimental_encoder: liveWireEncoder,
   });
   const collab = new CollabServer(deps);
   // One port: WebSocket upgrades are routed by path.

@@ -192,6 +192,26 @@ describe('live updates over SSE', () => {
     }
   });
 
+  it('starts the stream with a ready event whose id resumes a client that saw no change yet', async () => {
+    const owner = await registerUser(api, 'owner');
+    const eventId = await createEvent(owner);
+    const stream = restStream(server.url, owner.access, `?event_id=${eventId}`);
+    const ready = await stream.ready;
+    expect(ready.id).toMatch(/^\d+$/);
+    expect(ready.cursor).toBe(ready.id);
+    stream.close();
+    await api.put(`/api/events/${eventId}`, { token: owner.access, body: { title: 'while away' } });
+    const resumed = restStream(server.url, owner.access, `?event_id=${eventId}`, ready.id);
+    try {
+      await resumed.inbox.waitFor((inbox) => inbox.items.length === 1);
+      expect(resumed.inbox.items[0]!.message).toMatchObject({ type: 'event.updated', event: { title: 'while away' } });
+      expect(Number(resumed.inbox.items[0]!.id)).toBeGreaterThan(Number(ready.id));
+      expect((await resumed.ready).id).toBe(ready.id);
+    } finally {
+      resumed.close();
+    }
+  });
+
   it('answers the stream without a token with 401 JSON', async () => {
     const res = await fetch(`${server.url}/api/events/stream`);
     expect(res.status).toBe(401);

@@ -101,22 +101,32 @@ export function createClient(options: ClientOptions) {
   }
 
   /**
-   * Follows live changes to my events (or one event). tRPC resumes after the
-   * last message seen when the WebSocket reconnects, and the refresh link
-   * does the same after replacing an expired access token, so no change is
-   * missed or repeated. Returns a function that stops following.
+   * Follows live changes to my events (or one event). It starts from the
+   * feed's current position (or `lastEventId`), and tRPC resumes after the
+   * last position seen when the WebSocket reconnects, as the refresh link
+   * does after replacing an expired access token: no change is missed or
+   * repeated, even one made while reconnecting before the first message
+   * arrived. Returns a function that stops following.
    */
   function followChanges(follow: FollowOptions): () => void {
-    const input = {
-      ...(follow.eventId !== undefined ? { event_id: follow.eventId } : {}),
-      ...(follow.lastEventId !== undefined ? { lastEventId: follow.lastEventId } : {}),
+    const onError = follow.onError ?? ((e: unknown) => console.error('followChanges:', e));
+    let stopped = false;
+    let subscription: { unsubscribe(): void } | undefined;
+    const start = async () => {
+      const lastEventId = follow.lastEventId ?? (await trpc.live.cursor.query()).cursor;
+      if (stopped) return;
+      const input = { ...(follow.eventId !== undefined ? { event_id: follow.eventId } : {}), lastEventId };
+      subscription = trpc.live.onChange.subscribe(input, {
+        onData: ({ id, data }) => follow.onMessage(data, id),
+        onStarted: () => follow.onStarted?.(),
+        onError,
+      });
     };
-    const subscription = trpc.live.onChange.subscribe(input, {
-      onData: ({ id, data }) => follow.onMessage(data, id),
-      onStarted: () => follow.onStarted?.(),
-      onError: (error) => (follow.onError ?? ((e: unknown) => console.error('followChanges:', e)))(error),
-    });
-    return () => subscription.unsubscribe();
+    start().catch(onError);
+    return () => {
+      stopped = true;
+      subscription?.unsubscribe();
+    };
   }
 
   return {

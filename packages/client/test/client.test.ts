@@ -333,6 +333,33 @@ describe('followChanges', () => {
     await vi.waitFor(() => expect(received.map((r) => r.title)).toEqual(['Draft 2', 'Draft 3', 'Draft 4', 'Draft 5']));
   });
 
+  it('misses nothing when the connection drops before the first change arrives', async () => {
+    const owner = await registerUser(api, 'early');
+    const editor = await registerUser(api, 'early-writer');
+    const eventId = await sharedEvent(owner, editor, api, 'Plan 1');
+    const ownerClient = clientFor(server, owner);
+    const received: string[] = [];
+    const started = startedSignal();
+    ownerClient.followChanges({ eventId, onMessage: (m) => received.push(m.event?.title ?? m.type), onStarted: started.onStarted });
+    await started.wait();
+    const edit = (title: string) => api.patch(`/api/events/${eventId}`, { token: editor.access, body: { title } });
+
+    // No message yet when the connection drops; changes are made while it is down.
+    const listeners = server.server.listeners('upgrade') as Array<(...args: unknown[]) => void>;
+    server.server.removeAllListeners('upgrade');
+    server.server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => socket.destroy());
+    for (const socket of upgraded) socket.destroy();
+    try {
+      expect((await edit('Plan 2')).status).toBe(200);
+      expect((await edit('Plan 3')).status).toBe(200);
+    } finally {
+      server.server.removeAllListeners('upgrade');
+      for (const listener of listeners) server.server.on('upgrade', listener);
+    }
+    await vi.waitFor(() => expect(received).toEqual(['Plan 2', 'Plan 3']), { timeout: 15_000 });
+    expect(started.count).toBe(2);
+  });
+
   it('resumes after a message id kept from an earlier run', async () => {
     const owner = await registerUser(api, 'keeper');
     const editor = await registerUser(api, 'scribe');

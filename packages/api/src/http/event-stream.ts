@@ -3,6 +3,7 @@ import { ZId } from '@scheduler/shared';
 import { bearerToken } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
 import { AppError, toAppError } from '../errors.ts';
+import { messageJson } from '../live/wire.ts';
 import { parseLastEventId } from '../routers/live.ts';
 import { authenticate } from '../services/auth/auth-service.ts';
 import { loadEventFor } from '../services/events/access.ts';
@@ -46,11 +47,13 @@ export function createEventStreamRoute(deps: AppDeps) {
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
-    res.write('retry: 2000\n\n');
+    // The stream's starting point as an id, so a client that reconnects before any change arrives
+    // still resumes from here (EventSource keeps the last id it saw and sends it as Last-Event-ID).
+    res.write(`retry: 2000\nid: ${sub.cursor}\nevent: ready\ndata: ${JSON.stringify({ cursor: String(sub.cursor) })}\n\n`);
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
     try {
       for await (const { id, message } of sub.messages(abort.signal)) {
-        res.write(`id: ${id}\nevent: ${message.type}\ndata: ${JSON.stringify(message)}\n\n`);
+        res.write(`id: ${id}\nevent: ${message.type}\ndata: ${messageJson(message)}\n\n`);
       }
     } catch (error) {
       if ((error as { code?: string }).code === 'UNAUTHORIZED') {

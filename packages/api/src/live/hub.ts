@@ -1,8 +1,9 @@
 import type { Database } from '@scheduler/db';
 import type { TLiveMessage } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { prepareChanges, readFeed, type PreparedChange } from './messages.ts';
+import { feedHead, prepareChanges, readFeed, type PreparedChange } from './messages.ts';
 
 /** A message and its feed id; the message object is shared by every recipient with the same role. */
 export interface LiveEnvelope {
@@ -21,32 +22,40 @@ export interface SubscriberOptions {
 }
 
 /** Why a subscription ended: its session was logged out or its token expired. */
-export class SessionEndedError extends Error {
+export class SessionEndedError extends AppError {
   override name = 'SessionEndedError';
-  readonly code = 'UNAUTHORIZED';
+  constructor() {
+    super('UNAUTHORIZED', 'Your session ended; sign in again');
+  }
 }
 
 /**
  * One subscription, and the async iterator its consumer reads: the replay
  * first, then live messages in feed order, each at most once. Messages wait
- * in a plain queue and a waiting `next()` is resolved directly, so a message
- * costs one promise on its way to the consumer (a fan-out to thousands of
- * subscribers repeats this work thousands of times).
+ * in a plain queue and a waiting `next()` is resolved directly with the
+ * consumer's form of the message (`present`), so a message costs one promise
+ * on its way to the consumer: a fan-out to thousands of subscribers repeats
+ * this work thousands of times.
  */
-export class Subscriber implements AsyncIterableIterator<LiveEnvelope> {
+export class Subscriber<T = LiveEnvelope> implements AsyncIterableIterator<T> {
   cursor = 0;
   /** Set by the hub: what the subscriber missed, sent before live messages. */
   replay: LiveEnvelope[] = [];
   /** Called once when the subscription ends for any reason (the hub unregisters it). */
   onClose: (() => void) | undefined;
+  /** Called when the subscription fails because its session ended (after the consumer is told). */
+  onSessionEnded: (() => void) | undefined;
   private live = false;
   private buffer: LiveEnvelope[] = [];
   private queue: LiveEnvelope[] = [];
-  private waiting: { resolve(result: IteratorResult<LiveEnvelope>): void; reject(error: unknown): void } | undefined;
+  private waiting: { resolve(result: IteratorResult<T>): void; reject(error: unknown): void } | undefined;
   private failure: Error | undefined;
   private closed = false;
 
-  constructor(readonly options: SubscriberOptions) {}
+  constructor(
+    readonly options: SubscriberOptions,
+    private readonly present: (envelope: LiveEnvelope) => T,
+  ) {}
 
   /** Live messages wait in a buffer until the replay has been sent, then flow in order. */
   offer(message: LiveEnvelope): void {
@@ -59,16 +68,16 @@ export class Subscriber implements AsyncIterableIterator<LiveEnvelope> {
     return this;
   }
 
-  next(): Promise<IteratorResult<LiveEnvelope>> {
+  next(): Promise<IteratorResult<T>> {
     const message = this.queue.shift();
-    if (message) return Promise.resolve({ value: message, done: false });
+    if (message) return Promise.resolve({ value: this.present(message), done: false });
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
 
   /** The consumer stopped (or was aborted): unregister. */
-  return(): Promise<IteratorResult<LiveEnvelope>> {
+  return(): Promise<IteratorResult<T>> {
     this.end();
     return Promise.resolve({ value: undefined, done: true });
   }
@@ -90,10 +99,11 @@ export class Subscriber implements AsyncIterableIterator<LiveEnvelope> {
     this.onClose?.();
     this.waiting?.reject(error);
     this.waiting = undefined;
+    if (error instanceof SessionEndedError) this.onSessionEnded?.();
   }
 
   /** Reads until the signal aborts (for consumers that are not async iterators themselves). */
-  async *messages(signal?: AbortSignal): AsyncGenerator<LiveEnvelope> {
+  async *messages(signal?: AbortSignal): AsyncGenerator<T> {
     const stop = () => this.end();
     signal?.addEventListener('abort', stop, { once: true });
     try {
@@ -121,12 +131,14 @@ export class Subscriber implements AsyncIterableIterator<LiveEnvelope> {
     if (this.waiting) {
       const waiting = this.waiting;
       this.waiting = undefined;
-      waiting.resolve({ value: message, done: false });
+      waiting.resolve({ value: this.present(message), done: false });
     } else {
       this.queue.push(message);
     }
   }
 }
+
+const asEnvelope = (envelope: LiveEnvelope) => envelope;
 
 const BATCH = 1000;
 const HOUSEKEEPING_MS = 1000;
@@ -139,7 +151,7 @@ const POLL_MS = 2000;
  * decide who may see each change at this moment, and deliver it.
  */
 export class LiveHub {
-  private readonly byUser = new Map<number, Set<Subscriber>>();
+  private readonly byUser = new Map<number, Set<Subscriber<unknown>>>();
   private lastId = 0;
   private reading: Promise<void> | undefined;
   private again = false;
@@ -153,7 +165,7 @@ export class LiveHub {
   ) {}
 
   async start(): Promise<void> {
-    this.lastId = await this.head();
+    this.lastId = await feedHead(this.db);
     this.started = true;
     this.timers.push(setInterval(() => this.wake(), POLL_MS));
     this.timers.push(setInterval(() => void this.housekeeping(), HOUSEKEEPING_MS));
@@ -223,8 +235,10 @@ export class LiveHub {
    * Registers a subscriber, replays what it missed since `after` (visibility
    * decided now), then lets live messages through without gap or duplicate.
    */
-  async subscribe(options: SubscriberOptions): Promise<Subscriber> {
-    const sub = new Subscriber(options);
+  subscribe(options: SubscriberOptions): Promise<Subscriber>;
+  subscribe<T>(options: SubscriberOptions, present: (envelope: LiveEnvelope) => T): Promise<Subscriber<T>>;
+  async subscribe(options: SubscriberOptions, present: (envelope: LiveEnvelope) => unknown = asEnvelope): Promise<Subscriber<unknown>> {
+    const sub = new Subscriber(options, present);
     sub.onClose = () => this.unsubscribe(sub);
     let set = this.byUser.get(options.userId);
     if (!set) this.byUser.set(options.userId, (set = new Set()));
@@ -232,7 +246,7 @@ export class LiveHub {
     const upTo = this.lastId;
     // A fresh subscription starts at the feed's head: changes committed before it are not news,
     // even if the hub has not dispatched them yet.
-    sub.cursor = options.after ?? Math.max(upTo, await this.head());
+    sub.cursor = options.after ?? Math.max(upTo, await feedHead(this.db));
     const replayed: LiveEnvelope[] = [];
     if (options.after !== undefined && options.after < upTo) {
       let from = options.after;
@@ -252,12 +266,7 @@ export class LiveHub {
     return sub;
   }
 
-  private async head(): Promise<number> {
-    const row = await this.db.selectFrom('changes').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
-    return Number(row?.max ?? 0);
-  }
-
-  unsubscribe(sub: Subscriber): void {
+  unsubscribe(sub: Subscriber<unknown>): void {
     const set = this.byUser.get(sub.options.userId);
     set?.delete(sub);
     if (set?.size === 0) this.byUser.delete(sub.options.userId);
@@ -272,7 +281,7 @@ export class LiveHub {
       const active = await this.isSessionActive([...new Set(all.map((s) => s.options.sessionId))]);
       for (const sub of all) {
         if (sub.options.tokenExp <= now || !active.has(sub.options.sessionId)) {
-          sub.fail(new SessionEndedError('Session ended'));
+          sub.fail(new SessionEndedError());
         }
       }
     } catch (error) {

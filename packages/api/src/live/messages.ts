@@ -69,3 +69,9 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
 export async function readFeed(db: Kysely<Database>, afterId: number, limit: number): Promise<ChangeRow[]> {
   return db.selectFrom('changes').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
 }
+
+/** The newest feed id (0 for an empty feed): where a fresh subscription or sync starts. */
+export async function feedHead(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('changes').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+  return Number(row?.max ?? 0);
+}

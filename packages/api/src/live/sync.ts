@@ -2,6 +2,7 @@ import type { Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors.ts';
 import { toEvent } from '../services/events/serialize.ts';
+import { feedHead } from './messages.ts';
 
 const DEFAULT_LIMIT = 500;
 
@@ -13,7 +14,7 @@ const DEFAULT_LIMIT = 500;
  * lost access.
  */
 export async function sync(db: Kysely<Database>, userId: number, input: { cursor?: string | undefined; limit?: number | undefined }) {
-  const head = Number((await db.selectFrom('changes').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst())?.max ?? 0);
+  const head = await feedHead(db);
   if (input.cursor === undefined) {
     const rows = await db
       .selectFrom('events as e')

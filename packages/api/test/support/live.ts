@@ -103,5 +103,9 @@ export function restStream(serverUrl: string, token: string, query = '', lastEve
   }
   source.addEventListener('error', (event) => inbox.errors.push(event));
   const opened = new Promise<void>((resolve) => source.addEventListener('open', () => resolve()));
-  return { inbox, source, opened, close: () => source.close() };
+  /** The stream's starting point: the `ready` event's id and data. */
+  const ready = new Promise<{ id: string; cursor: string }>((resolve) =>
+    source.addEventListener('ready', (event) => resolve({ id: event.lastEventId, cursor: (JSON.parse(event.data) as { cursor: string }).cursor })),
+  );
+  return { inbox, source, opened, ready, close: () => source.close() };
 }
