@@ -196,6 +196,38 @@ describe('collaborative editing', () => {
     }
   });
 
+  it('brings a REST change of the description made while the document was closed into it when it reopens', async () => {
+    const owner = await registerUser(api, 'owner');
+    const eventId = await eventFor(owner, 'draft');
+    const first = openDoc(server.url, eventId, owner.access);
+    try {
+      await first.synced();
+      first.text.insert(first.text.length, ' one');
+      await eventually(async () => expect((await api.get(`/api/events/${eventId}`, { token: owner.access })).body.description).toBe('draft one'));
+    } finally {
+      first.destroy();
+    }
+    // Closed (unloaded after its write-back): a title change, then a description change through REST.
+    await eventually(async () => expect(server.collab.openDocuments).toBe(0));
+    expect((await api.patch(`/api/events/${eventId}`, { token: owner.access, body: { title: 'Renamed' } })).status).toBe(200);
+    const reopened = openDoc(server.url, eventId, owner.access);
+    try {
+      await reopened.synced();
+      expect(reopened.text.toString()).toBe('draft one');
+    } finally {
+      reopened.destroy();
+    }
+    await eventually(async () => expect(server.collab.openDocuments).toBe(0));
+    expect((await api.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'rewritten by REST' } })).status).toBe(200);
+    const again = openDoc(server.url, eventId, owner.access);
+    try {
+      await again.synced();
+      await eventually(() => expect(again.text.toString()).toBe('rewritten by REST'));
+    } finally {
+      again.destroy();
+    }
+  });
+
   it('sets presence from the token: a client cannot claim to be someone else', async () => {
     const owner = await registerUser(api, 'owner');
     const editor = await registerUser(api, 'editor');

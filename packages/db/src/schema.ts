@@ -117,6 +117,8 @@ export interface CollabUpdatesTable {
   id: Generated<number>;
   event_id: number;
   update: Uint8Array;
+  /** Who sent it; null for updates the server made (a REST change applied to the document). */
+  user_id: number | null;
   created_at: CreatedAt;
 }
 
@@ -125,6 +127,10 @@ export interface CollabDocumentsTable {
   state: Uint8Array;
   /** Highest collab_updates.id folded into state. */
   compacted_through: number;
+  /** The event version the document's text last agreed with (write-back, seed, or a REST change applied). */
+  synced_version: Generated<number>;
+  /** Highest collab_updates.id included in that agreement. */
+  synced_through: Generated<number>;
   updated_at: Timestamp;
 }
 

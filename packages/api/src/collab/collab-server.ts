@@ -13,7 +13,7 @@ import { roleOf, rolesOf } from '../services/events/access.ts';
 import { contentOf } from '../services/events/content.ts';
 import { writeEventContent } from '../services/events/event-service.ts';
 import { inTransaction } from '../services/write.ts';
-import { appendUpdates, compact, loadDocument, updatesAfter } from './persistence.ts';
+import { appendUpdates, authorsAfter, compact, loadDocument, markSynced, updatesAfter } from './persistence.ts';
 import { CLOSE, CollabRoom, type CollabUser, type Connection } from './room.ts';
 
 export const COLLAB_UPDATES_TOPIC = 'collab';
@@ -27,12 +27,17 @@ const HOUSEKEEPING_MS = 500;
 /** NOTIFY payloads are limited to 8000 bytes; larger awareness updates stay local. */
 const MAX_RELAYED_AWARENESS = 6000;
 
+/** Whom a write-back is attributed to. */
+type Editor = Pick<CollabUser, 'id' | 'username'>;
+
 interface RoomState {
   room: CollabRoom;
   /** Highest collab_updates id applied to the room's document. */
   lastId: number;
   /** Editors since the last write-back. */
-  editors: Map<number, CollabUser>;
+  editors: Map<number, Editor>;
+  /** The text has changes not yet written back into the event. */
+  unsaved: boolean;
   firstEditAt: number | undefined;
   writeBackTimer: NodeJS.Timeout | undefined;
   lastKnownVersion: number;
@@ -62,6 +67,11 @@ export class CollabServer {
     });
     deps.wake.subscribe(COLLAB_AWARENESS_TOPIC, (payload) => this.receiveRemoteAwareness(payload));
     this.timer = setInterval(() => void this.housekeeping(), HOUSEKEEPING_MS);
+  }
+
+  /** Documents loaded in this process (unloaded when their last client leaves). */
+  get openDocuments(): number {
+    return this.rooms.size;
   }
 
   get db(): Kysely<Database> {
@@ -123,10 +133,11 @@ export class CollabServer {
 
   private async load(eventId: number): Promise<RoomState> {
     const event = await this.db.selectFrom('events').select(['description', 'version']).where('id', '=', eventId).executeTakeFirstOrThrow();
-    const { doc, lastId } = await loadDocument(this.db, eventId, event.description);
+    const { doc, lastId, synced } = await loadDocument(this.db, eventId, event);
     const state: RoomState = {
       lastId,
       editors: new Map(),
+      unsaved: false,
       firstEditAt: undefined,
       writeBackTimer: undefined,
       lastKnownVersion: event.version,
@@ -141,16 +152,49 @@ export class CollabServer {
         else void this.catchUp(state);
         this.deps.wake.publish(COLLAB_UPDATES_TOPIC, `${eventId}:${this.instanceId}`);
       },
-      edited: (user) => this.scheduleWriteBack(state, user),
+      edited: (user) => {
+        state.editors.set(user.id, { id: user.id, username: user.username });
+        state.unsaved = true;
+        this.scheduleWriteBack(state);
+      },
       awarenessChanged: (update) => {
         if (this.deps.wake.kind === 'local' || update.length > MAX_RELAYED_AWARENESS) return;
         this.deps.wake.publish(COLLAB_AWARENESS_TOPIC, `${eventId}:${this.instanceId}:${Buffer.from(update).toString('base64')}`);
       },
     });
     this.rooms.set(eventId, state);
-    // The event may have changed through REST while the document was stored: bring it in.
-    await this.syncFromEvent(state, true);
+    await this.reconcile(state, synced);
     return state;
+  }
+
+  /**
+   * A document reopened may disagree with its event, for one of two reasons:
+   * the description was changed (REST, tRPC, rollback) while the document was
+   * closed, which is brought into the document; or edits were stored but the
+   * process stopped before writing them back (a crash), which are written
+   * back now, attributed to their authors.
+   */
+  private async reconcile(state: RoomState, synced: { version: number; through: number }): Promise<void> {
+    const eventId = state.room.eventId;
+    const event = await this.db.selectFrom('events').select(['version', 'description', 'deleted_at']).where('id', '=', eventId).executeTakeFirst();
+    if (!event || event.deleted_at) return;
+    state.lastKnownVersion = event.version;
+    if (state.room.text.toString() === event.description) {
+      if (event.version > synced.version) await markSynced(this.db, eventId, event.version, state.lastId);
+      return;
+    }
+    if (event.version > synced.version && (await this.descriptionAt(eventId, synced.version)) !== event.description) {
+      await this.applyEventText(state);
+      return;
+    }
+    for (const author of await authorsAfter(this.db, eventId, synced.through)) state.editors.set(author.id, author);
+    state.unsaved = true;
+    this.scheduleWriteBack(state);
+  }
+
+  private async descriptionAt(eventId: number, version: number): Promise<string | undefined> {
+    const row = await this.db.selectFrom('event_versions').select('description').where('event_id', '=', eventId).where('version', '=', version).executeTakeFirst();
+    return row?.description;
   }
 
   /** Reads updates other instances stored since we last looked (wake-ups arriving meanwhile are coalesced). */
@@ -182,8 +226,7 @@ export class CollabServer {
     }
   }
 
-  private scheduleWriteBack(state: RoomState, user: CollabUser): void {
-    state.editors.set(user.id, user);
+  private scheduleWriteBack(state: RoomState): void {
     state.firstEditAt ??= Date.now();
     if (state.writeBackTimer) clearTimeout(state.writeBackTimer);
     const waited = Date.now() - state.firstEditAt;
@@ -201,22 +244,28 @@ export class CollabServer {
     const editors = [...state.editors.values()];
     state.editors.clear();
     state.firstEditAt = undefined;
-    if (editors.length === 0) return;
+    if (!state.unsaved) return;
+    state.unsaved = false;
     await state.room.settled();
     const text = state.room.text.toString();
+    const through = state.lastId; // every stored update up to here is in the text
     const eventId = state.room.eventId;
     try {
       const version = await inTransaction(this.deps, async (trx) => {
         const current = await trx.selectFrom('events').selectAll().where('id', '=', eventId).forUpdate().executeTakeFirst();
-        if (!current || current.deleted_at || current.description === text) return current?.version;
-        const last = editors.at(-1)!;
+        if (!current || current.deleted_at) return current?.version;
+        if (current.description === text) {
+          await markSynced(trx, eventId, current.version, through);
+          return current.version;
+        }
         const reason = editors.length > 1 ? `${COLLAB_REASON} (${editors.map((e) => e.username).join(', ')})` : COLLAB_REASON;
         const { event } = await writeEventContent(trx, current, { ...contentOf(current), description: text }, {
-          actorId: last.id,
+          actorId: editors.at(-1)?.id ?? null,
           type: 'event.updated',
           reason,
           onConflict: 'allow',
         });
+        await markSynced(trx, eventId, event.version, through);
         for (const editor of editors) {
           await audit(trx, { requestId: `collab-${eventId}`, ip: null }, { userId: editor.id, action: 'collab.edit', targetType: 'event', targetId: eventId });
         }
@@ -225,6 +274,9 @@ export class CollabServer {
       if (version !== undefined) state.lastKnownVersion = Math.max(state.lastKnownVersion, version);
     } catch (error) {
       this.deps.logger.error({ err: error, eventId }, 'collaborative write-back failed');
+      // Try again with the next edit, or when the document is reopened.
+      for (const editor of editors) state.editors.set(editor.id, editor);
+      state.unsaved = true;
     }
   }
 
@@ -234,11 +286,10 @@ export class CollabServer {
    * several instances apply it once; write-backs of our own are recognised by
    * their text and never echoed (no edit loops).
    */
-  private async syncFromEvent(state: RoomState, force = false): Promise<void> {
+  private async syncFromEvent(state: RoomState): Promise<void> {
     const eventId = state.room.eventId;
     const event = await this.db.selectFrom('events').select(['version', 'description', 'deleted_at']).where('id', '=', eventId).executeTakeFirst();
-    if (!event || event.deleted_at) return;
-    if (!force && event.version <= state.lastKnownVersion) return;
+    if (!event || event.deleted_at || event.version <= state.lastKnownVersion) return;
     state.lastKnownVersion = event.version;
     if (state.room.text.toString() === event.description) return;
     // A write-back of any instance came from the document itself: the updates carry it already.
@@ -250,17 +301,24 @@ export class CollabServer {
       .limit(1)
       .executeTakeFirst();
     if (newest?.change_reason?.startsWith(COLLAB_REASON)) return;
+    await this.applyEventText(state);
+  }
+
+  /** Replaces the document's text with the event's description, as a stored update of the server's. */
+  private async applyEventText(state: RoomState): Promise<void> {
+    const eventId = state.room.eventId;
     await this.db.transaction().execute(async (trx) => {
       await trx.selectFrom('collab_documents').select('event_id').where('event_id', '=', eventId).forUpdate().execute();
       const rows = await updatesAfter(trx, eventId, state.lastId);
       state.room.applyStored(rows.map((row) => row.update));
       if (rows.length > 0) state.lastId = Math.max(state.lastId, rows.at(-1)!.id);
-      const latest = await trx.selectFrom('events').select('description').where('id', '=', eventId).executeTakeFirstOrThrow();
+      const latest = await trx.selectFrom('events').select(['description', 'version']).where('id', '=', eventId).executeTakeFirstOrThrow();
       const text = state.room.text;
-      if (text.toString() === latest.description) return;
+      if (text.toString() === latest.description) return markSynced(trx, eventId, latest.version, state.lastId);
       const before = Y.encodeStateVector(state.room.doc);
       state.room.doc.transact(() => replaceText(text, latest.description), 'server');
-      await appendUpdates(trx, eventId, [Y.encodeStateAsUpdate(state.room.doc, before)]);
+      const { ids } = await appendUpdates(trx, eventId, [{ update: Y.encodeStateAsUpdate(state.room.doc, before), userId: null }]);
+      await markSynced(trx, eventId, latest.version, ids[0]!);
     });
     this.deps.wake.publish(COLLAB_UPDATES_TOPIC, `${eventId}:${this.instanceId}`);
   }

@@ -21,10 +21,16 @@ const UPDATE_LOCK = 7303;
  * per-document lock is held from the insert to the commit. Also answers the
  * highest id stored before these, so the caller knows whether it missed any.
  */
+export interface StoredUpdate {
+  update: Uint8Array;
+  /** The sender; null for an update the server made. */
+  userId: number | null;
+}
+
 export async function appendUpdates(
   db: Kysely<Database>,
   eventId: number,
-  updates: Uint8Array[],
+  updates: StoredUpdate[],
 ): Promise<{ ids: number[]; previousMax: number }> {
   const insert = async (trx: Kysely<Database>) => {
     await sql`select pg_advisory_xact_lock(${UPDATE_LOCK}, ${eventId})`.execute(trx);
@@ -35,7 +41,7 @@ export async function appendUpdates(
       .executeTakeFirst();
     const rows = await trx
       .insertInto('collab_updates')
-      .values(updates.map((update) => ({ event_id: eventId, update })))
+      .values(updates.map(({ update, userId }) => ({ event_id: eventId, update, user_id: userId })))
       .returning('id')
       .execute();
     return { ids: rows.map((r) => r.id).sort((a, b) => a - b), previousMax: Number(before?.max ?? 0) };
@@ -59,14 +65,22 @@ export async function updatesAfter(db: Kysely<Database>, eventId: number, afterI
  * event's description; the seed is stored with `on conflict do nothing`, so
  * two instances opening it at once agree on one seed.
  */
-export async function loadDocument(db: Kysely<Database>, eventId: number, description: string): Promise<{ doc: Y.Doc; lastId: number }> {
+export interface LoadedDocument {
+  doc: Y.Doc;
+  /** Highest update id applied. */
+  lastId: number;
+  /** The event version and update id of the document's last agreement with its event. */
+  synced: { version: number; through: number };
+}
+
+export async function loadDocument(db: Kysely<Database>, eventId: number, event: { description: string; version: number }): Promise<LoadedDocument> {
   let snapshot = await db.selectFrom('collab_documents').select(['state', 'compacted_through']).where('event_id', '=', eventId).executeTakeFirst();
   if (!snapshot) {
     const seed = new Y.Doc();
-    seed.getText(DESCRIPTION).insert(0, description);
+    seed.getText(DESCRIPTION).insert(0, event.description);
     await db
       .insertInto('collab_documents')
-      .values({ event_id: eventId, state: Y.encodeStateAsUpdate(seed), compacted_through: 0, updated_at: new Date() })
+      .values({ event_id: eventId, state: Y.encodeStateAsUpdate(seed), compacted_through: 0, synced_version: event.version, updated_at: new Date() })
       .onConflict((oc) => oc.column('event_id').doNothing())
       .execute();
     seed.destroy();
@@ -77,16 +91,45 @@ export async function loadDocument(db: Kysely<Database>, eventId: number, descri
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
-      const current = await trx.selectFrom('collab_documents').select(['state', 'compacted_through']).where('event_id', '=', eventId).executeTakeFirstOrThrow();
+      const current = await trx
+        .selectFrom('collab_documents')
+        .select(['state', 'compacted_through', 'synced_version', 'synced_through'])
+        .where('event_id', '=', eventId)
+        .executeTakeFirstOrThrow();
       const doc = new Y.Doc();
       Y.applyUpdate(doc, current.state);
       let lastId = Number(current.compacted_through);
       for (const row of await updatesAfter(trx, eventId, lastId)) {
         Y.applyUpdate(doc, row.update);
-        lastId = row.id;
+        lastId = Number(row.id);
       }
-      return { doc, lastId };
+      return { doc, lastId, synced: { version: current.synced_version, through: Number(current.synced_through) } };
     });
+}
+
+/** Records that the document's text agrees with this event version, including updates up to `through`. */
+export async function markSynced(db: Kysely<Database>, eventId: number, version: number, through: number): Promise<void> {
+  await db
+    .updateTable('collab_documents')
+    .set((eb) => ({
+      synced_version: eb.fn('greatest', [eb.ref('synced_version'), eb.val(version)]),
+      synced_through: eb.fn('greatest', [eb.ref('synced_through'), eb.val(through)]),
+    }))
+    .where('event_id', '=', eventId)
+    .execute();
+}
+
+/** Who sent the updates after `afterId` (the editors a recovered write-back is attributed to). */
+export async function authorsAfter(db: Kysely<Database>, eventId: number, afterId: number): Promise<Array<{ id: number; username: string }>> {
+  return db
+    .selectFrom('collab_updates as u')
+    .innerJoin('users', 'users.id', 'u.user_id')
+    .select(['users.id', 'users.username'])
+    .distinct()
+    .where('u.event_id', '=', eventId)
+    .where('u.id', '>', afterId)
+    .orderBy('users.id')
+    .execute();
 }
 
 /** Folds updates older than a minute into the snapshot and deletes them. */

@@ -7,7 +7,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import type { WebSocket } from 'ws';
 import { roleAllows } from '../services/events/access.ts';
-import { DESCRIPTION } from './persistence.ts';
+import { DESCRIPTION, type StoredUpdate } from './persistence.ts';
 
 export const MESSAGE_SYNC = 0;
 /** Transaction origin of a round of updates from several connections. */
@@ -37,7 +37,7 @@ export interface Connection {
 
 export interface RoomHooks {
   /** Stores updates (in order) before they are applied and broadcast; resolves once durable. */
-  persist(updates: Uint8Array[]): Promise<void>;
+  persist(updates: StoredUpdate[]): Promise<void>;
   /** A writer changed the text (debounced write-back follows). */
   edited(user: CollabUser): void;
   /** Awareness changed locally (to be relayed to other instances). */
@@ -189,7 +189,7 @@ export class CollabRoom {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0);
       try {
-        await this.hooks.persist(batch.map((b) => b.update));
+        await this.hooks.persist(batch.map(({ conn, update }) => ({ update, userId: conn.user.id })));
       } catch {
         for (const { conn } of batch) conn.ws.close(CLOSE.shutdown, 'could not store the update; reconnect');
         continue;

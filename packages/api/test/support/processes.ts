@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,4 +58,57 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Every process below `pid`, children before grandchildren (`ps` as on Linux and macOS). */
+function descendantsOf(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const line of execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' }).split('\n')) {
+    const [child, parent] = line.trim().split(/\s+/).map(Number);
+    if (child && parent) parentOf.set(child, parent);
+  }
+  const found: number[] = [];
+  for (let frontier = [pid]; frontier.length > 0; ) {
+    frontier = [...parentOf].filter(([, parent]) => frontier.includes(parent)).map(([child]) => child);
+    found.push(...frontier);
+  }
+  return found;
+}
+
+/** Whether a process no longer runs (gone, or a zombie waiting to be reaped). */
+function hasEnded(pid: number): boolean {
+  try {
+    const state = execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    return state === '' || state.startsWith('Z');
+  } catch {
+    return true; // ps exits non-zero when there is no such process
+  }
+}
+
+/**
+ * Crashes a server started by startServerProcess: SIGKILL, no shutdown hooks.
+ * `child` is the tsx wrapper, which runs the entry point in a child process of
+ * its own; killing the wrapper alone leaves the real server running as an
+ * orphan, so every process below it is killed too. Resolves once none of them
+ * runs any more. (Do not call `stop()` on a crashed server.)
+ */
+export async function crashServerProcess(server: ServerProcess): Promise<void> {
+  const { child } = server;
+  const below = child.pid === undefined ? [] : descendantsOf(child.pid);
+  const exited =
+    child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  for (const pid of [...below].reverse()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  child.kill('SIGKILL');
+  await exited;
+  const deadline = Date.now() + 10_000;
+  while (!below.every(hasEnded)) {
+    if (Date.now() > deadline) throw new Error(`processes ${below.join(', ')} survived SIGKILL`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
