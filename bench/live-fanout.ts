@@ -53,6 +53,7 @@ try {
   const rssIdle = serverRss(); // after 2,000 logins (argon2id, 19 MiB each, 8 at a time)
 
   const receipts = new Map<string, number[]>(); // title -> receipt times
+  const duringFanout: number[] = []; // GET /healthz sent at each update's first receipt
   let started = 0;
   t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
@@ -74,7 +75,14 @@ try {
             const title = envelope.data.event?.title;
             if (!title) return;
             let list = receipts.get(title);
-            if (!list) receipts.set(title, (list = []));
+            if (!list) {
+              receipts.set(title, (list = []));
+              // A request sent while this change is being fanned out: how long does it wait?
+              const probe = performance.now();
+              void fetch(`${server.url}/healthz`)
+                .then((res) => res.arrayBuffer())
+                .then(() => duringFanout.push(performance.now() - probe));
+            }
             list.push(performance.now());
           },
           onError: (error) => reject(error),
@@ -128,6 +136,7 @@ try {
   console.log(JSON.stringify({ bench: 'live-fanout', measure: 'PUT request -> receipt (ms)', ...summarize(fromRequest) }));
   // How long one update takes to reach its first and its last subscriber (median over the updates).
   console.log(JSON.stringify({ bench: 'live-fanout', measure: 'per update, PUT response -> first / last receipt (ms, median)', first: summarize(firstReceipt).p50, last: summarize(lastReceipt).p50 }));
+  console.log(JSON.stringify({ bench: 'live-fanout', measure: 'GET /healthz sent at the first receipt of each update (ms)', ...summarize(duringFanout) }));
   console.log(JSON.stringify({ bench: 'live-fanout', cpu_percent_of_one_core_during_updates: cpuPercent }));
   console.log(
     JSON.stringify({

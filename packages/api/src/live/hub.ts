@@ -140,7 +140,11 @@ export class Subscriber<T = LiveEnvelope> implements AsyncIterableIterator<T> {
 
 const asEnvelope = (envelope: LiveEnvelope) => envelope;
 
+type Delivery = [Subscriber<unknown>, LiveEnvelope];
+
 const BATCH = 1000;
+/** Subscribers served per turn of the event loop. */
+const DELIVERY_SLICE = 250;
 const HOUSEKEEPING_MS = 1000;
 const POLL_MS = 2000;
 
@@ -211,13 +215,14 @@ export class LiveHub {
       if (rows.length === 0) return;
       const prepared = await prepareChanges(this.db, rows);
       this.lastId = rows.at(-1)!.id;
-      for (const change of prepared) this.dispatch(change);
+      await this.deliver(prepared.flatMap((change) => this.recipientsOf(change)));
       if (rows.length < BATCH) return;
     }
   }
 
-  private dispatch(change: PreparedChange): void {
-    // Recipients with the same role get the very same message object.
+  /** Who gets each change now, in feed order; recipients with the same role share one message object. */
+  private recipientsOf(change: PreparedChange): Delivery[] {
+    const deliveries: Delivery[] = [];
     const byRole = new Map<string | null, LiveEnvelope>();
     for (const [userId, role] of change.recipients) {
       const subs = this.byUser.get(userId);
@@ -226,8 +231,23 @@ export class LiveHub {
         if (sub.options.eventId !== undefined && sub.options.eventId !== change.eventId) continue;
         let envelope = byRole.get(role);
         if (!envelope) byRole.set(role, (envelope = { id: change.id, message: change.message(role) }));
-        sub.offer(envelope);
+        deliveries.push([sub, envelope]);
       }
+    }
+    return deliveries;
+  }
+
+  /**
+   * Hands messages to subscribers a slice at a time. Each slice's consumers
+   * run (encode and write) in the microtasks that follow it; the next slice
+   * waits for the event loop's next turn, so a change for thousands of
+   * subscribers does not hold up every other request until the last socket
+   * is written.
+   */
+  private async deliver(deliveries: Delivery[]): Promise<void> {
+    for (let from = 0; from < deliveries.length; from += DELIVERY_SLICE) {
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const [sub, envelope] of deliveries.slice(from, from + DELIVERY_SLICE)) sub.offer(envelope);
     }
   }
 
