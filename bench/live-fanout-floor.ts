@@ -13,10 +13,9 @@
  *   npx tsx bench/live-fanout-floor.ts [subscribers]            (default 2000)
  */
 import { fork } from 'node:child_process';
-import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
-import { WebSocket, WebSocketServer } from 'ws';
-import type { AppRouter } from '@scheduler/api';
-import { machineFacts, positional, summarize } from './support.ts';
+import type { createWSClient } from '@trpc/client';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { machineFacts, positional, subscribeEach, summarize } from './support.ts';
 
 const SUBSCRIBERS = Number(positional[0] ?? 2000);
 const UPDATES = 20;
@@ -82,33 +81,11 @@ async function measure(): Promise<void> {
   const clients: Array<ReturnType<typeof createWSClient>> = [];
   const receipts = new Map<string, number[]>();
   try {
-    let started = 0;
-    await new Promise<void>((resolve, reject) => {
-      const timeout = setTimeout(() => reject(new Error(`only ${started} of ${SUBSCRIBERS} subscriptions started`)), 120_000);
-      for (let i = 0; i < SUBSCRIBERS; i++) {
-        const wsClient = createWSClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as never, connectionParams: async () => ({ token: 'unused' }) });
-        clients.push(wsClient);
-        const trpc = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] });
-        trpc.live.onChange.subscribe(
-          { event_id: 1 },
-          {
-            onStarted: () => {
-              if (++started === SUBSCRIBERS) {
-                clearTimeout(timeout);
-                resolve();
-              }
-            },
-            onData: (envelope) => {
-              const title = envelope.data.event?.title;
-              if (!title) return;
-              let list = receipts.get(title);
-              if (!list) receipts.set(title, (list = []));
-              list.push(now());
-            },
-            onError: reject,
-          },
-        );
-      }
+    const tokens = Array.from({ length: SUBSCRIBERS }, () => 'unused');
+    await subscribeEach(clients, `ws://127.0.0.1:${port}`, tokens, 1, (title) => {
+      let list = receipts.get(title);
+      if (!list) receipts.set(title, (list = []));
+      list.push(now());
     });
     await new Promise((r) => setTimeout(r, 2000));
     const sent: Array<{ title: string; startedAt: number; wroteMs: number }> = [];

@@ -14,10 +14,8 @@
  *
  *   npx tsx bench/live-fanout.ts [subscribers] [--in-process | --bundle]            (default 2000)
  */
-import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
-import { WebSocket } from 'ws';
-import type { AppRouter } from '@scheduler/api';
-import { cpuSeconds, freshDatabase, loginUsers, machineFacts, positional, register, rssMiB, startServer, summarize, wantInProcess } from './support.ts';
+import type { createWSClient } from '@trpc/client';
+import { cpuSeconds, freshDatabase, loginUsers, machineFacts, positional, register, rssMiB, startServer, subscribeEach, summarize, wantInProcess } from './support.ts';
 
 const SUBSCRIBERS = Number(positional[0] ?? 2000);
 const UPDATES = 20;
@@ -54,42 +52,20 @@ try {
 
   const receipts = new Map<string, number[]>(); // title -> receipt times
   const duringFanout: number[] = []; // GET /healthz sent at each update's first receipt
-  let started = 0;
   t0 = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const timeout = setTimeout(() => reject(new Error(`only ${started} of ${SUBSCRIBERS} subscriptions started`)), 120_000);
-    for (const user of users) {
-      const wsClient = createWSClient({ url: server.url.replace('http', 'ws') + '/trpc', WebSocket: WebSocket as never, connectionParams: async () => ({ token: user.token }) });
-      clients.push(wsClient);
-      const trpc = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] });
-      trpc.live.onChange.subscribe(
-        { event_id: eventId },
-        {
-          onStarted: () => {
-            if (++started === SUBSCRIBERS) {
-              clearTimeout(timeout);
-              resolve();
-            }
-          },
-          onData: (envelope) => {
-            const title = envelope.data.event?.title;
-            if (!title) return;
-            let list = receipts.get(title);
-            if (!list) {
-              receipts.set(title, (list = []));
-              // A request sent while this change is being fanned out: how long does it wait?
-              const probe = performance.now();
-              void fetch(`${server.url}/healthz`)
-                .then((res) => res.arrayBuffer())
-                .then(() => duringFanout.push(performance.now() - probe));
-            }
-            list.push(performance.now());
-          },
-          onError: (error) => reject(error),
-        },
-      );
+  const recordReceipt = (title: string) => {
+    let list = receipts.get(title);
+    if (!list) {
+      receipts.set(title, (list = []));
+      // A request sent while this change is being fanned out: how long does it wait?
+      const probe = performance.now();
+      void fetch(`${server.url}/healthz`)
+        .then((res) => res.arrayBuffer())
+        .then(() => duringFanout.push(performance.now() - probe));
     }
-  });
+    list.push(performance.now());
+  };
+  await subscribeEach(clients, server.url.replace('http', 'ws') + '/trpc', users.map((u) => u.token), eventId, recordReceipt);
   const subscribeMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 2000)); // let connection set-up garbage settle
   const rssSubscribed = serverRss();

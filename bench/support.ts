@@ -17,6 +17,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hash } from '@node-rs/argon2';
 import pg from 'pg';
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
+import { WebSocket } from 'ws';
+import type { AppRouter } from '@scheduler/api';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '@scheduler/db';
 import { loadConfig, startApp } from '@scheduler/api';
 import { startServerProcess } from '../packages/api/test/support/processes.ts';
@@ -234,4 +237,44 @@ export function machineFacts(): Record<string, unknown> {
   const cpus = readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length;
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   return { nproc: cpus, node: process.version, loadavg: load, at: new Date().toISOString() };
+}
+
+/**
+ * One real @trpc/client per token (`createWSClient` + `wsLink`, token in connectionParams),
+ * each subscribed to `live.onChange` for one event and added to `clients` (for the caller to
+ * close, even on failure); resolves once every subscription has started. `onTitle` is called
+ * with the event title of every message received.
+ */
+export async function subscribeEach(
+  clients: Array<ReturnType<typeof createWSClient>>,
+  wsUrl: string,
+  tokens: string[],
+  eventId: number,
+  onTitle: (title: string) => void,
+): Promise<void> {
+  let started = 0;
+  await new Promise<void>((resolve, reject) => {
+    const timeout = setTimeout(() => reject(new Error(`only ${started} of ${tokens.length} subscriptions started`)), 120_000);
+    for (const token of tokens) {
+      const wsClient = createWSClient({ url: wsUrl, WebSocket: WebSocket as never, connectionParams: async () => ({ token }) });
+      clients.push(wsClient);
+      const trpc = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] });
+      trpc.live.onChange.subscribe(
+        { event_id: eventId },
+        {
+          onStarted: () => {
+            if (++started === tokens.length) {
+              clearTimeout(timeout);
+              resolve();
+            }
+          },
+          onData: (envelope) => {
+            const title = envelope.data.event?.title;
+            if (title) onTitle(title);
+          },
+          onError: reject,
+        },
+      );
+    }
+  });
 }
