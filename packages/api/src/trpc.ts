@@ -1,4 +1,5 @@
 import { initTRPC, TRPCError } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { Context } from './context.ts';
 import { AppError, toAppError, TRPC_CODE } from './errors.ts';
@@ -13,11 +14,15 @@ const t = initTRPC
   .create({
     errorFormatter({ shape, error }) {
       const app = toAppError(error, error.code);
+      // An AppError that reached tRPC without the middleware below (one thrown by a subscription's
+      // stream after it started) keeps its own code rather than INTERNAL_SERVER_ERROR.
+      const code = shape.data.code === 'INTERNAL_SERVER_ERROR' && app.code !== 'INTERNAL_ERROR' ? TRPC_CODE[app.code] : shape.data.code;
       return {
         ...shape,
+        code: TRPC_ERROR_CODES_BY_KEY[code],
         message: app.message,
         data: {
-          code: shape.data.code,
+          code,
           httpStatus: app.status,
           path: shape.data.path,
           appCode: app.code,

@@ -149,7 +149,10 @@ describe('live updates over a tRPC WebSocket subscription', () => {
     await sub.ready;
     try {
       expect((await api.post('/api/auth/logout', { body: { refresh: owner.refresh } })).status).toBe(205);
-      await eventually(() => expect(sub.inbox.errors.length + (sub.inbox.closedWith === 4401 ? 1 : 0)).toBeGreaterThan(0), 5000);
+      // First the UNAUTHORIZED error frame, then the socket closes with 4401.
+      await eventually(() => expect(sub.inbox.closedWith).toBe(4401), 5000);
+      expect(sub.inbox.errors).toHaveLength(1);
+      expect((sub.inbox.errors[0] as { data?: { code?: string } }).data?.code).toBe('UNAUTHORIZED');
     } finally {
       await sub.close();
     }

@@ -75,6 +75,20 @@ const sinceNow = (target: TestServer) => {
 const expired = (target: ApiClient, token: string) =>
   vi.waitFor(async () => expect((await target.get('/api/auth/me', { token })).status).toBe(401), { timeout: 10_000, interval: 200 });
 
+/** Cuts every WebSocket to `server` and refuses new ones while `work` runs, then lets them in again. */
+async function whileDisconnected(work: () => Promise<void>): Promise<void> {
+  const listeners = server.server.listeners('upgrade') as Array<(...args: unknown[]) => void>;
+  server.server.removeAllListeners('upgrade');
+  server.server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => socket.destroy());
+  for (const socket of upgraded) socket.destroy();
+  try {
+    await work();
+  } finally {
+    server.server.removeAllListeners('upgrade');
+    for (const listener of listeners) server.server.on('upgrade', listener);
+  }
+}
+
 /** Resolves on the subscription's next `started`. */
 function startedSignal() {
   let resolve!: () => void;
@@ -311,17 +325,10 @@ describe('followChanges', () => {
     await vi.waitFor(() => expect(received).toHaveLength(1));
 
     // Cut the connection and refuse new ones while the editor goes on writing.
-    const listeners = server.server.listeners('upgrade') as Array<(...args: unknown[]) => void>;
-    server.server.removeAllListeners('upgrade');
-    server.server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => socket.destroy());
-    for (const socket of upgraded) socket.destroy();
-    try {
+    await whileDisconnected(async () => {
       expect((await edit('Draft 3')).status).toBe(200);
       expect((await edit('Draft 4')).status).toBe(200);
-    } finally {
-      server.server.removeAllListeners('upgrade');
-      for (const listener of listeners) server.server.on('upgrade', listener);
-    }
+    });
 
     await vi.waitFor(() => expect(received.map((r) => r.title)).toEqual(['Draft 2', 'Draft 3', 'Draft 4']), { timeout: 15_000 });
     expect(started.count).toBe(2);
@@ -345,17 +352,10 @@ describe('followChanges', () => {
     const edit = (title: string) => api.patch(`/api/events/${eventId}`, { token: editor.access, body: { title } });
 
     // No message yet when the connection drops; changes are made while it is down.
-    const listeners = server.server.listeners('upgrade') as Array<(...args: unknown[]) => void>;
-    server.server.removeAllListeners('upgrade');
-    server.server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => socket.destroy());
-    for (const socket of upgraded) socket.destroy();
-    try {
+    await whileDisconnected(async () => {
       expect((await edit('Plan 2')).status).toBe(200);
       expect((await edit('Plan 3')).status).toBe(200);
-    } finally {
-      server.server.removeAllListeners('upgrade');
-      for (const listener of listeners) server.server.on('upgrade', listener);
-    }
+    });
     await vi.waitFor(() => expect(received).toEqual(['Plan 2', 'Plan 3']), { timeout: 15_000 });
     expect(started.count).toBe(2);
   });
