@@ -196,6 +196,37 @@ describe('collaborative editing', () => {
     }
   });
 
+  it('keeps what editors typed when a REST update of the description arrives before their text was saved', async () => {
+    // Write-back only after 5 s, so the typing below is not in the event when the REST update lands.
+    const slow = await startTestServer({ COLLAB_WRITEBACK_MS: '5000' }, database);
+    const slowApi = apiClient(slow.url);
+    const owner = await registerUser(slowApi, 'owner');
+    const created = await slowApi.post('/api/events', {
+      token: owner.access,
+      body: { title: 'Merge', description: 'draft one', start_time: '2031-06-01T10:00:00Z', end_time: '2031-06-01T11:00:00Z' },
+    });
+    expect(created.status).toBe(201);
+    const eventId = created.body.event.id as number;
+    const a = openDoc(slow.url, eventId, owner.access);
+    const b = openDoc(slow.url, eventId, owner.access);
+    try {
+      await Promise.all([a.synced(), b.synced()]);
+      a.text.insert(a.text.length, ' two');
+      await eventually(() => expect(b.text.toString()).toBe('draft one two')); // stored, not yet written back
+      // A REST client that read "draft one" changes its first word.
+      expect((await slowApi.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'final one' } })).status).toBe(200);
+      await eventually(() => expect(a.text.toString()).toBe('final one two'));
+      await eventually(() => expect(b.text.toString()).toBe('final one two'));
+      await eventually(async () => expect((await slowApi.get(`/api/events/${eventId}`, { token: owner.access })).body.description).toBe('final one two'), 15_000);
+      const history = await slowApi.get(`/api/events/${eventId}/history`, { token: owner.access });
+      expect(history.body.map((h: { change_reason: string | null }) => h.change_reason).slice(0, 2)).toEqual(['Collaborative edit', null]);
+    } finally {
+      a.destroy();
+      b.destroy();
+      await slow.stop();
+    }
+  });
+
   it('brings a REST change of the description made while the document was closed into it when it reopens', async () => {
     const owner = await registerUser(api, 'owner');
     const eventId = await eventFor(owner, 'draft');

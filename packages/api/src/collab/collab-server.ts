@@ -14,6 +14,7 @@ import { contentOf } from '../services/events/content.ts';
 import { writeEventContent } from '../services/events/event-service.ts';
 import { inTransaction } from '../services/write.ts';
 import { appendUpdates, authorsAfter, compact, loadDocument, markSynced, updatesAfter } from './persistence.ts';
+import { rebaseEdit } from './rebase-text.ts';
 import { CLOSE, CollabRoom, type CollabUser, type Connection } from './room.ts';
 
 export const COLLAB_UPDATES_TOPIC = 'collab';
@@ -183,18 +184,13 @@ export class CollabServer {
       if (event.version > synced.version) await markSynced(this.db, eventId, event.version, state.lastId);
       return;
     }
-    if (event.version > synced.version && (await this.descriptionAt(eventId, synced.version)) !== event.description) {
+    if (event.version > synced.version && (await descriptionAt(this.db, eventId, synced.version)) !== event.description) {
       await this.applyEventText(state);
       return;
     }
     for (const author of await authorsAfter(this.db, eventId, synced.through)) state.editors.set(author.id, author);
     state.unsaved = true;
     this.scheduleWriteBack(state);
-  }
-
-  private async descriptionAt(eventId: number, version: number): Promise<string | undefined> {
-    const row = await this.db.selectFrom('event_versions').select('description').where('event_id', '=', eventId).where('version', '=', version).executeTakeFirst();
-    return row?.description;
   }
 
   /** Reads updates other instances stored since we last looked (wake-ups arriving meanwhile are coalesced). */
@@ -304,23 +300,42 @@ export class CollabServer {
     await this.applyEventText(state);
   }
 
-  /** Replaces the document's text with the event's description, as a stored update of the server's. */
+  /**
+   * Brings the event's description into the document, as a stored update of
+   * the server's. The change is taken from the description the document last
+   * agreed with to the new one, and applied on top of what collaborators typed
+   * since (rebaseEdit), so neither side's text is lost.
+   */
   private async applyEventText(state: RoomState): Promise<void> {
     const eventId = state.room.eventId;
+    let ahead = false;
     await this.db.transaction().execute(async (trx) => {
-      await trx.selectFrom('collab_documents').select('event_id').where('event_id', '=', eventId).forUpdate().execute();
+      const document = await trx.selectFrom('collab_documents').select('synced_version').where('event_id', '=', eventId).forUpdate().executeTakeFirst();
       const rows = await updatesAfter(trx, eventId, state.lastId);
       state.room.applyStored(rows.map((row) => row.update));
       if (rows.length > 0) state.lastId = Math.max(state.lastId, rows.at(-1)!.id);
       const latest = await trx.selectFrom('events').select(['description', 'version']).where('id', '=', eventId).executeTakeFirstOrThrow();
       const text = state.room.text;
-      if (text.toString() === latest.description) return markSynced(trx, eventId, latest.version, state.lastId);
+      const current = text.toString();
+      if (current === latest.description) return markSynced(trx, eventId, latest.version, state.lastId);
+      const base = (document && (await descriptionAt(trx, eventId, document.synced_version))) ?? current;
       const before = Y.encodeStateVector(state.room.doc);
-      state.room.doc.transact(() => replaceText(text, latest.description), 'server');
+      state.room.doc.transact(() => {
+        for (const { at, remove, insert } of rebaseEdit(base, latest.description, current)) {
+          if (remove > 0) text.delete(at, remove);
+          if (insert) text.insert(at, insert);
+        }
+      }, 'server');
       const { ids } = await appendUpdates(trx, eventId, [{ update: Y.encodeStateAsUpdate(state.room.doc, before), userId: null }]);
       await markSynced(trx, eventId, latest.version, ids[0]!);
+      ahead = text.toString() !== latest.description;
     });
     this.deps.wake.publish(COLLAB_UPDATES_TOPIC, `${eventId}:${this.instanceId}`);
+    if (ahead) {
+      // Collaborators' unsaved typing was kept on top of the change: it still has to reach the event.
+      state.unsaved = true;
+      this.scheduleWriteBack(state);
+    }
   }
 
   /** Re-checks every connection's access and session; applies REST changes; compacts idle documents. */
@@ -381,17 +396,8 @@ function refuse(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-/** Replaces the text with the smallest edit: keep the common prefix and suffix. */
-function replaceText(text: Y.Text, next: string): void {
-  const current = text.toString();
-  let start = 0;
-  while (start < current.length && start < next.length && current[start] === next[start]) start++;
-  let endCurrent = current.length;
-  let endNext = next.length;
-  while (endCurrent > start && endNext > start && current[endCurrent - 1] === next[endNext - 1]) {
-    endCurrent--;
-    endNext--;
-  }
-  if (endCurrent > start) text.delete(start, endCurrent - start);
-  if (endNext > start) text.insert(start, next.slice(start, endNext));
+/** The event's description at one of its versions. */
+async function descriptionAt(db: Kysely<Database>, eventId: number, version: number): Promise<string | undefined> {
+  const row = await db.selectFrom('event_versions').select('description').where('event_id', '=', eventId).where('version', '=', version).executeTakeFirst();
+  return row?.description;
 }
