@@ -15,18 +15,19 @@ const COMPACT_AFTER_MS = 60_000;
 
 const UPDATE_LOCK = 7303;
 
-/**
- * Appends updates in order. Instances follow a document by reading ids in
- * order, so ids of one document must become visible in id order: the
- * per-document lock is held from the insert to the commit. Also answers the
- * highest id stored before these, so the caller knows whether it missed any.
- */
+/** One update to store, with its author. */
 export interface StoredUpdate {
   update: Uint8Array;
   /** The sender; null for an update the server made. */
   userId: number | null;
 }
 
+/**
+ * Appends updates in order. Instances follow a document by reading ids in
+ * order, so ids of one document must become visible in id order: the
+ * per-document lock is held from the insert to the commit. Also answers the
+ * highest id stored before these, so the caller knows whether it missed any.
+ */
 export async function appendUpdates(
   db: Kysely<Database>,
   eventId: number,
@@ -60,11 +61,6 @@ export async function updatesAfter(db: Kysely<Database>, eventId: number, afterI
     .execute();
 }
 
-/**
- * Loads the document. A document seen for the first time is seeded with the
- * event's description; the seed is stored with `on conflict do nothing`, so
- * two instances opening it at once agree on one seed.
- */
 export interface LoadedDocument {
   doc: Y.Doc;
   /** Highest update id applied. */
@@ -73,6 +69,11 @@ export interface LoadedDocument {
   synced: { version: number; through: number };
 }
 
+/**
+ * Loads the document. A document seen for the first time is seeded with the
+ * event's description; the seed is stored with `on conflict do nothing`, so
+ * two instances opening it at once agree on one seed.
+ */
 export async function loadDocument(db: Kysely<Database>, eventId: number, event: { description: string; version: number }): Promise<LoadedDocument> {
   let snapshot = await db.selectFrom('collab_documents').select(['state', 'compacted_through']).where('event_id', '=', eventId).executeTakeFirst();
   if (!snapshot) {
@@ -101,7 +102,7 @@ export async function loadDocument(db: Kysely<Database>, eventId: number, event:
       let lastId = Number(current.compacted_through);
       for (const row of await updatesAfter(trx, eventId, lastId)) {
         Y.applyUpdate(doc, row.update);
-        lastId = Number(row.id);
+        lastId = row.id;
       }
       return { doc, lastId, synced: { version: current.synced_version, through: Number(current.synced_through) } };
     });

@@ -10,11 +10,12 @@ import { roleAllows } from '../services/events/access.ts';
 import { DESCRIPTION, type StoredUpdate } from './persistence.ts';
 
 export const MESSAGE_SYNC = 0;
-/** Transaction origin of a round of updates from several connections. */
-const ROUND = Symbol('round');
 export const MESSAGE_AWARENESS = 1;
 export const MESSAGE_AUTH = 2;
 export const MESSAGE_QUERY_AWARENESS = 3;
+
+/** Transaction origin of a round of updates from several connections. */
+const ROUND = Symbol('round');
 
 /** Close codes: 4401 session ended, 4403 access revoked, 1007 malformed message, 1009 too large. */
 export const CLOSE = { sessionEnded: 4401, revoked: 4403, malformed: 1007, tooLarge: 1009, shutdown: 1012 } as const;
