@@ -215,6 +215,21 @@ describe('live updates over SSE', () => {
     }
   });
 
+  it('starts a stream resumed from an id the feed never reached at the head, and delivers what follows', async () => {
+    const owner = await registerUser(api, 'owner');
+    const eventId = await createEvent(owner);
+    const stream = restStream(server.url, owner.access, `?event_id=${eventId}`, '999999999');
+    try {
+      const ready = await stream.ready;
+      expect(Number(ready.id)).toBeLessThan(999999999);
+      await api.put(`/api/events/${eventId}`, { token: owner.access, body: { title: 'after a reset' } });
+      await stream.inbox.waitFor((inbox) => inbox.items.length === 1);
+      expect(stream.inbox.items[0]!.message.event?.title).toBe('after a reset');
+    } finally {
+      stream.close();
+    }
+  });
+
   it('answers the stream without a token with 401 JSON', async () => {
     const res = await fetch(`${server.url}/api/events/stream`);
     expect(res.status).toBe(401);

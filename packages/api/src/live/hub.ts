@@ -265,8 +265,11 @@ export class LiveHub {
     set.add(sub);
     const upTo = this.lastId;
     // A fresh subscription starts at the feed's head: changes committed before it are not news,
-    // even if the hub has not dispatched them yet.
-    sub.cursor = options.after ?? Math.max(upTo, await feedHead(this.db));
+    // even if the hub has not dispatched them yet. A resume id beyond the head (from another
+    // database, or one that was restored) cannot be honoured: it starts at the head too, rather
+    // than waiting silently for ids that may never come.
+    const head = Math.max(upTo, await feedHead(this.db));
+    sub.cursor = options.after === undefined ? head : Math.min(options.after, head);
     const replayed: LiveEnvelope[] = [];
     if (options.after !== undefined && options.after < upTo) {
       let from = options.after;
