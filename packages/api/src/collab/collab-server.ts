@@ -153,11 +153,7 @@ export class CollabServer {
         else void this.catchUp(state);
         this.deps.wake.publish(COLLAB_UPDATES_TOPIC, `${eventId}:${this.instanceId}`);
       },
-      edited: (user) => {
-        state.editors.set(user.id, { id: user.id, username: user.username });
-        state.unsaved = true;
-        this.scheduleWriteBack(state);
-      },
+      edited: (user) => this.markUnsaved(state, [user]),
       awarenessChanged: (update) => {
         if (this.deps.wake.kind === 'local' || update.length > MAX_RELAYED_AWARENESS) return;
         this.deps.wake.publish(COLLAB_AWARENESS_TOPIC, `${eventId}:${this.instanceId}:${Buffer.from(update).toString('base64')}`);
@@ -188,9 +184,7 @@ export class CollabServer {
       await this.applyEventText(state);
       return;
     }
-    for (const author of await authorsAfter(this.db, eventId, synced.through)) state.editors.set(author.id, author);
-    state.unsaved = true;
-    this.scheduleWriteBack(state);
+    this.markUnsaved(state, await authorsAfter(this.db, eventId, synced.through));
   }
 
   /** Reads updates other instances stored since we last looked (wake-ups arriving meanwhile are coalesced). */
@@ -220,6 +214,13 @@ export class CollabServer {
     } catch {
       // a corrupt relay message affects nobody
     }
+  }
+
+  /** The text has changes the event lacks (made by these editors): a write-back follows. */
+  private markUnsaved(state: RoomState, editors: Editor[] = []): void {
+    for (const { id, username } of editors) state.editors.set(id, { id, username });
+    state.unsaved = true;
+    this.scheduleWriteBack(state);
   }
 
   private scheduleWriteBack(state: RoomState): void {
@@ -279,8 +280,8 @@ export class CollabServer {
   /**
    * A REST or tRPC update of the description is applied to the document so
    * editors see it live. Under the document row's lock, after catching up, so
-   * several instances apply it once; write-backs of our own are recognised by
-   * their text and never echoed (no edit loops).
+   * several instances apply it once; write-backs (of any instance) are
+   * recognised by their change reason and never echoed (no edit loops).
    */
   private async syncFromEvent(state: RoomState): Promise<void> {
     const eventId = state.room.eventId;
@@ -331,11 +332,8 @@ export class CollabServer {
       ahead = text.toString() !== latest.description;
     });
     this.deps.wake.publish(COLLAB_UPDATES_TOPIC, `${eventId}:${this.instanceId}`);
-    if (ahead) {
-      // Collaborators' unsaved typing was kept on top of the change: it still has to reach the event.
-      state.unsaved = true;
-      this.scheduleWriteBack(state);
-    }
+    // Collaborators' unsaved typing was kept on top of the change: it still has to reach the event.
+    if (ahead) this.markUnsaved(state);
   }
 
   /** Re-checks every connection's access and session; applies REST changes; compacts idle documents. */

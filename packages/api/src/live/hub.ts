@@ -271,8 +271,8 @@ export class LiveHub {
     const head = Math.max(upTo, await feedHead(this.db));
     sub.cursor = options.after === undefined ? head : Math.min(options.after, head);
     const replayed: LiveEnvelope[] = [];
-    if (options.after !== undefined && options.after < upTo) {
-      let from = options.after;
+    if (options.after !== undefined && sub.cursor < upTo) {
+      let from = sub.cursor;
       while (from < upTo) {
         let query = this.db.selectFrom('changes').selectAll().where('id', '>', from).where('id', '<=', upTo).orderBy('id').limit(BATCH);
         if (options.eventId !== undefined) query = query.where('event_id', '=', options.eventId);
