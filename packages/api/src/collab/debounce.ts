@@ -58,11 +58,4 @@ export class Debouncer<K> {
   isDebounced(key: K): boolean {
     return this.timers.has(key);
   }
-
-  /** Drops a scheduled job without running it. */
-  cancel(key: K): void {
-    const scheduled = this.timers.get(key);
-    if (scheduled) clearTimeout(scheduled.timeout);
-    this.timers.delete(key);
-  }
 }
