@@ -123,7 +123,7 @@ export class DocumentRegistry {
         doc.catchUpAgain = false;
         const rows = (await updatesAfter(this.deps.db, doc.room.eventId, doc.lastId)).filter((row) => row.id > doc.lastId);
         doc.room.applyStored(rows.map((row) => row.update));
-        if (rows.length > 0) doc.lastId = rows.at(-1)!.id;
+        if (rows.length > 0) doc.lastId = Math.max(doc.lastId, rows.at(-1)!.id);
       } while (doc.catchUpAgain);
     })().finally(() => (doc.catchingUp = undefined));
     return doc.catchingUp;
@@ -145,13 +145,18 @@ export class DocumentRegistry {
     }
   }
 
-  /** Writes back what is unsaved and waits for every job of the document to finish. */
+  /**
+   * Writes back what is unsaved and waits for every job of the document to
+   * finish; again if a round in flight marked new edits meanwhile (a few
+   * times at most: whatever is left is stored and written back on reopening).
+   */
   private async flush(doc: OpenDocument): Promise<void> {
     const eventId = doc.room.eventId;
-    do {
+    for (let round = 0; round < 3; round++) {
       await doc.catchingUp;
       await this.jobs.executeNow(eventId);
-    } while (this.jobs.isDebounced(eventId) || doc.catchingUp);
+      if (!this.jobs.isDebounced(eventId) && !doc.catchingUp) return;
+    }
   }
 
   /** The last connection left: write back, then unload and compact (unless someone joined meanwhile). */
