@@ -1,7 +1,7 @@
 import type { AppDeps } from '../deps.ts';
 import { Debouncer } from './debounce.ts';
-import { EventSync, type Editor, type LiveDocument } from './event-sync.ts';
-import { appendUpdates, compact, loadDocument, updatesAfter } from './persistence.ts';
+import { catchUp, EventSync, type Editor, type LiveDocument } from './event-sync.ts';
+import { appendUpdates, compact, loadDocument } from './persistence.ts';
 import { CollabRoom } from './room.ts';
 
 export const COLLAB_UPDATES_TOPIC = 'collab';
@@ -46,7 +46,7 @@ export class DocumentRegistry {
       const [eventId, instance] = payload.split(':');
       if (instance === this.instanceId) return;
       const doc = this.documents.get(Number(eventId));
-      if (doc) void this.catchUp(doc);
+      if (doc) void this.follow(doc);
     });
     deps.wake.subscribe(COLLAB_AWARENESS_TOPIC, (payload) => this.receiveRemoteAwareness(payload));
   }
@@ -81,7 +81,7 @@ export class DocumentRegistry {
         const { ids, previousMax } = await appendUpdates(this.deps.db, eventId, updates);
         // Advance past our own ids only when nobody else stored one we have not applied yet.
         if (previousMax <= doc.lastId) doc.lastId = Math.max(doc.lastId, ...ids);
-        else void this.catchUp(doc);
+        else void this.follow(doc);
         this.announce(doc);
       },
       edited: (user) => this.markUnsaved(doc, [user]),
@@ -108,12 +108,12 @@ export class DocumentRegistry {
    * flight).
    */
   async refresh(doc: LiveDocument): Promise<void> {
-    await this.catchUp(doc as OpenDocument);
+    await this.follow(doc as OpenDocument);
     await this.jobs.run(doc.room.eventId, () => this.sync.pull(doc));
   }
 
   /** Reads updates other instances stored since we last looked (wake-ups arriving meanwhile are coalesced). */
-  private catchUp(doc: OpenDocument): Promise<void> {
+  private follow(doc: OpenDocument): Promise<void> {
     if (doc.catchingUp) {
       doc.catchUpAgain = true;
       return doc.catchingUp;
@@ -121,9 +121,7 @@ export class DocumentRegistry {
     doc.catchingUp = (async () => {
       do {
         doc.catchUpAgain = false;
-        const rows = (await updatesAfter(this.deps.db, doc.room.eventId, doc.lastId)).filter((row) => row.id > doc.lastId);
-        doc.room.applyStored(rows.map((row) => row.update));
-        if (rows.length > 0) doc.lastId = Math.max(doc.lastId, rows.at(-1)!.id);
+        await catchUp(this.deps.db, doc);
       } while (doc.catchUpAgain);
     })().finally(() => (doc.catchingUp = undefined));
     return doc.catchingUp;

@@ -44,6 +44,13 @@ export interface SyncHooks {
   unsaved(doc: LiveDocument, editors: Editor[]): void;
 }
 
+/** Applies the updates stored after the room's last one, by any instance (durable already: applied at once). */
+export async function catchUp(db: Kysely<Database>, doc: LiveDocument): Promise<void> {
+  const rows = (await updatesAfter(db, doc.room.eventId, doc.lastId)).filter((row) => row.id > doc.lastId);
+  doc.room.applyStored(rows.map((row) => row.update));
+  if (rows.length > 0) doc.lastId = Math.max(doc.lastId, rows.at(-1)!.id);
+}
+
 /** A change of the description taken into the document: stored, applied to the room after commit. */
 interface Merge {
   /** The document's text with the change. */
@@ -137,7 +144,7 @@ export class EventSync {
         if (!current || current.deleted_at || !synced) return;
         // The text written includes every update stored so far, by any instance.
         if (current.version > synced.version) merge = await this.rebaseOntoDocument(trx, doc, synced.version, current.description);
-        else await this.catchUp(trx, doc);
+        else await catchUp(trx, doc);
         // Read together: every update up to `through` is in `text`.
         const { text, through } = merge ?? { text: doc.room.text.toString(), through: doc.lastId };
         if (text === current.description) return markSynced(trx, eventId, current.version, through);
@@ -172,7 +179,7 @@ export class EventSync {
   private async rebaseOntoDocument(trx: Transaction<Database>, doc: LiveDocument, syncedVersion: number, description: string): Promise<Merge> {
     const eventId = doc.room.eventId;
     await lockUpdates(trx, eventId);
-    await this.catchUp(trx, doc);
+    await catchUp(trx, doc);
     const current = doc.room.text.toString();
     const through = doc.lastId;
     if (current === description) return { text: current, through };
@@ -196,13 +203,6 @@ export class EventSync {
     } finally {
       copy.destroy();
     }
-  }
-
-  /** Applies the updates stored after the room's last one (they are durable: applied at once). */
-  private async catchUp(trx: Transaction<Database>, doc: LiveDocument): Promise<void> {
-    const rows = await updatesAfter(trx, doc.room.eventId, doc.lastId);
-    doc.room.applyStored(rows.map((row) => row.update));
-    if (rows.length > 0) doc.lastId = Math.max(doc.lastId, rows.at(-1)!.id);
   }
 
   private applyMerge(doc: LiveDocument, merge: Merge | undefined): void {
