@@ -71,7 +71,8 @@ async function http(job: Extract<LoadJob, { kind: 'http' }>): Promise<LoadResult
     if (job.put) {
       const event = job.put.events[index % job.put.events.length]!;
       const headers = (version: number) => ({ ...job.request.headers, authorization: `Bearer ${event.token}`, 'if-match': `"${version}"` });
-      client.setRequest({ method: 'PUT', path: `/api/events/${event.id}`, headers: headers(event.version), body: job.request.body ?? '{}' });
+      // setRequests, not setRequest: the client returns to requests[0] after every answer.
+      client.setRequests([{ method: 'PUT', path: `/api/events/${event.id}`, headers: headers(event.version), body: job.request.body ?? '{}' }]);
       client.on('body', (body: Buffer) => {
         const version = versionOf(body);
         if (version !== undefined) client.setHeaders(headers(version));

@@ -130,10 +130,13 @@ export function runScript(script: string, args: string[], onExit: (pid: number) 
       await onExit(child.pid!);
     });
     let out = '';
+    let shown = 0;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       out += chunk;
-      process.stdout.write(chunk.replace(/^/gm, `  [${script}] `));
+      const complete = out.lastIndexOf('\n') + 1;
+      for (const line of out.slice(shown, complete).split('\n').filter(Boolean)) console.log(`  [${script}] ${line}`);
+      shown = complete;
     });
     child.once('error', reject);
     child.once('exit', (code) => {

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { ADMIN_URL, freshDatabase, inParallel, loginUsers, machineFacts, register, startBundle, type BenchServer } from '../support.ts';
+import { ADMIN_URL, freshDatabase, inParallel, JWT_SECRET, loginUsers, machineFacts, register, startBundle, type BenchServer } from '../support.ts';
 import { batchItems, seedHistory, seedListing } from '../seeds.ts';
 import { parseArgs, type Settings } from './cli.ts';
 import type { FloorRoute } from './floor.ts';
@@ -237,9 +237,18 @@ const SCENARIOS: Scenario[] = [
       const p = await suite.postgres();
       const body = JSON.stringify({ title: 'Renamed under load' });
       const captured = await capture(`${p.server.url}/api/events/${p.eventId}`, { method: 'PUT', headers: { ...json, ...bearer(p.owner.token) }, body });
+      // The versions as they stand once the previous run's last requests (answered after autocannon
+      // stopped listening) have committed: read until two readings 500 ms apart agree.
       const events = async () => {
-        const { rows } = await p.database.pool.query<{ id: number; version: number }>('select id, version from events where id = any($1::int[]) order by id', [p.putEvents]);
-        const version = new Map(rows.map((r) => [r.id, r.version]));
+        const read = async () =>
+          (await p.database.pool.query<{ id: number; version: number }>('select id, version from events where id = any($1::int[]) order by id', [p.putEvents])).rows;
+        let [before, after] = [await read(), [] as Array<{ id: number; version: number }>];
+        for (let i = 0; i < 20; i++, before = after) {
+          await new Promise((r) => setTimeout(r, 500));
+          after = await read();
+          if (JSON.stringify(after) === JSON.stringify(before)) break;
+        }
+        const version = new Map(after.map((r) => [r.id, r.version]));
         return p.putEvents.map((id, i) => ({ id, version: version.get(id)!, token: p.writers[i]!.token }));
       };
       return againstFloor(suite, {
@@ -421,7 +430,7 @@ async function dropDatabase(name: string): Promise<void> {
 
 /** The product process's environment: production mode, tokens that outlive the run. */
 function productEnv(env: Record<string, string>): Record<string, string> {
-  return { NODE_ENV: 'production', LOG_LEVEL: 'warn', ACCESS_TOKEN_TTL: '3h', ...env };
+  return { NODE_ENV: 'production', LOG_LEVEL: 'warn', ACCESS_TOKEN_TTL: '3h', JWT_SECRET, ...env };
 }
 
 async function createEvent(url: string, token: string, body: Record<string, unknown>): Promise<number> {
