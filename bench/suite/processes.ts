@@ -37,10 +37,15 @@ export function cleanUp(): Promise<void> {
   return cleaning;
 }
 
+let interruptedBy: string | null = null;
+/** The signal that interrupted the run, if one did (an interrupted run writes no report). */
+export const interrupted = (): string | null => interruptedBy;
+
 /** Ctrl-C or SIGTERM: stop children, drop databases, then exit. */
 export function cleanUpOnSignals(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      interruptedBy = signal;
       console.error(`\n${signal}: stopping and dropping the benchmark databases`);
       void cleanUp().finally(() => process.exit(130));
     });

@@ -20,7 +20,7 @@ import { batchItems, seedHistory, seedListing } from '../seeds.ts';
 import { parseArgs, type Settings } from './cli.ts';
 import type { FloorRoute } from './floor.ts';
 import type { LoadJob, LoadResult } from './load.ts';
-import { buildBundle, cleanUp, cleanUpOnSignals, forkHelper, onCleanup, ROOT, runScript, watch, rssMiBOf, type Helper } from './processes.ts';
+import { buildBundle, cleanUp, cleanUpOnSignals, forkHelper, interrupted, onCleanup, ROOT, runScript, watch, rssMiBOf, type Helper } from './processes.ts';
 import { renderSection, spliceSection, type ScenarioResult, type SuiteReport } from './report.ts';
 import { aggregate, median, ratio, type RunFigures } from './stats.ts';
 import { judge, TARGETS, type Metric } from './targets.ts';
@@ -543,6 +543,7 @@ async function main(): Promise<void> {
   const previous = readPrevious(out);
   const results: ScenarioResult[] = [];
   for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.id))) {
+    if (interrupted()) break;
     console.log(`\n== ${scenario.id}: ${scenario.title}`);
     const base = { id: scenario.id, title: scenario.title, method: scenario.method(settings) };
     try {
@@ -578,6 +579,7 @@ async function main(): Promise<void> {
     }
   }
 
+  if (interrupted()) return;
   const report: SuiteReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
