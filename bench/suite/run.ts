@@ -47,9 +47,8 @@ interface PostgresProduct extends Product {
 interface Suite {
   settings: Settings;
   load: Load;
-  floor: Floor;
-  floorPid: number;
-  floorUrl: string;
+  /** The floor process, started on first use (it queries the suite's PostgreSQL database). */
+  floor: () => Promise<{ helper: Floor; pid: number; url: string }>;
   postgres: () => Promise<PostgresProduct>;
   pglite: () => Promise<Product & { writers: string[] }>;
 }
@@ -89,9 +88,10 @@ interface AgainstFloor {
 
 /** Warm-up of both sides, then `rounds` × (floor run, product run), each watched from /proc. */
 async function againstFloor(suite: Suite, spec: AgainstFloor): Promise<Outcome> {
-  const { settings, load, floor } = suite;
-  await floor.ask(spec.floorRoute);
-  const { floorUrl } = suite;
+  const { settings, load } = suite;
+  const floor = await suite.floor();
+  await floor.helper.ask(spec.floorRoute);
+  const floorUrl = floor.url;
   await ask(load, await spec.job(floorUrl, 'floor', settings.warmupSeconds));
   await ask(load, await spec.job(spec.product.url, 'product', settings.warmupSeconds));
   const runs: { product: RunFigures[]; floor: RunFigures[] } = { product: [], floor: [] };
@@ -100,7 +100,7 @@ async function againstFloor(suite: Suite, spec: AgainstFloor): Promise<Outcome> 
     for (const side of ['floor', 'product'] as const) {
       const url = side === 'floor' ? floorUrl : spec.product.url;
       const job = await spec.job(url, side, settings.seconds);
-      const pid = side === 'floor' ? suite.floorPid : spec.product.pid;
+      const pid = side === 'floor' ? floor.pid : spec.product.pid;
       const watched = await watch(pid, () => ask(load, job));
       const r = watched.result;
       runs[side].push({ reqPerSec: r.reqPerSec, p50: r.p50, p99: r.p99, errors: r.errors, requests: r.requests, cpuPercent: watched.cpuPercent, peakRssMiB: watched.peakRssMiB });
@@ -479,14 +479,6 @@ async function main(): Promise<void> {
 
   await buildBundle();
   const load = (await forkHelper<LoadJob, { result?: LoadResult; error?: string }>('./load.ts')).helper;
-  // The floor is started once the product's database exists (it queries the same tables).
-  let floorHelper: { floor: Floor; pid: number; url: string } | null = null;
-  const floorFor = async (databaseUrl: string) => {
-    if (floorHelper) return floorHelper;
-    const { helper, hello } = await forkHelper<FloorRoute, { ok: true }>('./floor.ts', { FLOOR_DATABASE_URL: databaseUrl });
-    floorHelper = { floor: helper, pid: helper.child.pid!, url: `http://127.0.0.1:${(hello as { port: number }).port}` };
-    return floorHelper;
-  };
 
   const postgres = lazy(async (): Promise<PostgresProduct> => {
     console.log('seeding PostgreSQL …');
@@ -529,16 +521,13 @@ async function main(): Promise<void> {
     return { server, owner, eventId, writers: writers.map((w) => w.token), stop };
   });
 
-  // The floor needs a database to query even when only PGlite scenarios run: the suite database.
-  const suite: Suite = {
-    settings,
-    load,
-    floor: undefined as unknown as Floor,
-    floorPid: 0,
-    floorUrl: '',
-    postgres,
-    pglite: pgliteServer,
-  };
+  // The floor queries the suite's PostgreSQL database, also when it is the floor of the PGlite scenarios.
+  const floor = lazy(async () => {
+    const { database } = await postgres();
+    const { helper, hello } = await forkHelper<FloorRoute, { ok: true }>('./floor.ts', { FLOOR_DATABASE_URL: database.url });
+    return { helper, pid: helper.child.pid!, url: `http://127.0.0.1:${(hello as { port: number }).port}` };
+  });
+  const suite: Suite = { settings, load, floor, postgres, pglite: pgliteServer };
 
   const previous = readPrevious(out);
   const results: ScenarioResult[] = [];
@@ -547,11 +536,6 @@ async function main(): Promise<void> {
     console.log(`\n== ${scenario.id}: ${scenario.title}`);
     const base = { id: scenario.id, title: scenario.title, method: scenario.method(settings) };
     try {
-      const p = await postgres();
-      const f = await floorFor(p.database.url);
-      suite.floor = f.floor;
-      suite.floorPid = f.pid;
-      suite.floorUrl = f.url;
       const outcome = await scenario.run(suite);
       results.push({ ...base, ...outcome, targets: judge(TARGETS[scenario.id] ?? [], outcome.metrics), measuredAt: new Date().toISOString() });
     } catch (error) {
