@@ -59,7 +59,8 @@ describe('the README walk-through', () => {
     const before = blocks.slice(0, secondAt).map((b) => asScript(b.code, server.url)).join('\n');
     const after = blocks.slice(secondAt + 1).map((b) => asScript(b.code, server.url)).join('\n');
 
-    const first = await runBash(before + '\ndeclare -p API ACCESS EVENT');
+    // The variables the first blocks set, for the blocks after the second terminal (one shell in real life).
+    const first = await runBash(before + "\nprintf '\\n'; declare -p API ACCESS EVENT");
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
 
@@ -79,7 +80,8 @@ describe('the README walk-through', () => {
     };
     await waitFor(() => seen.includes('event: ready'), 'the stream to open');
 
-    const vars = first.stdout.split('\n').filter((line) => line.startsWith('declare'));
+    const vars = first.stdout.match(/^declare -- \w+=.*$/gm) ?? [];
+    expect(vars).toHaveLength(3);
     const rest = await runBash(`${vars.join('\n')}\n${after}`);
     expect(rest.stderr).toBe('');
     expect(rest.code).toBe(0);
