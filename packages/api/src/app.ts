@@ -140,7 +140,8 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
         // Tell WebSocket clients to reconnect elsewhere, then stop.
         trpcWs.broadcastReconnectNotification();
         await collab.close();
-        live.stop();
+        // The feed stops (and its running read ends) before the pool it reads from closes.
+        await live.stop();
         for (const client of trpcWss.clients) client.terminate();
         trpcWss.close();
         await new Promise<void>((resolve) => {

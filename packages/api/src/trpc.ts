@@ -5,8 +5,15 @@ import type { Context } from './context.ts';
 import { AppError, toAppError, TRPC_CODE } from './errors.ts';
 import { authenticate, type AuthenticatedUser } from './services/auth/auth-service.ts';
 
-/** OpenAPI routing plus the REST success status when it is not 200. */
-export type ProcedureMeta = OpenApiMeta & { status?: 201 | 205 };
+/** HTTP statuses of the contract's error answers that an operation can give. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 412 | 429;
+
+/**
+ * OpenAPI routing plus the REST success status when it is not 200, and the
+ * error answers the operation really gives (documented in /openapi.json;
+ * 413 and 415 are added to every operation that reads a body).
+ */
+export type ProcedureMeta = OpenApiMeta & { status?: 201 | 205; errors?: readonly ErrorStatus[] };
 
 const t = initTRPC
   .context<Context>()

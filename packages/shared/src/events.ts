@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ZConflict } from './errors.ts';
-import { ZDateTime, ZDateTimeInput, ZId, ZPageInput, ZQueryBoolean, ZRole, ZRoleFilter, ZStrictBoolean } from './common.ts';
+import { ZDateTime, ZDateTimeInput, ZEventTimeInput, ZId, ZPageInput, ZQueryBoolean, ZRole, ZRoleFilter, ZStrictBoolean } from './common.ts';
 
 export const FREQUENCIES = ['daily', 'weekly', 'monthly', 'yearly'] as const;
 export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
@@ -63,8 +63,8 @@ const timezone = z.string().min(1).max(64).describe('IANA time zone, default UTC
 export const ZEventFields = z.object({
   title,
   description: description.optional(),
-  start_time: ZDateTimeInput,
-  end_time: ZDateTimeInput,
+  start_time: ZEventTimeInput,
+  end_time: ZEventTimeInput,
   location: location.optional(),
   timezone: timezone.optional(),
   is_recurring: ZStrictBoolean.optional(),

@@ -5,7 +5,7 @@ import { createContextFactory } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
 import { AppError, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
-import { DOCS_HTML, readDocsAsset } from './docs-page.ts';
+import { DOCS_HTML, readDocsAsset, readFavicon } from './docs-page.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { sendError, sendJson } from './respond.ts';
 import { createRestHandler } from './rest.ts';
@@ -72,6 +72,11 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
         case '/docs':
           res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
           return void res.end(DOCS_HTML);
+        case '/favicon.ico': {
+          const icon = readFavicon();
+          res.writeHead(200, { 'Content-Type': icon.type, 'Cache-Control': 'public, max-age=86400' });
+          return void res.end(icon.body);
+        }
       }
       if (path.startsWith('/docs/')) {
         const asset = readDocsAsset(path.slice('/docs/'.length));

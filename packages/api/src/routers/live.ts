@@ -40,7 +40,7 @@ export const liveRouter = router({
   cursor: authedProcedure.query(async ({ ctx }) => ({ cursor: String(await feedHead(ctx.db)) })),
 
   sync: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/sync', tags: ['live'], summary: 'Everything that changed for me since a cursor', protect: true } })
+    .meta({ openapi: { method: 'GET', path: '/sync', tags: ['live'], summary: 'Everything that changed for me since a cursor', protect: true }, errors: [400, 401, 410] })
     .input(ZSyncInput)
     .output(ZSyncResult)
     .query(({ ctx, input }) => sync(ctx.db, ctx.user.id, input)),

@@ -63,7 +63,12 @@ export async function listHistory(db: Kysely<Database>, actor: Actor, input: { i
 
 async function loadVersion(db: Kysely<Database>, eventId: number, versionId: number): Promise<VersionWithActor> {
   const version = await versionsOf(db, eventId).where('v.version_id', '=', versionId).executeTakeFirst();
-  if (!version) throw new AppError('NOT_FOUND', `Version ${versionId} of event ${eventId} not found`);
+  if (!version) {
+    throw new AppError(
+      'NOT_FOUND',
+      `version_id ${versionId} of event ${eventId} not found; the event's version_ids are listed by GET /api/events/${eventId}/history`,
+    );
+  }
   return version;
 }
 
