@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { bearerToken } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
-import { authenticate } from '../services/auth/auth-service.ts';
+import { authenticatedUser } from '../services/auth/authenticate.ts';
 import { audit } from '../services/audit.ts';
 import { roleOf, rolesOf } from '../services/events/access.ts';
 import { contentOf } from '../services/events/content.ts';
@@ -87,7 +87,7 @@ export class CollabServer {
     if (!parsedId.success) return refuse(socket, 400, 'Bad Request');
     const protocolToken = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).find((p) => p.split('.').length === 3);
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization) ?? protocolToken ?? null;
-    const user = await authenticate(this.deps, token);
+    const user = await authenticatedUser(this.deps, token);
     if (!user) return refuse(socket, 401, 'Unauthorized');
     const role = await roleOf(this.db, parsedId.data, user.id);
     if (!role) return refuse(socket, 404, 'Not Found');
@@ -345,16 +345,10 @@ export class CollabServer {
       if (conns.length === 0) continue;
       try {
         const userIds = [...new Set(conns.map((c) => c.user.id))];
-        const [roleOfUser, sessions] = await Promise.all([
+        const [roleOfUser, active] = await Promise.all([
           rolesOf(this.db, state.room.eventId, userIds),
-          this.db
-            .selectFrom('auth_sessions')
-            .select('id')
-            .where('id', 'in', [...new Set(conns.map((c) => c.user.sessionId))])
-            .where('revoked_at', 'is', null)
-            .execute(),
+          this.deps.sessions.liveAmong([...new Set(conns.map((c) => c.user.sessionId))]),
         ]);
-        const active = new Set(sessions.map((s) => s.id));
         for (const conn of conns) {
           const role = roleOfUser.get(conn.user.id);
           if (!active.has(conn.user.sessionId) || conn.user.tokenExp <= now) conn.ws.close(CLOSE.sessionEnded, 'session ended');

@@ -21,7 +21,7 @@ export const liveRouter = router({
     .input(ZSubscribeInput)
     .subscription(async ({ ctx, input }) => {
       if (input.event_id !== undefined) await loadEventFor(ctx.db, input.event_id, ctx.user.id, 'read');
-      const sub = await ctx.live.subscribe(
+      const sub = await ctx.deps.live.subscribe(
         {
           userId: ctx.user.id,
           sessionId: ctx.user.sessionId,
