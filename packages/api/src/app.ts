@@ -16,6 +16,7 @@ import { localChannel, postgresChannel, redisChannel, type WakeChannel } from '.
 import { liveWireEncoder } from './live/wire.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { appRouter } from './routers/root.ts';
+import { changesAccess, forgetAccess } from './services/events/access.ts';
 import { SessionStore } from './services/auth/sessions.ts';
 import { TokenService } from './services/auth/tokens.ts';
 
@@ -56,6 +57,8 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   const wake = await openWakeChannel(config, database, logger);
   const sessions = new SessionStore(database.db, wake);
   const live = new LiveHub(database.db, logger, (sessionIds) => sessions.liveAmong(sessionIds));
+  // Every instance reads the feed: cached roles of events whose access changed are dropped.
+  live.onFeed((rows) => forgetAccess(database.db, rows.filter((r) => changesAccess(r.type)).map((r) => r.event_id)));
   await live.start();
   wake.subscribe(FEED_TOPIC, () => live.wake());
 

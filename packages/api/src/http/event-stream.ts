@@ -6,7 +6,7 @@ import { AppError, toAppError } from '../errors.ts';
 import { messageJson } from '../live/wire.ts';
 import { parseLastEventId } from '../routers/live.ts';
 import { authenticate } from '../services/auth/authenticate.ts';
-import { loadEventFor } from '../services/events/access.ts';
+import { checkAccess } from '../services/events/access.ts';
 import { sendError } from './respond.ts';
 
 const HEARTBEAT_MS = 15_000;
@@ -31,7 +31,7 @@ export function createEventStreamRoute(deps: AppDeps) {
       }
       eventId = parsed.data;
       try {
-        await loadEventFor(deps.db, eventId, user.id, 'read');
+        await checkAccess(deps.db, eventId, user.id, 'read');
       } catch (error) {
         return sendError(res, toAppError(error));
       }

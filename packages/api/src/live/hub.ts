@@ -1,4 +1,4 @@
-import type { Database } from '@scheduler/db';
+import type { ChangeRow, Database } from '@scheduler/db';
 import type { TLiveMessage } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors.ts';
@@ -161,6 +161,7 @@ export class LiveHub {
   private again = false;
   private timers: NodeJS.Timeout[] = [];
   private started = false;
+  private readonly feedListeners: Array<(rows: ChangeRow[]) => void> = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -173,6 +174,11 @@ export class LiveHub {
     this.started = true;
     this.timers.push(setInterval(() => this.wake(), POLL_MS));
     this.timers.push(setInterval(() => void this.housekeeping(), HOUSEKEEPING_MS));
+  }
+
+  /** Told of every batch of feed rows this instance reads, before they are delivered (caches drop what changed). */
+  onFeed(listener: (rows: ChangeRow[]) => void): void {
+    this.feedListeners.push(listener);
   }
 
   stop(): void {
@@ -213,6 +219,7 @@ export class LiveHub {
     for (;;) {
       const rows = await readFeed(this.db, this.lastId, BATCH);
       if (rows.length === 0) return;
+      for (const listener of this.feedListeners) listener(rows);
       const prepared = await prepareChanges(this.db, rows);
       this.lastId = rows.at(-1)!.id;
       await this.deliver(prepared.flatMap((change) => this.recipientsOf(change)));
