@@ -3,7 +3,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { Context } from './context.ts';
 import { AppError, challengeOf, toAppError, TRPC_CODE } from './errors.ts';
-import { authenticate, type AuthenticatedUser } from './services/auth/authenticate.ts';
+import { authenticate } from './services/auth/authenticate.ts';
 
 /** OpenAPI routing plus the REST success status when it is not 200. */
 export type ProcedureMeta = OpenApiMeta & { status?: 201 | 205 };
@@ -73,5 +73,4 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { ...ctx, user: outcome.user } });
 });
 
-export type AuthedContext = Context & { user: AuthenticatedUser };
 export { toAppError };

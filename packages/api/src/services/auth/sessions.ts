@@ -46,18 +46,12 @@ export class SessionStore {
   private readonly loading = new Map<string, Promise<CachedSession | null>>();
   /** Bumped by every invalidation: a load that started before one must not fill the cache. */
   private generation = 0;
-  private readonly listeners: Array<(sessionId: string | null) => void> = [];
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly wake: WakeChannel,
   ) {
     wake.subscribe(SESSION_TOPIC, (sessionId) => this.forget(sessionId || null));
-  }
-
-  /** Called with the id of each session that ended here or elsewhere (null: possibly any). */
-  onEnded(listener: (sessionId: string | null) => void): void {
-    this.listeners.push(listener);
   }
 
   /** The session's user while it is live and belongs to `userId`. */
@@ -97,7 +91,6 @@ export class SessionStore {
       this.cache.delete(sessionId);
       this.loading.delete(sessionId);
     }
-    for (const listener of this.listeners) listener(sessionId);
   }
 
   private load(sessionId: string): Promise<CachedSession | null> {
