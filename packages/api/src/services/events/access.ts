@@ -5,6 +5,11 @@ import { AppError } from '../../errors.ts';
 /**
  * The access rule, in one place. A user sees an event only through a row in
  * event_permissions; what they may do depends on the role in that row.
+ *
+ * Where a role comes from is `roleOnEvent` (every check of one event uses it).
+ * Three readers select many events at once by joining event_permissions
+ * themselves and must follow a new grant source too: the listing
+ * (list-events.ts), sync (live/sync.ts) and the hub's recipients (`readersOf`).
  */
 export type EventAction =
   | 'read'
