@@ -23,13 +23,13 @@ const ACCESS_PROBLEMS: Record<TokenProblem, string> = {
 const SESSION_ENDED = 'The session of this token has ended (logged out or revoked); sign in again';
 const SESSION_EXPIRED = 'The session of this token has expired; sign in again';
 const SESSION_UNKNOWN = 'The session of this token does not exist; sign in again';
-export const MISSING_TOKEN = 'Authentication credentials were not provided: send `Authorization: Bearer <access token>`';
+const MISSING_TOKEN = 'Authentication credentials were not provided: send `Authorization: Bearer <access token>`';
 
 /**
  * RFC 6750 challenge: `error="invalid_token"` with a description when a token
  * was sent, a bare challenge when none was.
  */
-export function bearerChallenge(description?: string): string {
+function bearerChallenge(description?: string): string {
   if (description === undefined) return 'Bearer realm="api"';
   // error_description allows printable ASCII except `"` and `\`.
   const safe = description.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');

@@ -22,7 +22,7 @@ interface CachedSession {
   loadedAt: number;
 }
 
-export type SessionState = { live: true; user: TUser } | { live: false; reason: 'ended' | 'expired' | 'unknown' };
+type SessionState = { live: true; user: TUser } | { live: false; reason: 'ended' | 'expired' | 'unknown' };
 
 /** A cached session is re-read after this long even if no wake-up said it ended (a lost notification). */
 const MAX_AGE_MS = 10_000;
