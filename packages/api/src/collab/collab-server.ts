@@ -5,7 +5,7 @@ import { ZId } from '@scheduler/shared';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
-import { authenticate } from '../services/auth/auth-service.ts';
+import { authenticatedUser } from '../services/auth/authenticate.ts';
 import { roleOf, rolesOf } from '../services/events/access.ts';
 import { DocumentRegistry } from './documents.ts';
 import type { LiveDocument } from './event-sync.ts';
@@ -43,7 +43,7 @@ export class CollabServer {
     if (!parsedId.success) return refuse(socket, 400, 'Bad Request');
     const protocolToken = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).find((p) => p.split('.').length === 3);
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization) ?? protocolToken ?? null;
-    const user = await authenticate(this.deps, token);
+    const user = await authenticatedUser(this.deps, token);
     if (!user) return refuse(socket, 401, 'Unauthorized');
     const role = await roleOf(this.deps.db, parsedId.data, user.id);
     if (!role) return refuse(socket, 404, 'Not Found');
@@ -86,7 +86,7 @@ export class CollabServer {
       try {
         const [roles, live] = await Promise.all([
           rolesOf(this.deps.db, doc.room.eventId, [...new Set(conns.map((c) => c.user.id))]),
-          this.liveSessions(conns.map((c) => c.user.sessionId)),
+          this.deps.sessions.liveAmong([...new Set(conns.map((c) => c.user.sessionId))]),
         ]);
         for (const conn of conns) {
           const role = roles.get(conn.user.id);
@@ -99,17 +99,6 @@ export class CollabServer {
         this.deps.logger.warn({ err: error }, 'collab housekeeping failed');
       }
     }
-  }
-
-  /** Which of these sessions are still active (one query for every connection of a document). */
-  private async liveSessions(sessionIds: string[]): Promise<Set<string>> {
-    const rows = await this.deps.db
-      .selectFrom('auth_sessions')
-      .select('id')
-      .where('id', 'in', [...new Set(sessionIds)])
-      .where('revoked_at', 'is', null)
-      .execute();
-    return new Set(rows.map((r) => r.id));
   }
 
   /** Shutdown: write every document back, tell its clients to reconnect, close. */

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { TErrorBody } from '@scheduler/shared';
-import type { AppError } from '../errors.ts';
+import { errorHeaders, type AppError } from '../errors.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return void res.end();
@@ -19,6 +19,5 @@ export function sendError(res: ServerResponse, error: AppError): void {
   if (error.extra.details) body.details = error.extra.details;
   if (error.extra.conflicts) body.conflicts = error.extra.conflicts;
   if (error.extra.errors) Object.assign(body, { created_events: [], errors: error.extra.errors });
-  const headers: Record<string, string> = error.extra.retryAfter ? { 'Retry-After': String(error.extra.retryAfter) } : {};
-  sendJson(res, error.status, body, headers);
+  sendJson(res, error.status, body, errorHeaders(error));
 }

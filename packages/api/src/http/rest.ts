@@ -92,9 +92,10 @@ function shapeResponse(req: IncomingMessage, res: ServerResponse): void {
     if (res.headersSent) return end(chunk);
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     if (res.statusCode >= 400 && typeof chunk === 'string') {
-      const { status, body, retryAfter } = contractError(chunk);
+      const { status, body, retryAfter, wwwAuthenticate } = contractError(chunk);
       res.statusCode = status;
       if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
+      if (wwwAuthenticate) res.setHeader('WWW-Authenticate', wwwAuthenticate);
       return end(JSON.stringify(body));
     }
     if (res.statusCode === 205) {
@@ -121,10 +122,10 @@ function ifNoneMatch(req: IncomingMessage, etag: string): boolean {
 interface TrpcOpenApiErrorBody {
   message?: string;
   code?: string;
-  data?: { appCode?: string; details?: TErrorBody['details']; conflicts?: TErrorBody['conflicts']; retryAfter?: number; errors?: unknown[] };
+  data?: { appCode?: string; details?: TErrorBody['details']; conflicts?: TErrorBody['conflicts']; retryAfter?: number; errors?: unknown[]; wwwAuthenticate?: string };
 }
 
-function contractError(raw: string): { status: number; body: TErrorBody; retryAfter?: number } {
+function contractError(raw: string): { status: number; body: TErrorBody; retryAfter?: number; wwwAuthenticate?: string } {
   let parsed: TrpcOpenApiErrorBody = {};
   try {
     parsed = JSON.parse(raw) as TrpcOpenApiErrorBody;
@@ -144,7 +145,8 @@ function contractError(raw: string): { status: number; body: TErrorBody; retryAf
   if (parsed.data?.conflicts) body.conflicts = parsed.data.conflicts;
   if (parsed.data?.errors) Object.assign(body, { created_events: [], errors: parsed.data.errors });
   const retryAfter = parsed.data?.retryAfter;
-  return { status: ERROR_STATUS[code], body, ...(retryAfter ? { retryAfter } : {}) };
+  const wwwAuthenticate = parsed.data?.wwwAuthenticate ?? (code === 'UNAUTHORIZED' ? 'Bearer realm="api"' : undefined);
+  return { status: ERROR_STATUS[code], body, ...(retryAfter ? { retryAfter } : {}), ...(wwwAuthenticate ? { wwwAuthenticate } : {}) };
 }
 
 /** Errors raised by trpc-to-openapi itself (before any procedure ran). */

@@ -1,4 +1,4 @@
-import type { Database } from '@scheduler/db';
+import type { ChangeRow, Database } from '@scheduler/db';
 import type { TLiveMessage } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors.ts';
@@ -162,6 +162,7 @@ export class LiveHub {
   private timers: NodeJS.Timeout[] = [];
   private started = false;
   private checking: Promise<void> | undefined;
+  private readonly feedListeners: Array<(rows: ChangeRow[]) => void> = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -178,6 +179,11 @@ export class LiveHub {
         this.checking ??= this.housekeeping().finally(() => (this.checking = undefined));
       }, HOUSEKEEPING_MS),
     );
+  }
+
+  /** Told of every batch of feed rows this instance reads, before they are delivered (caches drop what changed). */
+  onFeed(listener: (rows: ChangeRow[]) => void): void {
+    this.feedListeners.push(listener);
   }
 
   /**
@@ -224,6 +230,7 @@ export class LiveHub {
     while (this.started) {
       const rows = await readFeed(this.db, this.lastId, BATCH);
       if (rows.length === 0) return;
+      for (const listener of this.feedListeners) listener(rows);
       const prepared = await prepareChanges(this.db, rows);
       this.lastId = rows.at(-1)!.id;
       await this.deliver(prepared.flatMap((change) => this.recipientsOf(change)));

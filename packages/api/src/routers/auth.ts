@@ -15,11 +15,12 @@ import { searchUsers } from '../services/users.ts';
 import type { Context } from '../context.ts';
 import { authedProcedure, publicProcedure, router } from '../trpc.ts';
 
-const authDeps = (ctx: Context): auth.AuthDeps => ({
-  db: ctx.db,
-  tokens: ctx.tokens,
-  loginLimiter: ctx.loginLimiter,
-  refreshTtlSeconds: ctx.config.jwt.refreshTtl,
+const authDeps = ({ db, deps }: Context): auth.AuthDeps => ({
+  db,
+  tokens: deps.tokens,
+  sessions: deps.sessions,
+  loginLimiter: deps.loginLimiter,
+  refreshTtlSeconds: deps.config.jwt.refreshTtl,
 });
 
 export const authRouter = router({
@@ -55,7 +56,7 @@ export const authRouter = router({
       return {
         access_token: result.access,
         token_type: 'bearer' as const,
-        expires_in: ctx.tokens.accessTtl,
+        expires_in: ctx.deps.tokens.accessTtl,
         refresh_token: result.refresh,
       };
     }),

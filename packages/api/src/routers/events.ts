@@ -16,9 +16,8 @@ import {
 import { createBatch } from '../services/events/batch.ts';
 import * as events from '../services/events/event-service.ts';
 import { listEvents } from '../services/events/list-events.ts';
-import { authedProcedure, router, type AuthedContext } from '../trpc.ts';
-
-export const serviceDeps = (ctx: AuthedContext) => ({ db: ctx.db, commits: ctx.commits, meta: ctx.meta });
+import { serviceDeps } from '../context.ts';
+import { authedProcedure, router } from '../trpc.ts';
 
 const updateProcedure = authedProcedure
   .input(ZUpdateEventInput)

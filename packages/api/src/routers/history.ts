@@ -13,8 +13,8 @@ import {
 } from '@scheduler/shared';
 import { listAudit } from '../services/history/audit-log.ts';
 import * as history from '../services/history/history-service.ts';
+import { serviceDeps } from '../context.ts';
 import { authedProcedure, router } from '../trpc.ts';
-import { serviceDeps } from './events.ts';
 
 export const historyRouter = router({
   list: authedProcedure

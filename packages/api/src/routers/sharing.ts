@@ -9,8 +9,8 @@ import {
   ZUpdatePermissionResult,
 } from '@scheduler/shared';
 import * as sharing from '../services/events/sharing.ts';
+import { serviceDeps } from '../context.ts';
 import { authedProcedure, router } from '../trpc.ts';
-import { serviceDeps } from './events.ts';
 
 export const sharingRouter = router({
   share: authedProcedure
