@@ -4,6 +4,7 @@ import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone'
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { WebSocket } from 'ws';
 import type { AppDeps } from './deps.ts';
+import { clientAddress, type TrustProxy } from './http/client-address.ts';
 import type { RequestMeta } from './services/audit.ts';
 
 export interface Context extends AppDeps {
@@ -20,12 +21,10 @@ export function bearerToken(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-export function requestMeta(req: IncomingMessage, trustProxy: boolean): RequestMeta {
+export function requestMeta(req: IncomingMessage, trustProxy: TrustProxy): RequestMeta {
   const headerId = req.headers['x-request-id'];
   const requestId = typeof headerId === 'string' && /^[\w.:-]{1,128}$/.test(headerId) ? headerId : randomUUID();
-  const forwarded = req.headers['x-forwarded-for'];
-  const proxied = trustProxy && typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
-  return { requestId, ip: proxied || req.socket.remoteAddress || null };
+  return { requestId, ip: clientAddress(req, trustProxy) };
 }
 
 /** One context factory for HTTP (REST and tRPC) and WebSocket connections. */
