@@ -59,11 +59,31 @@ export async function loadEventFor(
   const row = await query.executeTakeFirst();
   if (!row) throw eventNotFound();
   const { role, ...event } = row;
-  if (event.deleted_at && !(action === 'read_history' && role === 'OWNER')) throw eventNotFound();
-  if (!roleAllows(role, action)) {
-    throw new AppError('FORBIDDEN', `Your role (${role}) does not allow this action on the event`);
-  }
+  const verdict = judge(role, event.deleted_at, action);
+  if (verdict === 'hidden') throw eventNotFound();
+  if (verdict === 'forbidden') throw new AppError('FORBIDDEN', `Your role (${role}) does not allow this action on the event`);
   return { event, role };
+}
+
+/** What a role may do with an event in its current state: a deleted event is hidden except its history from its owner. */
+function judge(role: Role, deletedAt: Date | null, action: EventAction): 'allowed' | 'hidden' | 'forbidden' {
+  if (deletedAt && !(action === 'read_history' && role === 'OWNER')) return 'hidden';
+  return roleAllows(role, action) ? 'allowed' : 'forbidden';
+}
+
+/**
+ * The events a user may take an action on now, with their current role: the
+ * same rule as loadEventFor, for many events at once (point-in-time listings
+ * keep only the events whose past the caller may still read).
+ */
+export async function eventsAllowedFor(db: Kysely<Database>, userId: number, action: EventAction): Promise<Map<number, Role>> {
+  const rows = await db
+    .selectFrom('event_permissions as p')
+    .innerJoin('events as e', 'e.id', 'p.event_id')
+    .select(['p.event_id', 'p.role', 'e.deleted_at'])
+    .where('p.user_id', '=', userId)
+    .execute();
+  return new Map(rows.filter((r) => judge(r.role, r.deleted_at, action) === 'allowed').map((r) => [r.event_id, r.role]));
 }
 
 export const eventNotFound = () => new AppError('NOT_FOUND', 'Event not found');
