@@ -11,6 +11,8 @@ export interface Context extends AppDeps {
   /** The bearer token presented, if any; resolved to a user by authedProcedure. */
   token: string | null;
   meta: RequestMeta;
+  /** Set by the REST adapter: answers take their REST form (page links under basePath). */
+  rest?: { basePath: string } | undefined;
   /** The WebSocket of a /trpc connection (closed with 4401 when its session ends). */
   connection?: { close(code: number, reason: string): void } | undefined;
 }

@@ -149,10 +149,14 @@ export const ZEventList = z.object({
   count: z.number().int(),
   num_pages: z.number().int(),
   current_page: z.number().int(),
-  next: z.string().nullable(),
-  previous: z.string().nullable(),
+  // Links belong to REST (always present there); tRPC callers page with current_page and num_pages.
+  next: z.string().nullable().optional().describe('Link to the next page, null on the last (REST)'),
+  previous: z.string().nullable().optional().describe('Link to the previous page, null on the first (REST)'),
 });
 export type TEventList = z.infer<typeof ZEventList>;
+
+/** Longest window an expansion may cover (occurrences, `expand=true`): two years. */
+export const MAX_OCCURRENCE_WINDOW_MS = 2 * 366 * 24 * 3600 * 1000;
 
 export const ZOccurrencesInput = z.object({
   id: ZId,

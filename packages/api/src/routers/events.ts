@@ -15,7 +15,8 @@ import {
 } from '@scheduler/shared';
 import { createBatch } from '../services/events/batch.ts';
 import * as events from '../services/events/event-service.ts';
-import { listEvents } from '../services/events/list-events.ts';
+import { withPageLinks } from '../http/page-links.ts';
+import { listEvents, pageOf } from '../services/events/list-events.ts';
 import { authedProcedure, router, type AuthedContext } from '../trpc.ts';
 
 export const serviceDeps = (ctx: AuthedContext) => ({ db: ctx.db, commits: ctx.commits, meta: ctx.meta });
@@ -38,7 +39,11 @@ export const eventsRouter = router({
     .meta({ openapi: { method: 'GET', path: '/events', tags: ['events'], summary: 'List the events I own or that are shared with me', protect: true } })
     .input(ZListEventsInput)
     .output(ZEventList)
-    .query(({ ctx, input }) => listEvents(ctx.db, ctx.user.id, input)),
+    .query(async ({ ctx, input }) => {
+      const page = await listEvents(ctx.db, ctx.user.id, input);
+      // REST answers carry the contract's page links; tRPC callers page by number.
+      return ctx.rest ? withPageLinks(page, `${ctx.rest.basePath}/events`, input, pageOf(input).size) : page;
+    }),
 
   batch: authedProcedure
     .meta({

@@ -1,6 +1,7 @@
 import type { Database, EventRow } from '@scheduler/db';
 import {
   formatDateTime,
+  MAX_OCCURRENCE_WINDOW_MS,
   type TConflict,
   type TCreateEventInput,
   type TEventDetail,
@@ -152,7 +153,6 @@ export async function getEvent(db: Kysely<Database>, actor: Actor, id: number, a
   return { ...toEvent(event, role), permissions };
 }
 
-export const MAX_OCCURRENCE_WINDOW_MS = 2 * 366 * 24 * 3600 * 1000;
 const DEFAULT_OCCURRENCE_WINDOW_MS = 366 * 24 * 3600 * 1000;
 
 export async function listOccurrences(
