@@ -41,6 +41,8 @@ export function createEventStreamRoute(deps: AppDeps) {
     const abort = new AbortController();
     req.on('close', () => abort.abort());
     const sub = await deps.live.subscribe({ userId: user.id, sessionId: user.sessionId, tokenExp: user.tokenExp, eventId, after });
+    // The client may have gone while the subscription was set up: nothing to stream, no heartbeat.
+    if (abort.signal.aborted) return sub.end();
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
