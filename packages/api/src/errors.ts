@@ -1,4 +1,4 @@
-import { ERROR_STATUS, type TConflict, type TErrorCode, type TErrorDetail } from '@scheduler/shared';
+import { ERROR_STATUS, ERROR_TRPC_CODE, type TConflict, type TErrorCode, type TErrorDetail } from '@scheduler/shared';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { ZodError } from 'zod';
 
@@ -25,22 +25,8 @@ export const unauthorized = (message = 'Authentication credentials were not prov
 export const validation = (path: string, message: string) =>
   new AppError('VALIDATION_ERROR', `${path}: ${message}`, { details: [{ path, message }] });
 
-/** tRPC code for each app code (tRPC has no 410, so GONE travels as NOT_FOUND plus appCode). */
-export const TRPC_CODE: Record<TErrorCode, TRPC_ERROR_CODE_KEY> = {
-  VALIDATION_ERROR: 'BAD_REQUEST',
-  UNAUTHORIZED: 'UNAUTHORIZED',
-  FORBIDDEN: 'FORBIDDEN',
-  NOT_FOUND: 'NOT_FOUND',
-  METHOD_NOT_ALLOWED: 'METHOD_NOT_SUPPORTED',
-  CONFLICT: 'CONFLICT',
-  EVENT_CONFLICT: 'CONFLICT',
-  GONE: 'NOT_FOUND',
-  PRECONDITION_FAILED: 'PRECONDITION_FAILED',
-  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  RATE_LIMITED: 'TOO_MANY_REQUESTS',
-  INTERNAL_ERROR: 'INTERNAL_SERVER_ERROR',
-};
+/** tRPC code for each app code: the shared table, typed as tRPC's keys. */
+export const TRPC_CODE: Record<TErrorCode, TRPC_ERROR_CODE_KEY> = ERROR_TRPC_CODE;
 
 const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, TErrorCode>> = {
   PARSE_ERROR: 'VALIDATION_ERROR',

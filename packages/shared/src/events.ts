@@ -3,7 +3,11 @@ import { ZConflict } from './errors.ts';
 import { ZDateTime, ZDateTimeInput, ZId, ZPageInput, ZQueryBoolean, ZRole, ZRoleFilter, ZStrictBoolean } from './common.ts';
 
 export const FREQUENCIES = ['daily', 'weekly', 'monthly', 'yearly'] as const;
+/** RFC 5545 weekday codes, Monday first (rrule.js counts weekdays the same way). */
 export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
+/** Limits of a recurrence, in every form it is written (object form here, RRULE text on the server). */
+export const MAX_RECURRENCE_INTERVAL = 1000;
+export const MAX_RECURRENCE_COUNT = 100_000;
 
 /** The object form of a recurrence (seeds 000 and 004). */
 export const ZRecurrenceObject = z
@@ -14,7 +18,7 @@ export const ZRecurrenceObject = z
         z.enum(FREQUENCIES, { error: 'must be daily, weekly, monthly or yearly' }),
       )
       .optional(),
-    interval: z.number().int().min(1).max(1000).optional(),
+    interval: z.number().int().min(1).max(MAX_RECURRENCE_INTERVAL).optional(),
     by_weekday: z
       .array(
         z.preprocess(
@@ -24,7 +28,7 @@ export const ZRecurrenceObject = z
       )
       .max(7)
       .optional(),
-    count: z.number().int().min(1).max(100_000).optional(),
+    count: z.number().int().min(1).max(MAX_RECURRENCE_COUNT).optional(),
     until: z.string().max(64).optional(),
   })
   .strict()
