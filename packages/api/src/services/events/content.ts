@@ -2,8 +2,20 @@ import type { EventRow } from '@scheduler/db';
 import type { TErrorDetail, TEventFields } from '@scheduler/shared';
 import { isDeepStrictEqual } from 'node:util';
 import { AppError } from '../../errors.ts';
-import { CONTENT_FIELDS } from '../history/diff.ts';
 import { isValidTimeZone, normalizeRecurrence, seriesEnd } from './recurrence.ts';
+
+/** The content fields history compares; never ids, versions, the derived rrule or bookkeeping times. */
+export const CONTENT_FIELDS = [
+  'title',
+  'description',
+  'start_time',
+  'end_time',
+  'location',
+  'timezone',
+  'is_recurring',
+  'recurrence_pattern',
+] as const;
+export type ContentField = (typeof CONTENT_FIELDS)[number];
 
 /** What an event is made of, validated and with its derived fields (rrule, series_end). */
 export interface EventContent {

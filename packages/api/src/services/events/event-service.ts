@@ -15,7 +15,7 @@ import { audit } from '../audit.ts';
 import { recordEventChange } from '../changes.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
-import { eventAsOf, permissionsAt } from '../history/as-of.ts';
+import { eventAsOf, permissionsAt } from './as-of.ts';
 import { loadEventFor } from './access.ts';
 import { contentColumns, contentOf, mergePatch, requireContent, sameContent, type EventContent } from './content.ts';
 import { findConflicts, lockOwnerCalendar } from './conflicts.ts';

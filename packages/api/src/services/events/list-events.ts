@@ -4,7 +4,7 @@ import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import { validation } from '../../errors.ts';
 import { cooperative } from '../cooperate.ts';
 import { likePattern } from '../users.ts';
-import { eventsVisibleAt } from '../history/as-of.ts';
+import { eventsVisibleAt } from './as-of.ts';
 import { expandOccurrences } from './recurrence.ts';
 import { toEvent } from './serialize.ts';
 

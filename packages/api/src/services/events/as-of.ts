@@ -1,6 +1,6 @@
 import type { Database, EventRow, EventVersionRow, Role } from '@scheduler/db';
 import { sql, type Kysely } from 'kysely';
-import { eventNotFound, eventsAllowedFor, loadEventFor } from '../events/access.ts';
+import { eventNotFound, eventsAllowedFor, loadEventFor } from './access.ts';
 
 /**
  * Point-in-time reads, answered from history: the event as its newest
