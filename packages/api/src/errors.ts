@@ -22,8 +22,14 @@ export const notFound = (what = 'Not found') => new AppError('NOT_FOUND', what);
 export const forbidden = (message = 'Your role does not allow this action') => new AppError('FORBIDDEN', message);
 export const unauthorized = (message = 'Authentication credentials were not provided or are invalid') =>
   new AppError('UNAUTHORIZED', message);
-export const validation = (path: string, message: string) =>
-  new AppError('VALIDATION_ERROR', `${path}: ${message}`, { details: [{ path, message }] });
+/** A 400 listing every problem; its message names the first (or says `summary`). */
+export function validationErrors(details: TErrorDetail[], summary?: string): AppError {
+  const first = details[0];
+  return new AppError('VALIDATION_ERROR', summary ?? (first ? `${first.path}: ${first.message}` : 'Invalid input'), { details });
+}
+
+/** A 400 for one field: the one way domain code reports bad input. */
+export const validation = (path: string, message: string, summary?: string) => validationErrors([{ path, message }], summary);
 
 /** tRPC code for each app code: the shared table, typed as tRPC's keys. */
 export const TRPC_CODE: Record<TErrorCode, TRPC_ERROR_CODE_KEY> = ERROR_TRPC_CODE;
@@ -70,9 +76,7 @@ export function fromZodError(error: ZodError): AppError {
   const details = zodDetails(error);
   const first = details[0];
   const summary = first ? `${first.path}: ${first.message}` : 'Invalid input';
-  return new AppError('VALIDATION_ERROR', details.length > 1 ? `${summary} (and ${details.length - 1} more)` : summary, {
-    details,
-  });
+  return validationErrors(details, details.length > 1 ? `${summary} (and ${details.length - 1} more)` : summary);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZConflict } from './errors.ts';
+import { ZConflict, type TErrorDetail } from './errors.ts';
 import { ZDateTime, ZDateTimeInput, ZId, ZPageInput, ZQueryBoolean, ZRole, ZRoleFilter, ZStrictBoolean } from './common.ts';
 
 export const FREQUENCIES = ['daily', 'weekly', 'monthly', 'yearly'] as const;
@@ -76,7 +76,48 @@ export const ZEventFields = z.object({
 });
 export type TEventFields = z.infer<typeof ZEventFields>;
 
-export const ZCreateEventInput = ZEventFields.extend({ on_conflict: ZOnConflict });
+/** A recurrence that means "none": absent, null, `""` or `{}`. */
+export function isEmptyRecurrence(pattern: unknown): boolean {
+  return (
+    pattern === undefined ||
+    pattern === null ||
+    pattern === '' ||
+    (typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern as object).length === 0)
+  );
+}
+
+type CrossFields = Pick<TEventFields, 'start_time' | 'end_time' | 'is_recurring' | 'recurrence_pattern'>;
+
+/** The event does not end before it starts. */
+export function timeOrderProblems(fields: Pick<CrossFields, 'start_time' | 'end_time'>): TErrorDetail[] {
+  return fields.end_time.getTime() < fields.start_time.getTime() ? [{ path: 'end_time', message: 'must not be before start_time' }] : [];
+}
+
+/** `is_recurring` and `recurrence_pattern` agree (a missing `is_recurring` follows the pattern). */
+export function recurrenceFlagProblems(fields: Pick<CrossFields, 'is_recurring' | 'recurrence_pattern'>): TErrorDetail[] {
+  const hasPattern = !isEmptyRecurrence(fields.recurrence_pattern);
+  if (fields.is_recurring === true && !hasPattern) return [{ path: 'recurrence_pattern', message: 'is required when is_recurring is true' }];
+  if (fields.is_recurring === false && hasPattern) return [{ path: 'is_recurring', message: 'must be true when a recurrence_pattern is given' }];
+  return [];
+}
+
+/**
+ * The rules between an event's fields, one definition for every place that
+ * checks them: the input schemas below, and the server after it merges a
+ * partial update into the stored event.
+ */
+export function eventFieldProblems(fields: CrossFields): TErrorDetail[] {
+  return [...timeOrderProblems(fields), ...recurrenceFlagProblems(fields)];
+}
+
+const checkFieldRules = (fields: CrossFields, ctx: z.RefinementCtx) => {
+  for (const problem of eventFieldProblems(fields)) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
+};
+
+/** A complete event as written (one batch item): the fields and the rules between them. */
+export const ZNewEventFields = ZEventFields.superRefine(checkFieldRules);
+
+export const ZCreateEventInput = ZEventFields.extend({ on_conflict: ZOnConflict }).superRefine(checkFieldRules);
 export type TCreateEventInput = z.infer<typeof ZCreateEventInput>;
 
 /** PUT and PATCH are both partial. `version` is the optimistic-concurrency check (If-Match). */

@@ -1,7 +1,7 @@
 import type { EventRow } from '@scheduler/db';
-import type { TErrorDetail, TEventFields } from '@scheduler/shared';
+import { isEmptyRecurrence, recurrenceFlagProblems, timeOrderProblems, type TErrorDetail, type TEventFields } from '@scheduler/shared';
 import { isDeepStrictEqual } from 'node:util';
-import { AppError } from '../../errors.ts';
+import { validationErrors } from '../../errors.ts';
 import { isValidTimeZone, normalizeRecurrence, seriesEnd } from './recurrence.ts';
 
 /** The content fields history compares; never ids, versions, the derived rrule or bookkeeping times. */
@@ -31,22 +31,14 @@ export interface EventContent {
   series_end: Date | null;
 }
 
-const isEmptyPattern = (pattern: unknown) =>
-  pattern === undefined ||
-  pattern === null ||
-  pattern === '' ||
-  (typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern as object).length === 0);
-
 /** Validates a full set of fields (create, or current content merged with a patch). */
 export function buildContent(fields: TEventFields): { content: EventContent } | { details: TErrorDetail[] } {
   const details: TErrorDetail[] = [];
   const timezone = fields.timezone ?? 'UTC';
   if (!isValidTimeZone(timezone)) details.push({ path: 'timezone', message: `unknown time zone "${timezone}"` });
-  if (fields.end_time.getTime() < fields.start_time.getTime()) {
-    details.push({ path: 'end_time', message: 'must not be before start_time' });
-  }
+  details.push(...timeOrderProblems(fields));
   const given = fields.recurrence_pattern ?? null;
-  const pattern = isEmptyPattern(given) ? null : given;
+  const pattern = isEmptyRecurrence(given) ? null : given;
   let rrule: string | null = null;
   if (pattern !== null) {
     const normalized = normalizeRecurrence(pattern);
@@ -54,12 +46,7 @@ export function buildContent(fields: TEventFields): { content: EventContent } | 
     else details.push({ path: 'recurrence_pattern', message: normalized.message });
   }
   const isRecurring = fields.is_recurring ?? pattern !== null;
-  if (isRecurring && pattern === null) {
-    details.push({ path: 'recurrence_pattern', message: 'is required when is_recurring is true' });
-  }
-  if (!isRecurring && pattern !== null) {
-    details.push({ path: 'is_recurring', message: 'must be true when a recurrence_pattern is given' });
-  }
+  details.push(...recurrenceFlagProblems(fields));
   if (details.length > 0) return { details };
   const content: EventContent = {
     title: fields.title,
@@ -78,15 +65,10 @@ export function buildContent(fields: TEventFields): { content: EventContent } | 
   return { content };
 }
 
-export function validationFailed(details: TErrorDetail[]): AppError {
-  const first = details[0]!;
-  return new AppError('VALIDATION_ERROR', `${first.path}: ${first.message}`, { details });
-}
-
 /** Same as buildContent, throwing a 400 with every problem listed. */
 export function requireContent(fields: TEventFields): EventContent {
   const result = buildContent(fields);
-  if ('details' in result) throw validationFailed(result.details);
+  if ('details' in result) throw validationErrors(result.details);
   return result.content;
 }
 
@@ -126,7 +108,7 @@ export function mergePatch(current: EventContent, patch: Partial<TEventFields>):
   };
   if (patch.is_recurring === false && patch.recurrence_pattern === undefined) merged.recurrence_pattern = null;
   if (patch.is_recurring === undefined) {
-    merged.is_recurring = patch.recurrence_pattern === undefined ? current.is_recurring : !isEmptyPattern(patch.recurrence_pattern);
+    merged.is_recurring = patch.recurrence_pattern === undefined ? current.is_recurring : !isEmptyRecurrence(patch.recurrence_pattern);
   }
   return requireContent(merged);
 }
