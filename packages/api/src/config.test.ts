@@ -38,4 +38,16 @@ describe('loadConfig', () => {
     expect(Buffer.from(first.jwt.secret).equals(Buffer.from(second.jwt.secret))).toBe(true);
     expect(readFileSync(path.join(dir, 'jwt-secret'), 'utf8').length).toBeGreaterThanOrEqual(32);
   });
+
+  it('reads TRUST_PROXY as Express reads trust proxy: true is one hop, a number of hops, or proxy addresses', () => {
+    const trust = (value?: string) => loadConfig({ DATA_DIR: ':memory:', ...(value === undefined ? {} : { TRUST_PROXY: value }) }).trustProxy;
+    expect(trust()).toEqual({ hops: 0 });
+    expect(trust('false')).toEqual({ hops: 0 });
+    expect(trust('true')).toEqual({ hops: 1 });
+    expect(trust('1')).toEqual({ hops: 1 });
+    expect(trust('3')).toEqual({ hops: 3 });
+    expect(trust('loopback, 10.0.0.0/8,192.168.1.7')).toEqual({ proxies: ['loopback', '10.0.0.0/8', '192.168.1.7'] });
+    expect(() => trust('10.0.0.0/99')).toThrow(/TRUST_PROXY/);
+    expect(() => trust('proxy.example.com')).toThrow(/TRUST_PROXY/);
+  });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseTrustProxy, type TrustProxy } from './http/client-address.ts';
 
 const duration = z
   .string()
@@ -38,9 +39,16 @@ const ZEnv = z.object({
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   COLLAB_WRITEBACK_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   TRUST_PROXY: z
-    .enum(['true', 'false', '1', '0'])
+    .string()
     .default('false')
-    .transform((v) => v === 'true' || v === '1'),
+    .transform((value, ctx) => {
+      try {
+        return parseTrustProxy(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be true, false, a number of hops, or proxy addresses/CIDRs separated by commas' });
+        return z.NEVER;
+      }
+    }),
 });
 
 export interface Config {
@@ -58,7 +66,8 @@ export interface Config {
   redisUrl: string | undefined;
   loginRateLimit: number;
   collabWritebackMs: number;
-  trustProxy: boolean;
+  /** Proxies whose X-Forwarded-For entries are believed (see http/client-address.ts). */
+  trustProxy: TrustProxy;
 }
 
 export class ConfigError extends Error {

@@ -6,6 +6,7 @@ import { WebSocket } from 'ws';
 import type { Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
 import type { AppDeps } from './deps.ts';
+import { clientAddress, type TrustProxy } from './http/client-address.ts';
 import type { RequestMeta } from './services/audit.ts';
 import type { ServiceDeps } from './services/types.ts';
 
@@ -19,6 +20,8 @@ export interface Context {
   /** The bearer token presented, if any; resolved to a user by authedProcedure. */
   token: string | null;
   meta: RequestMeta;
+  /** Set by the REST adapter: answers take their REST form (page links under basePath). */
+  rest?: { basePath: string } | undefined;
   /** The WebSocket of a /trpc connection (closed with 4401 when its session ends). */
   connection?: { close(code: number, reason: string): void } | undefined;
 }
@@ -29,12 +32,10 @@ export function bearerToken(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-export function requestMeta(req: IncomingMessage, trustProxy: boolean): RequestMeta {
+export function requestMeta(req: IncomingMessage, trustProxy: TrustProxy): RequestMeta {
   const headerId = req.headers['x-request-id'];
   const requestId = typeof headerId === 'string' && /^[\w.:-]{1,128}$/.test(headerId) ? headerId : randomUUID();
-  const forwarded = req.headers['x-forwarded-for'];
-  const proxied = trustProxy && typeof forwarded === 'string' ? forwarded.split(',')[0]?.trim() : undefined;
-  return { requestId, ip: proxied || req.socket.remoteAddress || null };
+  return { requestId, ip: clientAddress(req, trustProxy) };
 }
 
 /** One context factory for HTTP (REST and tRPC) and WebSocket connections. */

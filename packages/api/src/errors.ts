@@ -1,4 +1,4 @@
-import { ERROR_STATUS, type TConflict, type TErrorCode, type TErrorDetail } from '@scheduler/shared';
+import { ERROR_STATUS, ERROR_TRPC_CODE, type TConflict, type TErrorCode, type TErrorDetail } from '@scheduler/shared';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { ZodError } from 'zod';
 
@@ -43,25 +43,17 @@ export const notFound = (what = 'Not found') => new AppError('NOT_FOUND', what);
 export const forbidden = (message = 'Your role does not allow this action') => new AppError('FORBIDDEN', message);
 export const unauthorized = (message = 'Authentication credentials were not provided or are invalid') =>
   new AppError('UNAUTHORIZED', message);
-export const validation = (path: string, message: string) =>
-  new AppError('VALIDATION_ERROR', `${path}: ${message}`, { details: [{ path, message }] });
+/** A 400 listing every problem; its message names the first (or says `summary`). */
+export function validationErrors(details: TErrorDetail[], summary?: string): AppError {
+  const first = details[0];
+  return new AppError('VALIDATION_ERROR', summary ?? (first ? `${first.path}: ${first.message}` : 'Invalid input'), { details });
+}
 
-/** tRPC code for each app code (tRPC has no 410, so GONE travels as NOT_FOUND plus appCode). */
-export const TRPC_CODE: Record<TErrorCode, TRPC_ERROR_CODE_KEY> = {
-  VALIDATION_ERROR: 'BAD_REQUEST',
-  UNAUTHORIZED: 'UNAUTHORIZED',
-  FORBIDDEN: 'FORBIDDEN',
-  NOT_FOUND: 'NOT_FOUND',
-  METHOD_NOT_ALLOWED: 'METHOD_NOT_SUPPORTED',
-  CONFLICT: 'CONFLICT',
-  EVENT_CONFLICT: 'CONFLICT',
-  GONE: 'NOT_FOUND',
-  PRECONDITION_FAILED: 'PRECONDITION_FAILED',
-  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  RATE_LIMITED: 'TOO_MANY_REQUESTS',
-  INTERNAL_ERROR: 'INTERNAL_SERVER_ERROR',
-};
+/** A 400 for one field: the one way domain code reports bad input. */
+export const validation = (path: string, message: string, summary?: string) => validationErrors([{ path, message }], summary);
+
+/** tRPC code for each app code: the shared table, typed as tRPC's keys. */
+export const TRPC_CODE: Record<TErrorCode, TRPC_ERROR_CODE_KEY> = ERROR_TRPC_CODE;
 
 const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, TErrorCode>> = {
   PARSE_ERROR: 'VALIDATION_ERROR',
@@ -105,9 +97,7 @@ export function fromZodError(error: ZodError): AppError {
   const details = zodDetails(error);
   const first = details[0];
   const summary = first ? `${first.path}: ${first.message}` : 'Invalid input';
-  return new AppError('VALIDATION_ERROR', details.length > 1 ? `${summary} (and ${details.length - 1} more)` : summary, {
-    details,
-  });
+  return validationErrors(details, details.length > 1 ? `${summary} (and ${details.length - 1} more)` : summary);
 }
 
 /**

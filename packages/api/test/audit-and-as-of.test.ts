@@ -124,19 +124,19 @@ describe('point in time', () => {
     await tick();
     await shareWith(api, owner, sharedLater.id, guest, 'VIEWER');
     await api.put(`/api/events/${early.id}`, { token: owner.access, body: { title: 'early, renamed' } });
-    await api.delete(`/api/events/${early.id}/permissions/${guest.id}`, { token: owner.access });
+    await api.put(`/api/events/${early.id}/permissions/${guest.id}`, { token: owner.access, body: { role: 'EDITOR' } });
 
     const past = await api.get(`/api/events?as_of=${moment}`, { token: guest.access });
     expect(past.status).toBe(200);
     expect(past.body.results.map((e: { title: string }) => e.title)).toEqual(['early']);
     expect(past.body.results[0].my_role).toBe('VIEWER');
-    const present = await api.get('/api/events', { token: guest.access });
-    expect(present.body.results.map((e: { title: string }) => e.title)).toEqual(['shared later']);
+    const present = await api.get('/api/events?sort=title', { token: guest.access });
+    expect(present.body.results.map((e: { title: string }) => e.title)).toEqual(['early, renamed', 'shared later']);
     // A single event follows the same rule.
     expect((await api.get(`/api/events/${sharedLater.id}?as_of=${moment}`, { token: guest.access })).status).toBe(404);
     const earlyThen = await api.get(`/api/events/${early.id}?as_of=${moment}`, { token: guest.access });
     expect(earlyThen.status).toBe(200);
-    // The permissions as they were then: the guest still had access, whatever happened since.
+    // The permissions as they were then: the guest was a viewer, whatever happened since.
     expect(earlyThen.body.permissions).toEqual([
       { user_id: owner.id, username: owner.username, role: 'OWNER' },
       { user_id: guest.id, username: guest.username, role: 'VIEWER' },

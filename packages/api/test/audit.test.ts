@@ -270,7 +270,8 @@ describe('audit entries', () => {
     const proxied = await startTestServer({ TRUST_PROXY: 'true' }, server.database);
     try {
       const viaProxy = apiClient(proxied.url);
-      const forwarded = { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' };
+      // The proxy appended the address it saw; the entry to its left was written by the client.
+      const forwarded = { 'x-forwarded-for': '10.0.0.1, 203.0.113.7' };
       const login = await viaProxy.post('/api/auth/login', { body: { username: user.username, password: user.password }, headers: forwarded });
       expect(login.status).toBe(200);
       const res = await viaProxy.post('/api/events', {

@@ -325,3 +325,18 @@ describe('filters, roles, windows and expansion', () => {
     expect(titles(await find('location=HQ&start_date=2062-01-12T00:00:00Z&end_date=2062-01-12T23:59:59Z&is_recurring=false'))).toEqual(['Budget']);
   });
 });
+
+describe('page links by transport', () => {
+  it('gives REST callers the contract’s links and tRPC callers page numbers without REST URLs', async () => {
+    const rest = await list('page_size=2&q=a');
+    expect(rest).toMatchObject({ current_page: 1, next: '/api/events?q=a&page=2&page_size=2', previous: null });
+    const input = encodeURIComponent(JSON.stringify({ page_size: 2, q: 'a' }));
+    const res = await fetch(`${server.url}/trpc/events.list?input=${input}`, { headers: { authorization: `Bearer ${user.access}` } });
+    expect(res.status).toBe(200);
+    const page = ((await res.json()) as { result: { data: Record<string, unknown> } }).result.data;
+    expect(page).toMatchObject({ count: rest.count, num_pages: rest.num_pages, current_page: 1 });
+    expect((page['results'] as unknown[]).length).toBe(2);
+    expect(page).not.toHaveProperty('next');
+    expect(page).not.toHaveProperty('previous');
+  });
+});

@@ -1,5 +1,5 @@
 import type { AppRouter } from '@scheduler/api';
-import type { TAuthResult, TErrorBody, TErrorCode, TTokenPair, TUser } from '@scheduler/shared';
+import { ERROR_CODES, ERROR_TRPC_CODE, errorCodeOfStatus, type TAuthResult, type TErrorBody, type TErrorCode, type TTokenPair, type TUser } from '@scheduler/shared';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { TRPCClientError } from '@trpc/client';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
@@ -35,20 +35,7 @@ export function jwtTimes(token: string | undefined): { exp?: number; iat?: numbe
   }
 }
 
-/** The tRPC code and the app code of each HTTP status the API answers with. */
-const CODES_BY_STATUS: Record<number, [TRPC_ERROR_CODE_KEY, TErrorCode]> = {
-  400: ['BAD_REQUEST', 'VALIDATION_ERROR'],
-  401: ['UNAUTHORIZED', 'UNAUTHORIZED'],
-  403: ['FORBIDDEN', 'FORBIDDEN'],
-  404: ['NOT_FOUND', 'NOT_FOUND'],
-  405: ['METHOD_NOT_SUPPORTED', 'METHOD_NOT_ALLOWED'],
-  409: ['CONFLICT', 'CONFLICT'],
-  410: ['NOT_FOUND', 'GONE'],
-  412: ['PRECONDITION_FAILED', 'PRECONDITION_FAILED'],
-  413: ['PAYLOAD_TOO_LARGE', 'PAYLOAD_TOO_LARGE'],
-  415: ['UNSUPPORTED_MEDIA_TYPE', 'UNSUPPORTED_MEDIA_TYPE'],
-  429: ['TOO_MANY_REQUESTS', 'RATE_LIMITED'],
-};
+const isErrorCode = (value: unknown): value is TErrorCode => (ERROR_CODES as readonly unknown[]).includes(value);
 
 /**
  * A REST error answer (`{error, code, details?}`) as the same `TRPCClientError`
@@ -56,14 +43,15 @@ const CODES_BY_STATUS: Record<number, [TRPC_ERROR_CODE_KEY, TErrorCode]> = {
  */
 export function errorFromRest(path: string, response: Response, body: unknown): SchedulerClientError {
   const rest = (typeof body === 'object' && body !== null ? body : {}) as Partial<TErrorBody>;
-  const [code, appCode] = CODES_BY_STATUS[response.status] ?? ['INTERNAL_SERVER_ERROR', 'INTERNAL_ERROR'];
+  const appCode: TErrorCode = isErrorCode(rest.code) ? rest.code : errorCodeOfStatus(response.status);
+  const code: TRPC_ERROR_CODE_KEY = ERROR_TRPC_CODE[appCode];
   const retryAfter = Number(response.headers.get('retry-after'));
   const message = typeof rest.error === 'string' ? rest.error : `HTTP ${response.status}`;
   const data = {
     code,
     httpStatus: response.status,
     path,
-    appCode: rest.code ?? appCode,
+    appCode,
     ...(rest.details ? { details: rest.details } : {}),
     ...(rest.conflicts ? { conflicts: rest.conflicts } : {}),
     ...(retryAfter > 0 ? { retryAfter } : {}),

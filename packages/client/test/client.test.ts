@@ -483,7 +483,8 @@ describe('packaging', () => {
     });
     const output = Object.values(result.metafile.outputs)[0]!;
     const imported = [...new Set(output.imports.map((i) => i.path))].sort();
-    expect(imported).toEqual(['@trpc/client', '@trpc/server/observable', '@trpc/server/rpc']);
+    // The shared package (schemas and the error-code table) is the client's own dependency, not the server.
+    expect(imported).toEqual(['@scheduler/shared', '@trpc/client', '@trpc/server/observable', '@trpc/server/rpc']);
     expect(Object.keys(result.metafile.inputs).every((file) => file.startsWith('packages/client/src/') || file.startsWith('src/'))).toBe(true);
   });
 });

@@ -35,6 +35,28 @@ export const ERROR_STATUS: Record<TErrorCode, number> = {
   INTERNAL_ERROR: 500,
 };
 
+/** tRPC's name for each code (tRPC has no 410, so GONE travels as NOT_FOUND plus the app code). */
+export const ERROR_TRPC_CODE = {
+  VALIDATION_ERROR: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_SUPPORTED',
+  CONFLICT: 'CONFLICT',
+  EVENT_CONFLICT: 'CONFLICT',
+  GONE: 'NOT_FOUND',
+  PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  INTERNAL_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const satisfies Record<TErrorCode, string>;
+
+/** The code an HTTP status stands for when an answer names none: the first code with that status. */
+export function errorCodeOfStatus(status: number): TErrorCode {
+  return ERROR_CODES.find((code) => ERROR_STATUS[code] === status) ?? 'INTERNAL_ERROR';
+}
+
 export const ZErrorDetail = z.object({ path: z.string(), message: z.string() });
 export type TErrorDetail = z.infer<typeof ZErrorDetail>;
 

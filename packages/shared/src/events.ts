@@ -1,9 +1,14 @@
 import { z } from 'zod';
-import { ZConflict } from './errors.ts';
+import { ZConflict, type TErrorDetail } from './errors.ts';
+import { parseDateTime } from './time.ts';
 import { ZDateTime, ZDateTimeInput, ZEventTimeInput, ZId, ZPageInput, ZQueryBoolean, ZRole, ZRoleFilter, ZStrictBoolean } from './common.ts';
 
 export const FREQUENCIES = ['daily', 'weekly', 'monthly', 'yearly'] as const;
+/** RFC 5545 weekday codes, Monday first (rrule.js counts weekdays the same way). */
 export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
+/** Limits of a recurrence, in every form it is written (object form here, RRULE text on the server). */
+export const MAX_RECURRENCE_INTERVAL = 1000;
+export const MAX_RECURRENCE_COUNT = 100_000;
 
 /** The object form of a recurrence (seeds 000 and 004). */
 export const ZRecurrenceObject = z
@@ -14,7 +19,7 @@ export const ZRecurrenceObject = z
         z.enum(FREQUENCIES, { error: 'must be daily, weekly, monthly or yearly' }),
       )
       .optional(),
-    interval: z.number().int().min(1).max(1000).optional(),
+    interval: z.number().int().min(1).max(MAX_RECURRENCE_INTERVAL).optional(),
     by_weekday: z
       .array(
         z.preprocess(
@@ -24,7 +29,7 @@ export const ZRecurrenceObject = z
       )
       .max(7)
       .optional(),
-    count: z.number().int().min(1).max(100_000).optional(),
+    count: z.number().int().min(1).max(MAX_RECURRENCE_COUNT).optional(),
     until: z.string().max(64).optional(),
   })
   .strict()
@@ -72,7 +77,61 @@ export const ZEventFields = z.object({
 });
 export type TEventFields = z.infer<typeof ZEventFields>;
 
-export const ZCreateEventInput = ZEventFields.extend({ on_conflict: ZOnConflict });
+/** A recurrence that means "none": absent, null, `""` or `{}`. */
+export function isEmptyRecurrence(pattern: unknown): boolean {
+  return (
+    pattern === undefined ||
+    pattern === null ||
+    pattern === '' ||
+    (typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern as object).length === 0)
+  );
+}
+
+/**
+ * The one rule for an event's times as written: a zone-less time is a
+ * wall-clock time in the timezone the same body gives, else UTC.
+ */
+export function eventInstant(value: string | Date, timezone: string | undefined): Date {
+  return value instanceof Date ? value : (parseDateTime(value, timezone ?? 'UTC') ?? new Date(Number.NaN));
+}
+
+type CrossFields = Pick<TEventFields, 'is_recurring' | 'recurrence_pattern' | 'timezone'> & {
+  start_time: string | Date;
+  end_time: string | Date;
+};
+
+/** The event does not end before it starts. */
+export function timeOrderProblems(fields: Pick<CrossFields, 'start_time' | 'end_time' | 'timezone'>): TErrorDetail[] {
+  const start = eventInstant(fields.start_time, fields.timezone);
+  const end = eventInstant(fields.end_time, fields.timezone);
+  return end.getTime() < start.getTime() ? [{ path: 'end_time', message: 'must not be before start_time' }] : [];
+}
+
+/** `is_recurring` and `recurrence_pattern` agree (a missing `is_recurring` follows the pattern). */
+export function recurrenceFlagProblems(fields: Pick<CrossFields, 'is_recurring' | 'recurrence_pattern'>): TErrorDetail[] {
+  const hasPattern = !isEmptyRecurrence(fields.recurrence_pattern);
+  if (fields.is_recurring === true && !hasPattern) return [{ path: 'recurrence_pattern', message: 'is required when is_recurring is true' }];
+  if (fields.is_recurring === false && hasPattern) return [{ path: 'is_recurring', message: 'must be true when a recurrence_pattern is given' }];
+  return [];
+}
+
+/**
+ * The rules between an event's fields, one definition for every place that
+ * checks them: the input schemas below, and the server after it merges a
+ * partial update into the stored event.
+ */
+export function eventFieldProblems(fields: CrossFields): TErrorDetail[] {
+  return [...timeOrderProblems(fields), ...recurrenceFlagProblems(fields)];
+}
+
+const checkFieldRules = (fields: CrossFields, ctx: z.RefinementCtx) => {
+  for (const problem of eventFieldProblems(fields)) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
+};
+
+/** A complete event as written (one batch item): the fields and the rules between them. */
+export const ZNewEventFields = ZEventFields.superRefine(checkFieldRules);
+
+export const ZCreateEventInput = ZEventFields.extend({ on_conflict: ZOnConflict }).superRefine(checkFieldRules);
 export type TCreateEventInput = z.infer<typeof ZCreateEventInput>;
 
 /** PUT and PATCH are both partial. `version` is the optimistic-concurrency check (If-Match). */
@@ -149,10 +208,14 @@ export const ZEventList = z.object({
   count: z.number().int(),
   num_pages: z.number().int(),
   current_page: z.number().int(),
-  next: z.string().nullable(),
-  previous: z.string().nullable(),
+  // Links belong to REST (always present there); tRPC callers page with current_page and num_pages.
+  next: z.string().nullable().optional().describe('Link to the next page, null on the last (REST)'),
+  previous: z.string().nullable().optional().describe('Link to the previous page, null on the first (REST)'),
 });
 export type TEventList = z.infer<typeof ZEventList>;
+
+/** Longest window an expansion may cover (occurrences, `expand=true`): two years. */
+export const MAX_OCCURRENCE_WINDOW_MS = 2 * 366 * 24 * 3600 * 1000;
 
 export const ZOccurrencesInput = z.object({
   id: ZId,

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { AppError } from '../errors.ts';
+import { AppError, validation } from '../errors.ts';
 
 /** Reads the raw body, refusing more than `limit` bytes (413) before buffering it all. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -38,14 +38,10 @@ export function parseBody(raw: string, contentType: string | undefined): unknown
       parsed = JSON.parse(raw) as unknown;
     } catch (error) {
       const reason = error instanceof SyntaxError ? error.message : 'invalid JSON';
-      throw new AppError('VALIDATION_ERROR', `Malformed JSON body: ${reason}`, {
-        details: [{ path: '(body)', message: 'is not valid JSON' }],
-      });
+      throw validation('(body)', 'is not valid JSON', `Malformed JSON body: ${reason}`);
     }
     if (nestingDepth(parsed) > MAX_DEPTH) {
-      throw new AppError('VALIDATION_ERROR', `JSON body is nested deeper than ${MAX_DEPTH} levels`, {
-        details: [{ path: '(body)', message: `is nested deeper than ${MAX_DEPTH} levels` }],
-      });
+      throw validation('(body)', `is nested deeper than ${MAX_DEPTH} levels`, `JSON body is nested deeper than ${MAX_DEPTH} levels`);
     }
     return parsed;
   }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ZId } from '@scheduler/shared';
 import { bearerToken } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
-import { AppError, toAppError } from '../errors.ts';
+import { AppError, toAppError, validation } from '../errors.ts';
 import { messageJson } from '../live/wire.ts';
 import { parseLastEventId } from '../routers/live.ts';
 import { authenticate } from '../services/auth/authenticate.ts';
@@ -27,7 +27,7 @@ export function createEventStreamRoute(deps: AppDeps) {
     if (rawEventId !== null) {
       const parsed = ZId.safeParse(rawEventId);
       if (!parsed.success) {
-        return sendError(res, new AppError('VALIDATION_ERROR', 'event_id: must be a positive integer', { details: [{ path: 'event_id', message: 'must be a positive integer' }] }));
+        return sendError(res, validation('event_id', 'must be a positive integer'));
       }
       eventId = parsed.data;
       try {
@@ -42,6 +42,8 @@ export function createEventStreamRoute(deps: AppDeps) {
     const abort = new AbortController();
     req.on('close', () => abort.abort());
     const sub = await deps.live.subscribe({ userId: user.id, sessionId: user.sessionId, tokenExp: user.tokenExp, eventId, after });
+    // The client may have gone while the subscription was set up: nothing to stream, no heartbeat.
+    if (abort.signal.aborted) return sub.end();
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',

@@ -18,9 +18,11 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * (201, 205, 304, 410, 429 with Retry-After).
  */
 export function createRestHandler(deps: AppDeps, appRouter: AppRouter) {
+  const createContext = createContextFactory(deps);
   const handler = createOpenApiNodeHttpHandler({
     router: appRouter,
-    createContext: createContextFactory(deps),
+    // Marks the call as REST, so procedures answer in the REST form (page links).
+    createContext: async (opts: Parameters<typeof createContext>[0]) => ({ ...(await createContext(opts)), rest: { basePath: '/api' } }),
     responseMeta: ({ paths, errors, data }) => {
       if (errors.length > 0 || !paths?.[0]) return {};
       const meta = procedureMeta(appRouter, paths[0]);

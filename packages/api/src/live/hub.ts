@@ -105,6 +105,8 @@ export class Subscriber<T = LiveEnvelope> implements AsyncIterableIterator<T> {
   /** Reads until the signal aborts (for consumers that are not async iterators themselves). */
   async *messages(signal?: AbortSignal): AsyncGenerator<T> {
     const stop = () => this.end();
+    // A signal that fired before this listener was attached never fires again.
+    if (signal?.aborted) stop();
     signal?.addEventListener('abort', stop, { once: true });
     try {
       for await (const message of this) yield message;
@@ -278,9 +280,23 @@ export class LiveHub {
   async subscribe(options: SubscriberOptions, present: (envelope: LiveEnvelope) => unknown = asEnvelope): Promise<Subscriber<unknown>> {
     const sub = new Subscriber(options, present);
     sub.onClose = () => this.unsubscribe(sub);
+    // Registered before the replay is read, so live messages meanwhile wait in its buffer;
+    // a replay that fails unregisters it again instead of leaving it buffering.
     let set = this.byUser.get(options.userId);
     if (!set) this.byUser.set(options.userId, (set = new Set()));
     set.add(sub);
+    try {
+      sub.replay = await this.replayFor(sub);
+    } catch (error) {
+      sub.end();
+      throw error;
+    }
+    return sub;
+  }
+
+  /** Sets the subscriber's starting point and reads what it missed since `after`. */
+  private async replayFor(sub: Subscriber<unknown>): Promise<LiveEnvelope[]> {
+    const { options } = sub;
     const upTo = this.lastId;
     // A fresh subscription starts at the feed's head: changes committed before it are not news,
     // even if the hub has not dispatched them yet. A resume id beyond the head (from another
@@ -303,8 +319,7 @@ export class LiveHub {
         from = rows.at(-1)!.id;
       }
     }
-    sub.replay = replayed;
-    return sub;
+    return replayed;
   }
 
   unsubscribe(sub: Subscriber<unknown>): void {

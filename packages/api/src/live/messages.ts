@@ -3,7 +3,7 @@ import { formatDateTime, type TLiveMessage } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
 import { readersOf } from '../services/events/access.ts';
 import { toEvent } from '../services/events/serialize.ts';
-import { versionAsEvent } from '../services/history/as-of.ts';
+import { versionAsEvent } from '../services/events/as-of.ts';
 
 /** A change ready to send: the message without the per-recipient parts, and who may receive it now. */
 export interface PreparedChange {

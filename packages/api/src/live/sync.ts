@@ -1,6 +1,6 @@
 import type { Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
-import { AppError } from '../errors.ts';
+import { AppError, validation } from '../errors.ts';
 import { toEvent } from '../services/events/serialize.ts';
 import { feedHead } from './messages.ts';
 
@@ -108,5 +108,4 @@ function parseCursor(cursor: string): number {
   return Number(cursor);
 }
 
-const badCursor = () =>
-  new AppError('VALIDATION_ERROR', 'cursor: is not a cursor this server gave out', { details: [{ path: 'cursor', message: 'is not valid' }] });
+const badCursor = () => validation('cursor', 'is not valid', 'cursor: is not a cursor this server gave out');

@@ -15,7 +15,8 @@ import {
 } from '@scheduler/shared';
 import { createBatch } from '../services/events/batch.ts';
 import * as events from '../services/events/event-service.ts';
-import { listEvents } from '../services/events/list-events.ts';
+import { withPageLinks } from '../http/page-links.ts';
+import { listEvents, pageOf } from '../services/events/list-events.ts';
 import { serviceDeps } from '../context.ts';
 import { authedProcedure, router } from '../trpc.ts';
 
@@ -38,7 +39,11 @@ export const eventsRouter = router({
     .meta({ openapi: { method: 'GET', path: '/events', tags: ['events'], summary: 'List the events I own or that are shared with me', description: 'Paged with `page`/`page_size` (or `skip`/`limit`); filtered by a window (`start_date`, `end_date`: recurring events match when an occurrence falls inside), text (`q`), `location`, `is_recurring` and my `role`; `expand=true` with a window returns one row per occurrence; `as_of` lists the events as they were at that time.', protect: true }, errors: [400, 401] })
     .input(ZListEventsInput)
     .output(ZEventList)
-    .query(({ ctx, input }) => listEvents(ctx.db, ctx.user.id, input)),
+    .query(async ({ ctx, input }) => {
+      const page = await listEvents(ctx.db, ctx.user.id, input);
+      // REST answers carry the contract's page links; tRPC callers page by number.
+      return ctx.rest ? withPageLinks(page, `${ctx.rest.basePath}/events`, input, pageOf(input).size) : page;
+    }),
 
   batch: authedProcedure
     .meta({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, UserRow } from '@scheduler/db';
 import type { TAuthResult, TLoginInput, TRegisterInput, TTokenPair, TUser } from '@scheduler/shared';
 import { sql, type Kysely } from 'kysely';
-import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError, unauthorized } from '../../errors.ts';
 import { audit, type RequestMeta } from '../audit.ts';
 import { isUniqueViolation } from '../db-errors.ts';
@@ -82,12 +82,7 @@ export async function login(
   meta: RequestMeta,
 ): Promise<TAuthResult> {
   const limiterKey = `${meta.ip ?? '-'}:${input.username.toLowerCase()}`;
-  const limit = await deps.loginLimiter.get(limiterKey);
-  if (limit && limit.remainingPoints <= 0) {
-    throw new AppError('RATE_LIMITED', 'Too many failed login attempts; try again later', {
-      retryAfter: Math.max(1, Math.ceil(limit.msBeforeNext / 1000)),
-    });
-  }
+  await takeLoginAttempt(deps.loginLimiter, limiterKey);
   const name = input.username.toLowerCase();
   const user = await deps.db
     .selectFrom('users')
@@ -97,7 +92,6 @@ export async function login(
     .executeTakeFirst();
   const valid = await verifyPassword(user?.password_hash, input.password);
   if (!user || !valid) {
-    await deps.loginLimiter.penalty(limiterKey, 1).catch(() => undefined);
     await audit(deps.db, meta, {
       userId: user?.id ?? null,
       action: 'login_failed',
@@ -106,12 +100,29 @@ export async function login(
     });
     throw unauthorized(BAD_CREDENTIALS);
   }
+  // A success gives back every attempt: only failures in a row count.
   await deps.loginLimiter.delete(limiterKey).catch(() => undefined);
   return deps.db.transaction().execute(async (trx) => {
     const tokens = await startSession(deps, trx, user.id);
     await audit(trx, meta, { userId: user.id, action: 'login', targetType: 'user', targetId: user.id });
     return { ...tokens, user: toUser(user) };
   });
+}
+
+/**
+ * Takes one attempt from the allowance before the password is checked, so the
+ * limit holds however many attempts arrive at once (checking first and
+ * counting after lets every concurrent attempt through the check).
+ */
+async function takeLoginAttempt(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (rejection) {
+    if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    throw new AppError('RATE_LIMITED', 'Too many failed login attempts; try again later', {
+      retryAfter: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+    });
+  }
 }
 
 async function startSession(deps: AuthDeps, db: Kysely<Database>, userId: number): Promise<TTokenPair> {

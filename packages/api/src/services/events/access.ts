@@ -7,9 +7,10 @@ import { AppError } from '../../errors.ts';
  * event_permissions; what they may do depends on the role in that row.
  *
  * Where a role comes from is `roleOnEvent` (every check of one event uses it).
- * Three readers select many events at once by joining event_permissions
+ * Four readers select many events at once by joining event_permissions
  * themselves and must follow a new grant source too: the listing
- * (list-events.ts), sync (live/sync.ts) and the hub's recipients (`readersOf`).
+ * (list-events.ts), sync (live/sync.ts), the hub's recipients (`readersOf`)
+ * and `eventsAllowedFor` below.
  */
 export type EventAction =
   | 'read'
@@ -53,13 +54,17 @@ export function roleOnEvent(userId: number): RawBuilder<Role | null> {
 
 /** 404 when the user has no access at all (or the event does not exist, or was deleted), 403 when the role is too weak. */
 export function judge(access: { role: Role | null; deleted: boolean }, action: EventAction): Role {
-  const { role } = access;
-  if (!role) throw eventNotFound();
-  if (access.deleted && !(action === 'read_history' && role === 'OWNER')) throw eventNotFound();
-  if (!roleAllows(role, action)) {
-    throw new AppError('FORBIDDEN', `Your role (${role}) does not allow this action on the event`);
-  }
-  return role;
+  const outcome = verdict(access, action);
+  if (outcome === 'hidden') throw eventNotFound();
+  if (outcome === 'forbidden') throw new AppError('FORBIDDEN', `Your role (${access.role}) does not allow this action on the event`);
+  return access.role!;
+}
+
+/** What a role may do with an event in its current state: a deleted event is hidden except its history from its owner. */
+function verdict(access: { role: Role | null; deleted: boolean }, action: EventAction): 'allowed' | 'hidden' | 'forbidden' {
+  if (!access.role) return 'hidden';
+  if (access.deleted && !(action === 'read_history' && access.role === 'OWNER')) return 'hidden';
+  return roleAllows(access.role, action) ? 'allowed' : 'forbidden';
 }
 
 /**
@@ -177,6 +182,21 @@ export function accessChanging(trx: Kysely<Database>, eventId: number): void {
 export function settleAccess(db: Kysely<Database>, trx: Kysely<Database> | undefined): void {
   const ids = trx && changingIn.get(trx);
   if (ids) forgetAccess(db, ids);
+}
+
+/**
+ * The events a user may take an action on now, with their current role: the
+ * same rule as loadEventFor, for many events at once (point-in-time listings
+ * keep only the events whose past the caller may still read).
+ */
+export async function eventsAllowedFor(db: Kysely<Database>, userId: number, action: EventAction): Promise<Map<number, Role>> {
+  const rows = await db
+    .selectFrom('event_permissions as p')
+    .innerJoin('events as e', 'e.id', 'p.event_id')
+    .select(['p.event_id', 'p.role', 'e.deleted_at'])
+    .where('p.user_id', '=', userId)
+    .execute();
+  return new Map(rows.filter((r) => verdict({ role: r.role, deleted: r.deleted_at !== null }, action) === 'allowed').map((r) => [r.event_id, r.role]));
 }
 
 export const eventNotFound = () => new AppError('NOT_FOUND', 'Event not found');

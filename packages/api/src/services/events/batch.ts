@@ -1,5 +1,5 @@
 import type { Database } from '@scheduler/db';
-import { ZEventFields, type TBatchInput, type TBatchResult, type TErrorDetail } from '@scheduler/shared';
+import { ZNewEventFields, type TBatchInput, type TBatchResult, type TErrorDetail } from '@scheduler/shared';
 import { sql, type Kysely } from 'kysely';
 import { AppError, zodDetails } from '../../errors.ts';
 import { audit } from '../audit.ts';
@@ -17,7 +17,7 @@ function validateItems(items: unknown[]): { valid: Array<{ index: number; conten
   const valid: Array<{ index: number; content: EventContent }> = [];
   const errors: BatchError[] = [];
   items.forEach((item, index) => {
-    const parsed = ZEventFields.safeParse(item);
+    const parsed = ZNewEventFields.safeParse(item);
     let details: TErrorDetail[];
     if (parsed.success) {
       const built = buildContent(parsed.data);

@@ -1,9 +1,21 @@
 import type { EventRow } from '@scheduler/db';
-import { parseDateTime, type TErrorDetail, type TEventFields } from '@scheduler/shared';
+import { eventInstant, isEmptyRecurrence, recurrenceFlagProblems, timeOrderProblems, type TErrorDetail, type TEventFields } from '@scheduler/shared';
 import { isDeepStrictEqual } from 'node:util';
-import { AppError } from '../../errors.ts';
-import { CONTENT_FIELDS } from '../history/diff.ts';
+import { validationErrors } from '../../errors.ts';
 import { isValidTimeZone, normalizeRecurrence, seriesEnd } from './recurrence.ts';
+
+/** The content fields history compares; never ids, versions, the derived rrule or bookkeeping times. */
+export const CONTENT_FIELDS = [
+  'title',
+  'description',
+  'start_time',
+  'end_time',
+  'location',
+  'timezone',
+  'is_recurring',
+  'recurrence_pattern',
+] as const;
+export type ContentField = (typeof CONTENT_FIELDS)[number];
 
 /** What an event is made of, validated and with its derived fields (rrule, series_end). */
 export interface EventContent {
@@ -19,37 +31,19 @@ export interface EventContent {
   series_end: Date | null;
 }
 
-const isEmptyPattern = (pattern: unknown) =>
-  pattern === undefined ||
-  pattern === null ||
-  pattern === '' ||
-  (typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern as object).length === 0);
-
 /** Event fields whose times are either as the client wrote them or already instants. */
 type FieldsWithTimes = Omit<TEventFields, 'start_time' | 'end_time'> & { start_time: string | Date; end_time: string | Date };
 
-/**
- * The instant of a time as the client wrote it. The one rule for zone-less
- * times: they are wall-clock times in the timezone the same body gives, else UTC.
- * (The schema has already checked the text, so parsing cannot fail here.)
- */
-export function resolveTime(value: string | Date, bodyTimezone: string | undefined): Date {
-  if (value instanceof Date) return value;
-  const zone = bodyTimezone !== undefined && isValidTimeZone(bodyTimezone) ? bodyTimezone : 'UTC';
-  return parseDateTime(value, zone)!;
-}
 
 /** Validates a full set of fields (create, or current content merged with a patch). */
 export function buildContent(input: FieldsWithTimes): { content: EventContent } | { details: TErrorDetail[] } {
   const details: TErrorDetail[] = [];
   const timezone = input.timezone ?? 'UTC';
-  const fields = { ...input, start_time: resolveTime(input.start_time, input.timezone), end_time: resolveTime(input.end_time, input.timezone) };
+  const fields = { ...input, start_time: eventInstant(input.start_time, input.timezone), end_time: eventInstant(input.end_time, input.timezone) };
   if (!isValidTimeZone(timezone)) details.push({ path: 'timezone', message: `unknown time zone "${timezone}"` });
-  if (fields.end_time.getTime() < fields.start_time.getTime()) {
-    details.push({ path: 'end_time', message: 'must not be before start_time' });
-  }
+  details.push(...timeOrderProblems(fields));
   const given = fields.recurrence_pattern ?? null;
-  const pattern = isEmptyPattern(given) ? null : given;
+  const pattern = isEmptyRecurrence(given) ? null : given;
   let rrule: string | null = null;
   if (pattern !== null) {
     const normalized = normalizeRecurrence(pattern);
@@ -57,12 +51,7 @@ export function buildContent(input: FieldsWithTimes): { content: EventContent } 
     else details.push({ path: 'recurrence_pattern', message: normalized.message });
   }
   const isRecurring = fields.is_recurring ?? pattern !== null;
-  if (isRecurring && pattern === null) {
-    details.push({ path: 'recurrence_pattern', message: 'is required when is_recurring is true' });
-  }
-  if (!isRecurring && pattern !== null) {
-    details.push({ path: 'is_recurring', message: 'must be true when a recurrence_pattern is given' });
-  }
+  details.push(...recurrenceFlagProblems(fields));
   if (details.length > 0) return { details };
   const content: EventContent = {
     title: fields.title,
@@ -81,15 +70,10 @@ export function buildContent(input: FieldsWithTimes): { content: EventContent } 
   return { content };
 }
 
-export function validationFailed(details: TErrorDetail[]): AppError {
-  const first = details[0]!;
-  return new AppError('VALIDATION_ERROR', `${first.path}: ${first.message}`, { details });
-}
-
 /** Same as buildContent, throwing a 400 with every problem listed. */
 export function requireContent(fields: FieldsWithTimes): EventContent {
   const result = buildContent(fields);
-  if ('details' in result) throw validationFailed(result.details);
+  if ('details' in result) throw validationErrors(result.details);
   return result.content;
 }
 
@@ -119,8 +103,8 @@ export function mergePatch(current: EventContent, patch: Partial<TEventFields>):
   const merged: FieldsWithTimes = {
     title: patch.title ?? current.title,
     description: patch.description ?? current.description,
-    start_time: patch.start_time === undefined ? current.start_time : resolveTime(patch.start_time, patch.timezone),
-    end_time: patch.end_time === undefined ? current.end_time : resolveTime(patch.end_time, patch.timezone),
+    start_time: patch.start_time === undefined ? current.start_time : eventInstant(patch.start_time, patch.timezone),
+    end_time: patch.end_time === undefined ? current.end_time : eventInstant(patch.end_time, patch.timezone),
     location: patch.location === undefined ? current.location : patch.location,
     timezone: patch.timezone ?? current.timezone,
     recurrence_pattern: (patch.recurrence_pattern === undefined
@@ -130,7 +114,7 @@ export function mergePatch(current: EventContent, patch: Partial<TEventFields>):
   };
   if (patch.is_recurring === false && patch.recurrence_pattern === undefined) merged.recurrence_pattern = null;
   if (patch.is_recurring === undefined) {
-    merged.is_recurring = patch.recurrence_pattern === undefined ? current.is_recurring : !isEmptyPattern(patch.recurrence_pattern);
+    merged.is_recurring = patch.recurrence_pattern === undefined ? current.is_recurring : !isEmptyRecurrence(patch.recurrence_pattern);
   }
   return requireContent(merged);
 }

@@ -1,6 +1,7 @@
 import type { Database, EventRow } from '@scheduler/db';
 import {
   formatDateTime,
+  MAX_OCCURRENCE_WINDOW_MS,
   type TConflict,
   type TCreateEventInput,
   type TEventDetail,
@@ -9,12 +10,12 @@ import {
   type TUpdateEventInput,
 } from '@scheduler/shared';
 import { sql, type Kysely } from 'kysely';
-import { AppError } from '../../errors.ts';
+import { AppError, validation } from '../../errors.ts';
 import { audit } from '../audit.ts';
 import { recordEventChange } from '../changes.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
-import { eventAsOf, permissionsAt } from '../history/as-of.ts';
+import { eventAsOf, permissionsAt } from './as-of.ts';
 import { compiledOnce } from '../compiled.ts';
 import { eventNotFound, judge, loadEventFor, roleOnEvent } from './access.ts';
 import { contentColumns, contentOf, mergePatch, requireContent, sameContent, type EventContent } from './content.ts';
@@ -172,7 +173,6 @@ export async function getEvent(db: Kysely<Database>, actor: Actor, id: number, a
   return { ...toEvent(event, judge({ role, deleted: event.deleted_at !== null }, 'read')), permissions };
 }
 
-export const MAX_OCCURRENCE_WINDOW_MS = 2 * 366 * 24 * 3600 * 1000;
 const DEFAULT_OCCURRENCE_WINDOW_MS = 366 * 24 * 3600 * 1000;
 
 export async function listOccurrences(
@@ -183,12 +183,8 @@ export async function listOccurrences(
   const { event } = await loadEventFor(db, input.id, actor.id, 'read');
   const from = input.from ?? event.start_time;
   const to = input.to ?? new Date(from.getTime() + DEFAULT_OCCURRENCE_WINDOW_MS);
-  if (to < from) throw new AppError('VALIDATION_ERROR', 'to: must not be before from', { details: [{ path: 'to', message: 'must not be before from' }] });
-  if (to.getTime() - from.getTime() > MAX_OCCURRENCE_WINDOW_MS) {
-    throw new AppError('VALIDATION_ERROR', 'to: the window may span at most 2 years', {
-      details: [{ path: 'to', message: 'the window may span at most 2 years' }],
-    });
-  }
+  if (to < from) throw validation('to', 'must not be before from');
+  if (to.getTime() - from.getTime() > MAX_OCCURRENCE_WINDOW_MS) throw validation('to', 'the window may span at most 2 years');
   return expandOccurrences({ start: event.start_time, end: event.end_time, rrule: event.rrule, timezone: event.timezone, from, to }).map(
     (o) => ({ start_time: formatDateTime(o.start), end_time: formatDateTime(o.end) }),
   );

@@ -1,9 +1,10 @@
 import type { Database, EventRow, Role } from '@scheduler/db';
-import { formatDateTime, type TEvent, type TEventList, type TListEventsInput } from '@scheduler/shared';
+import { formatDateTime, MAX_OCCURRENCE_WINDOW_MS, type TEvent, type TEventList, type TListEventsInput } from '@scheduler/shared';
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
-import { AppError } from '../../errors.ts';
+import { validation } from '../../errors.ts';
+import { cooperative } from '../cooperate.ts';
 import { likePattern } from '../users.ts';
-import { eventsVisibleAt } from '../history/as-of.ts';
+import { eventsVisibleAt } from './as-of.ts';
 import { expandOccurrences } from './recurrence.ts';
 import { toEvent } from './serialize.ts';
 
@@ -11,14 +12,20 @@ import { toEvent } from './serialize.ts';
 const BEGINNING_OF_TIME = new Date('0001-01-01T00:00:00Z');
 const END_OF_TIME = new Date('9999-12-31T23:59:59Z');
 
-/** At most this many occurrence rows are built for `expand=true`. */
-export const MAX_EXPANDED_ROWS = 10_000;
+/**
+ * At most this many occurrence rows for `expand=true` (400 beyond: narrow the
+ * window or filter). With the window bounded too, this bounds the work.
+ */
+export const MAX_EXPANDED_ROWS = 50_000;
 
 interface Page {
   offset: number;
   size: number;
   number: number;
 }
+
+/** A page of the listing: page numbers only; links are the REST edge's business. */
+export type EventPage = Omit<TEventList, 'next' | 'previous'>;
 
 /** page/page_size, or seed 000's skip/limit. */
 export function pageOf(input: Pick<TListEventsInput, 'page' | 'page_size' | 'skip' | 'limit'>): Page {
@@ -32,36 +39,24 @@ export function pageOf(input: Pick<TListEventsInput, 'page' | 'page_size' | 'ski
   return { offset: (number - 1) * size, size, number };
 }
 
-/** Relative links to the neighbouring pages, keeping every other parameter. */
-export function pageLinks(path: string, params: Record<string, unknown>, page: Page, count: number) {
-  const numPages = Math.max(1, Math.ceil(count / page.size));
-  const link = (n: number) => {
-    const query = new URLSearchParams();
-    for (const [key, value] of Object.entries(params)) {
-      if (value === undefined || value === null || ['page', 'page_size', 'skip', 'limit'].includes(key)) continue;
-      // Full precision: a link must name the same moment (as_of) and window as this page.
-      query.set(key, value instanceof Date ? value.toISOString() : String(value));
-    }
-    query.set('page', String(n));
-    query.set('page_size', String(page.size));
-    return `${path}?${query.toString()}`;
-  };
-  return {
-    num_pages: numPages,
-    next: page.number < numPages ? link(page.number + 1) : null,
-    previous: page.number > 1 ? link(Math.min(page.number - 1, numPages)) : null,
-  };
+/** The one envelope every listing answers with. */
+function pageEnvelope(results: TEvent[], count: number, page: Page): EventPage {
+  return { results, count, num_pages: Math.max(1, Math.ceil(count / page.size)), current_page: page.number };
 }
+
+const pageSlice = <T>(all: T[], page: Page): T[] => all.slice(page.offset, page.offset + page.size);
 
 function windowOf(input: TListEventsInput): { from: Date | null; to: Date | null } | null {
   const from = input.start_date ?? null;
   const to = input.end_date ?? null;
-  if (!from && !to) return null;
-  if (from && to && to < from) {
-    throw new AppError('VALIDATION_ERROR', 'end_date: must not be before start_date', {
-      details: [{ path: 'end_date', message: 'must not be before start_date' }],
-    });
+  if (input.expand) {
+    if (!from || !to) throw validation('expand', 'needs both start_date and end_date');
+    if (to.getTime() - from.getTime() > MAX_OCCURRENCE_WINDOW_MS) {
+      throw validation('end_date', 'with expand=true the window may span at most 2 years');
+    }
   }
+  if (!from && !to) return null;
+  if (from && to && to < from) throw validation('end_date', 'must not be before start_date');
   return { from, to };
 }
 
@@ -72,14 +67,9 @@ type Row = EventRow & { my_role: Role };
  * on the caller's permission rows (the access rule: a row means access).
  * Recurring events match a window when one of their occurrences does.
  */
-export async function listEvents(db: Kysely<Database>, userId: number, input: TListEventsInput): Promise<TEventList> {
+export async function listEvents(db: Kysely<Database>, userId: number, input: TListEventsInput): Promise<EventPage> {
   const page = pageOf(input);
   const window = windowOf(input);
-  if (input.expand && (!window?.from || !window.to)) {
-    throw new AppError('VALIDATION_ERROR', 'expand: needs both start_date and end_date', {
-      details: [{ path: 'expand', message: 'needs both start_date and end_date' }],
-    });
-  }
   if (input.as_of) return listAsOf(db, userId, input, page, window);
 
   // Visibility is the caller's permission rows (the access rule: a row means access). They are
@@ -90,9 +80,7 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
   if (input.role) permissions = permissions.where('role', '=', input.role);
   const visible = await permissions.execute();
   const roleOf = new Map(visible.map((p) => [p.event_id, p.role]));
-  if (visible.length === 0) {
-    return { results: [], count: 0, current_page: page.number, ...pageLinks('/api/events', { ...input }, page, 0) };
-  }
+  if (visible.length === 0) return pageEnvelope([], 0, page);
   let base = db
     .selectFrom('events as e')
     .where('e.id', '=', sql<number>`any(${sql.val(visible.map((p) => p.event_id))}::int[])`)
@@ -113,9 +101,7 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
       .where('e.is_recurring', '=', true)
       .where(sql<SqlBool>`e.span && ${range}`)
       .execute();
-    const matching = candidates
-      .filter((c) => occursWithin(c, window.from ?? c.start_time, window.to ?? END_OF_TIME))
-      .map((c) => c.id);
+    const matching = (await occurringWithin(candidates, window.from, window.to ?? END_OF_TIME)).map((c) => c.id);
     base = base.where((eb) => {
       const oneOff: Expression<SqlBool> = eb.and([eb('e.is_recurring', '=', false), sql<SqlBool>`e.span && ${range}`]);
       return matching.length > 0 ? eb.or([oneOff, eb('e.id', 'in', matching)]) : oneOff;
@@ -143,17 +129,10 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
     }
   })();
 
-  const params = { ...input } as Record<string, unknown>;
   if (input.expand && window?.from && window.to) {
-    const rows = (await sorted.limit(MAX_EXPANDED_ROWS).execute()).map(withRole);
-    const expanded = expandRows(rows, window.from, window.to, input.sort);
-    const count = expanded.length;
-    return {
-      results: expanded.slice(page.offset, page.offset + page.size),
-      count,
-      current_page: page.number,
-      ...pageLinks('/api/events', params, page, count),
-    };
+    // Every row matched the window, so each gives at least one occurrence: more rows than the cap is over it.
+    const rows = (await sorted.limit(MAX_EXPANDED_ROWS + 1).execute()).map(withRole);
+    return expandedPage(rows, window.from, window.to, input.sort, page);
   }
 
   const rows = (await sorted.select(sql<number>`count(*) over ()`.as('total_count')).limit(page.size).offset(page.offset).execute()).map(
@@ -164,12 +143,11 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
     const counted = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     count = Number(counted?.n ?? 0);
   }
-  return {
-    results: rows.map(({ total_count: _, my_role, ...row }) => toEvent(row, my_role)),
-    count: Number(count),
-    current_page: page.number,
-    ...pageLinks('/api/events', params, page, Number(count)),
-  };
+  return pageEnvelope(
+    rows.map(({ total_count: _, my_role, ...row }) => toEvent(row, my_role)),
+    Number(count),
+    page,
+  );
 }
 
 /**
@@ -183,19 +161,19 @@ async function listAsOf(
   input: TListEventsInput,
   page: Page,
   window: { from: Date | null; to: Date | null } | null,
-): Promise<TEventList> {
+): Promise<EventPage> {
   const q = input.q?.toLowerCase();
   const location = input.location?.toLowerCase();
-  const rows: Row[] = (await eventsVisibleAt(db, userId, input.as_of!))
+  const filtered: Row[] = (await eventsVisibleAt(db, userId, input.as_of!))
     .map(({ event, role }) => ({ ...event, my_role: role }))
     .filter(
       (e) =>
         (!q || [e.title, e.description, e.location ?? ''].some((text) => text.toLowerCase().includes(q))) &&
         (!location || (e.location ?? '').toLowerCase().includes(location)) &&
         (input.is_recurring === undefined || e.is_recurring === input.is_recurring) &&
-        (!input.role || e.my_role === input.role) &&
-        (!window || occursWithin(e, window.from ?? BEGINNING_OF_TIME, window.to ?? END_OF_TIME)),
+        (!input.role || e.my_role === input.role),
     );
+  const rows = window ? await occurringWithin(filtered, window.from ?? BEGINNING_OF_TIME, window.to ?? END_OF_TIME) : filtered;
   const key: Record<string, (e: Row) => number | string> = {
     start_time: (e) => e.start_time.getTime(),
     updated_at: (e) => e.updated_at.getTime(),
@@ -205,36 +183,51 @@ async function listAsOf(
   const direction = sort.startsWith('-') ? -1 : 1;
   const by = key[sort.replace('-', '')]!;
   rows.sort((a, b) => direction * (by(a) < by(b) ? -1 : by(a) > by(b) ? 1 : a.id - b.id));
-  const params = { ...input } as Record<string, unknown>;
-  if (input.expand && window?.from && window.to) {
-    const expanded = expandRows(rows, window.from, window.to, input.sort);
-    return {
-      results: expanded.slice(page.offset, page.offset + page.size),
-      count: expanded.length,
-      current_page: page.number,
-      ...pageLinks('/api/events', params, page, expanded.length),
-    };
-  }
-  return {
-    results: rows.slice(page.offset, page.offset + page.size).map(({ my_role, ...row }) => toEvent(row, my_role)),
-    count: rows.length,
-    current_page: page.number,
-    ...pageLinks('/api/events', params, page, rows.length),
-  };
-}
-
-function occursWithin(event: Pick<EventRow, 'start_time' | 'end_time' | 'rrule' | 'timezone'>, from: Date, to: Date): boolean {
-  return (
-    expandOccurrences({ start: event.start_time, end: event.end_time, rrule: event.rrule, timezone: event.timezone, from, to, limit: 1 })
-      .length > 0
+  if (input.expand && window?.from && window.to) return expandedPage(rows, window.from, window.to, input.sort, page);
+  return pageEnvelope(
+    pageSlice(rows, page).map(({ my_role, ...row }) => toEvent(row, my_role)),
+    rows.length,
+    page,
   );
 }
 
-/** One row per occurrence inside the window, each with the occurrence's times. */
-function expandRows(rows: Row[], from: Date, to: Date, sort: TListEventsInput['sort']): TEvent[] {
-  const out: Array<{ at: number; event: TEvent }> = [];
-  for (const row of rows) {
-    const base = toEvent(row, row.my_role);
+type Timing = Pick<EventRow, 'start_time' | 'end_time' | 'rrule' | 'timezone'>;
+
+/** The events with an occurrence in [from, to] (`from` null: from each event's start), a slice of the event loop at a time. */
+async function occurringWithin<T extends Timing>(events: T[], from: Date | null, to: Date): Promise<T[]> {
+  const pause = cooperative();
+  const out: T[] = [];
+  for (const event of events) {
+    await pause();
+    const found = expandOccurrences({
+      start: event.start_time,
+      end: event.end_time,
+      rrule: event.rrule,
+      timezone: event.timezone,
+      from: from ?? event.start_time,
+      to,
+      limit: 1,
+    });
+    if (found.length > 0) out.push(event);
+  }
+  return out;
+}
+
+/**
+ * One row per occurrence inside the window, each with the occurrence's times,
+ * sorted by start. Occurrences are kept as numbers and only the page is built
+ * into events; the expansion gives the event loop up every few milliseconds.
+ */
+async function expandedPage(rows: Row[], from: Date, to: Date, sort: TListEventsInput['sort'], page: Page): Promise<EventPage> {
+  const tooMany = () =>
+    validation('end_date', `the expansion gives more than ${MAX_EXPANDED_ROWS} rows; narrow the window or filter`);
+  if (rows.length > MAX_EXPANDED_ROWS) throw tooMany();
+  const pause = cooperative();
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const owners: number[] = [];
+  for (const [index, row] of rows.entries()) {
+    await pause();
     const occurrences = expandOccurrences({
       start: row.start_time,
       end: row.end_time,
@@ -242,14 +235,23 @@ function expandRows(rows: Row[], from: Date, to: Date, sort: TListEventsInput['s
       timezone: row.timezone,
       from,
       to,
-      limit: MAX_EXPANDED_ROWS,
+      limit: MAX_EXPANDED_ROWS - starts.length + 1,
     });
     for (const o of occurrences) {
-      out.push({ at: o.start.getTime(), event: { ...base, start_time: formatDateTime(o.start), end_time: formatDateTime(o.end) } });
-      if (out.length >= MAX_EXPANDED_ROWS) break;
+      starts.push(o.start.getTime());
+      ends.push(o.end.getTime());
+      owners.push(index);
     }
+    if (starts.length > MAX_EXPANDED_ROWS) throw tooMany();
   }
+  await pause();
   const direction = sort === '-start_time' ? -1 : 1;
-  out.sort((a, b) => direction * (a.at - b.at) || a.event.id - b.event.id);
-  return out.map((o) => o.event);
+  const order = Array.from(starts.keys()).sort(
+    (a, b) => direction * (starts[a]! - starts[b]!) || rows[owners[a]!]!.id - rows[owners[b]!]!.id,
+  );
+  const results = pageSlice(order, page).map((i) => {
+    const row = rows[owners[i]!]!;
+    return { ...toEvent(row, row.my_role), start_time: formatDateTime(new Date(starts[i]!)), end_time: formatDateTime(new Date(ends[i]!)) };
+  });
+  return pageEnvelope(results, order.length, page);
 }

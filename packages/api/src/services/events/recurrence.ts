@@ -1,4 +1,4 @@
-import { parseDateTime, ZRecurrenceObject } from '@scheduler/shared';
+import { FREQUENCIES as FREQUENCY_NAMES, MAX_RECURRENCE_COUNT, MAX_RECURRENCE_INTERVAL, parseDateTime, WEEKDAYS, ZRecurrenceObject } from '@scheduler/shared';
 import { DateTime, IANAZone } from 'luxon';
 import rrulePkg, { type Options } from 'rrule';
 
@@ -26,12 +26,12 @@ export interface Occurrence {
 // Normalizing
 // ---------------------------------------------------------------------------
 
-const FREQUENCIES = ['DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY'] as const;
-type Freq = (typeof FREQUENCIES)[number];
-const SHORTHANDS: Record<string, Freq> = { daily: 'DAILY', weekly: 'WEEKLY', monthly: 'MONTHLY', yearly: 'YEARLY' };
+type Freq = Uppercase<(typeof FREQUENCY_NAMES)[number]>;
+const FREQUENCIES = FREQUENCY_NAMES.map((name) => name.toUpperCase() as Freq);
+/** The shorthands `"daily"` … `"yearly"` are the frequencies' own names. */
+const SHORTHANDS: Record<string, Freq> = Object.fromEntries(FREQUENCY_NAMES.map((name) => [name, name.toUpperCase() as Freq]));
 const KEY_ORDER = ['FREQ', 'INTERVAL', 'BYDAY', 'BYMONTHDAY', 'BYMONTH', 'BYSETPOS', 'WKST', 'COUNT', 'UNTIL'] as const;
 type RuleKey = (typeof KEY_ORDER)[number];
-const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
 /** Longest each month gets (February 29 exists in leap years). */
 const MONTH_LENGTHS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 /** Most dates one period of each frequency can hold: a larger BYSETPOS never matches. */
@@ -121,8 +121,8 @@ function normalizeRuleText(text: string): string {
   const out = new Map<RuleKey, string>([['FREQ', freq]]);
 
   const interval = raw.get('INTERVAL') ?? '1';
-  if (!/^\d{1,4}$/.test(interval) || Number(interval) < 1 || Number(interval) > 1000) {
-    reject('INTERVAL must be a whole number from 1 to 1000');
+  if (!/^\d{1,4}$/.test(interval) || Number(interval) < 1 || Number(interval) > MAX_RECURRENCE_INTERVAL) {
+    reject(`INTERVAL must be a whole number from 1 to ${MAX_RECURRENCE_INTERVAL}`);
   }
   out.set('INTERVAL', String(Number(interval)));
 
@@ -153,7 +153,9 @@ function normalizeRuleText(text: string): string {
   if (raw.has('COUNT') && raw.has('UNTIL')) reject('COUNT and UNTIL cannot be used together');
   const count = raw.get('COUNT');
   if (count !== undefined) {
-    if (!/^\d{1,6}$/.test(count) || Number(count) < 1 || Number(count) > 100_000) reject('COUNT must be a whole number from 1 to 100000');
+    if (!/^\d{1,6}$/.test(count) || Number(count) < 1 || Number(count) > MAX_RECURRENCE_COUNT) {
+      reject(`COUNT must be a whole number from 1 to ${MAX_RECURRENCE_COUNT}`);
+    }
     out.set('COUNT', String(Number(count)));
   }
   const until = raw.get('UNTIL');

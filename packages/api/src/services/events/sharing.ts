@@ -1,7 +1,7 @@
 import type { Database, Role } from '@scheduler/db';
 import type { TShareInput } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
-import { AppError } from '../../errors.ts';
+import { AppError, validation } from '../../errors.ts';
 import { audit } from '../audit.ts';
 import { recordPermissionChange } from '../changes.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
@@ -15,12 +15,10 @@ type Grant = { user_id?: number | undefined; username?: string | undefined; role
 function grantsOf(input: TShareInput): Grant[] {
   if (input.users) return input.users;
   if (input.user_id === undefined && input.username === undefined) {
-    throw new AppError('VALIDATION_ERROR', 'users: give users:[{user_id, role}] or user_id and role', {
-      details: [{ path: 'users', message: 'is required (or user_id and role)' }],
-    });
+    throw validation('users', 'is required (or user_id and role)', 'users: give users:[{user_id, role}] or user_id and role');
   }
   if (!input.role) {
-    throw new AppError('VALIDATION_ERROR', 'role: is required', { details: [{ path: 'role', message: 'is required' }] });
+    throw validation('role', 'is required');
   }
   return [{ user_id: input.user_id, username: input.username, role: input.role }];
 }
@@ -40,9 +38,7 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
     for (const grant of grants) {
       const user = await resolveUser(trx, grant);
       if (user.id === actor.id || user.id === event.owner_id) {
-        throw new AppError('VALIDATION_ERROR', 'users: you cannot share an event with its owner', {
-          details: [{ path: 'users', message: 'cannot include the owner' }],
-        });
+        throw validation('users', 'cannot include the owner', 'users: you cannot share an event with its owner');
       }
       const existing = await trx
         .selectFrom('event_permissions')
@@ -84,9 +80,7 @@ async function targetPermission(trx: Kysely<Database>, eventId: number, userId: 
     .executeTakeFirst();
   if (!row) throw new AppError('NOT_FOUND', 'That user has no permission on this event');
   if (row.role === 'OWNER') {
-    throw new AppError('VALIDATION_ERROR', 'The owner’s role cannot be changed or removed', {
-      details: [{ path: 'user_id', message: 'is the owner' }],
-    });
+    throw validation('user_id', 'is the owner', 'The owner’s role cannot be changed or removed');
   }
   return row.role;
 }

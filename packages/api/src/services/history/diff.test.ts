@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { changedFields, CONTENT_FIELDS, detailedDiff, diffSnapshots, type DiffOp, wordDiff } from './diff.ts';
+import { CONTENT_FIELDS } from '../events/content.ts';
+import { changedFields, detailedDiff, diffSnapshots, type DiffOp, wordDiff } from './diff.ts';
 
 const base = {
   id: 7,

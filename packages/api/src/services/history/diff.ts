@@ -1,19 +1,7 @@
 import { formatDateTime, parseDateTime } from '@scheduler/shared';
 import { diffWordsWithSpace } from 'diff';
 import { isDeepStrictEqual } from 'node:util';
-
-/** The content fields history compares; never ids, versions, the derived rrule or bookkeeping times. */
-export const CONTENT_FIELDS = [
-  'title',
-  'description',
-  'start_time',
-  'end_time',
-  'location',
-  'timezone',
-  'is_recurring',
-  'recurrence_pattern',
-] as const;
-export type ContentField = (typeof CONTENT_FIELDS)[number];
+import { CONTENT_FIELDS, type ContentField } from '../events/content.ts';
 
 const TEXT_FIELDS: ReadonlySet<string> = new Set<ContentField>(['title', 'description', 'location']);
 const TIME_FIELDS: ReadonlySet<string> = new Set<ContentField>(['start_time', 'end_time']);

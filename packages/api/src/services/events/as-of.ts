@@ -1,11 +1,13 @@
 import type { Database, EventRow, EventVersionRow, Role } from '@scheduler/db';
 import { sql, type Kysely } from 'kysely';
-import { eventNotFound } from '../events/access.ts';
+import { eventNotFound, eventsAllowedFor, loadEventFor } from './access.ts';
 
 /**
  * Point-in-time reads, answered from history: the event as its newest
  * version at that moment, and the caller's role then (owner, or the last
  * permission change for them before that moment in the change feed).
+ * Access is judged now: only events whose history the caller may read today
+ * answer at all (someone who lost access reads nothing of the past).
  */
 
 /** The newest version of an event at `at`, or undefined when it did not exist (yet, or any more). */
@@ -59,8 +61,9 @@ export function versionAsEvent(version: EventVersionRow, createdAt: Date): Event
   };
 }
 
-/** The event as the caller could see it at `at`; 404 when it did not exist or they had no access then. */
+/** The event as the caller could see it at `at`; 404 when it did not exist, they had no access then, or they have none now. */
 export async function eventAsOf(db: Kysely<Database>, eventId: number, userId: number, at: Date): Promise<{ event: EventRow; role: Role }> {
+  await loadEventFor(db, eventId, userId, 'read_history');
   const version = await versionAt(db, eventId, at);
   if (!version) throw eventNotFound();
   const role = await roleAt(db, eventId, version.owner_id, userId, at);
@@ -69,8 +72,10 @@ export async function eventAsOf(db: Kysely<Database>, eventId: number, userId: n
   return { event: versionAsEvent(version, created.created_at), role };
 }
 
-/** Every event the caller could see at `at`, with their role then. */
+/** Every event the caller could see at `at` and may still read now, with their role then. */
 export async function eventsVisibleAt(db: Kysely<Database>, userId: number, at: Date): Promise<Array<{ event: EventRow; role: Role }>> {
+  const readableNow = await eventsAllowedFor(db, userId, 'read_history');
+  if (readableNow.size === 0) return [];
   const { rows } = await sql<EventVersionRow & { role: Role; created_at: Date }>`
     with granted as (
       select distinct on (c.event_id) c.event_id, c.role
@@ -79,9 +84,12 @@ export async function eventsVisibleAt(db: Kysely<Database>, userId: number, at: 
       order by c.event_id, c.id desc
     ),
     visible as (
-      select e.id as event_id, 'OWNER'::text as role from events e where e.owner_id = ${userId}
-      union all
-      select g.event_id, g.role from granted g where g.role is not null
+      select event_id, role from (
+        select e.id as event_id, 'OWNER'::text as role from events e where e.owner_id = ${userId}
+        union all
+        select g.event_id, g.role from granted g where g.role is not null
+      ) then_visible
+      where event_id = any(${sql.val([...readableNow.keys()])}::int[])
     ),
     snapshot as (
       select distinct on (v.event_id) v.*
