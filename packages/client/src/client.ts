@@ -1,5 +1,5 @@
 import type { AppRouter } from '@scheduler/api';
-import type { TLiveMessage, TUser } from '@scheduler/shared';
+import type { TLiveMessage, TRegisterInput, TUser } from '@scheduler/shared';
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
 import { authLink } from './auth-link.ts';
 import { Session, type Credentials, type TokenPair } from './session.ts';
@@ -20,6 +20,8 @@ export interface ClientOptions {
   WebSocket?: WebSocketClass | undefined;
   /** Told about every new token pair (login and each refresh), e.g. to keep it for the next run. */
   onTokens?: ((tokens: TokenPair) => void) | undefined;
+  /** The refresh token was refused (expired, revoked, or used twice): the user must sign in again. */
+  onSessionEnded?: (() => void) | undefined;
 }
 
 export type LiveMessage = TLiveMessage;
@@ -51,7 +53,12 @@ export interface FollowOptions {
  */
 export function createClient(options: ClientOptions) {
   const base = options.url.replace(/\/+$/, '');
-  const session = new Session(base, { access: options.token, refresh: options.refreshToken }, options.onTokens);
+  const session = new Session(
+    base,
+    { access: options.token, refresh: options.refreshToken },
+    options.onTokens,
+    options.onSessionEnded,
+  );
 
   const wsClient = createWSClient({
     url: `${base.replace(/^http/i, 'ws')}/trpc`,
@@ -129,9 +136,25 @@ export function createClient(options: ClientOptions) {
     };
   }
 
+  /** Creates an account (`auth.register`) and keeps its token pair: the new user is signed in. */
+  async function register(input: TRegisterInput): Promise<TUser> {
+    const result = await trpc.auth.register.mutate(input);
+    session.adopt(result);
+    return result.user;
+  }
+
+  /** Ends the session on the server (`auth.logout`) and forgets the tokens; `close()` ends subscriptions. */
+  async function logout(): Promise<void> {
+    const refresh = session.refresh;
+    session.clear();
+    if (refresh) await trpc.auth.logout.mutate({ refresh });
+  }
+
   return {
     trpc,
     login,
+    register,
+    logout,
     /** Rotates the token pair now (POST /api/auth/refresh); it happens by itself when a call needs it. */
     refresh: () => session.refreshTokens(),
     followChanges,

@@ -88,9 +88,21 @@ export class Session {
     private readonly baseUrl: string,
     tokens: { access?: string | undefined; refresh?: string | undefined },
     private readonly onTokens?: ((tokens: TokenPair) => void) | undefined,
+    private readonly onEnded?: (() => void) | undefined,
   ) {
     this.access = tokens.access || undefined;
     this.refresh = tokens.refresh || undefined;
+  }
+
+  /** Keeps a token pair obtained elsewhere (e.g. from `auth.register`). */
+  adopt(pair: TokenPair): void {
+    this.store(pair);
+  }
+
+  /** Forgets both tokens (after signing out, or when the session has ended). */
+  clear(): void {
+    this.access = undefined;
+    this.refresh = undefined;
   }
 
   private store(pair: TokenPair): void {
@@ -148,7 +160,10 @@ export class Session {
         },
         (error: unknown) => {
           // A refused refresh token will never work again; keep it for network failures only.
-          if (isUnauthorized(error) && this.refresh === refresh) this.refresh = undefined;
+          if (isUnauthorized(error) && this.refresh === refresh) {
+            this.clear();
+            this.onEnded?.();
+          }
           throw error;
         },
       )

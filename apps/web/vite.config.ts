@@ -1,0 +1,20 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+/** The API that `npm run dev` proxies to (the server started by `npm run dev -w @scheduler/server`). */
+const api = process.env['API_URL'] ?? 'http://localhost:3000';
+
+export default defineConfig({
+  // Served by the API server at /app/ (packages/api/src/http/web-app.ts).
+  base: '/app/',
+  plugins: [react()],
+  build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 2000 },
+  server: {
+    port: 5173,
+    proxy: {
+      '/api': api,
+      '/trpc': { target: api, ws: true },
+      '/collab': { target: api, ws: true },
+    },
+  },
+});
