@@ -56,8 +56,10 @@ export function CollabEditor(props: {
     const updatePeers = () => {
       const list: Peer[] = [];
       provider.awareness.getStates().forEach((state, clientId) => {
-        const u = state['user'] as { name?: string; color?: string } | undefined;
-        if (u?.name) list.push({ clientId, name: u.name, color: u.color ?? '#333' });
+        // The server stamps each state with the user it belongs to.
+        const u = state['user'] as { id?: number; name?: string; username?: string; color?: string } | undefined;
+        const name = u?.name ?? u?.username;
+        if (name) list.push({ clientId, name, color: u?.color ?? colorFor(u?.id ?? 0) });
       });
       setPeers(list);
     };

@@ -60,7 +60,7 @@ export function CalendarPage() {
     start: e.start_time,
     end: e.end_time,
     url: `/app/events/${e.id}`,
-    className: `role-${e.my_role.toLowerCase()}`,
+    className: `calendar-event role-${e.my_role.toLowerCase()}`,
   }));
 
   return (

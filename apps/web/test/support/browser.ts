@@ -39,6 +39,7 @@ export async function personPage(
   viewport = { width: 1280, height: 900 },
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, timezoneId: 'UTC', locale: 'en-GB' });
+  context.setDefaultTimeout(15_000);
   const page = errors.watch(await context.newPage(), label);
   page.on('dialog', (dialog) => void dialog.accept());
   return { context, page };
