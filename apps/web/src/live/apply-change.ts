@@ -57,9 +57,10 @@ const VERBS: Record<LiveMessage['type'], string> = {
 };
 
 /** "ada updated “Planning”", for the activity notices. */
-export function describeChange(message: LiveMessage, me: number): string {
+export function describeChange(message: LiveMessage, me: number, knownTitle?: string): string {
   const who = message.actor ? (message.actor.id === me ? 'You' : message.actor.username) : 'Someone';
-  const what = message.event ? `“${message.event.title}”` : `event ${message.event_id}`;
+  const title = message.event?.title ?? knownTitle;
+  const what = title ? `“${title}”` : `event ${message.event_id}`;
   if (message.type.startsWith('permission.') && affectsMe(message, me) && message.actor?.id !== me) {
     const role = myRoleAfter(message);
     if (role === null) return `${who} removed your access to ${what}`;

@@ -1,6 +1,8 @@
 import type { LiveMessage } from '@scheduler/client';
+import type { TEventDetail } from '@scheduler/shared';
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { keys } from '../api/queries.ts';
 import { useApi } from '../api/session.tsx';
 import { applyChange, describeChange } from './apply-change.ts';
 
@@ -39,8 +41,9 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       onMessage: (message, id) => {
         applyChange(queryClient, message, user.id);
         for (const listener of listeners.current) listener(message);
-        if (message.actor?.id === user.id && !message.type.startsWith('permission.')) return;
-        setActivity((list) => [{ id, text: describeChange(message, user.id), message }, ...list].slice(0, 5));
+        if (message.actor?.id === user.id) return; // my own changes need no notice
+        const known = queryClient.getQueryData<TEventDetail>(keys.event(message.event_id))?.title;
+        setActivity((list) => [{ id, text: describeChange(message, user.id, known), message }, ...list].slice(0, 5));
       },
       onError: () => setConnected(false),
     });
