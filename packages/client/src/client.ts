@@ -155,6 +155,11 @@ export function createClient(options: ClientOptions) {
     login,
     register,
     logout,
+    /**
+     * An access token good for a new connection of your own (e.g. the collaboration WebSocket):
+     * the current one, or a fresh one when it has expired or is about to.
+     */
+    freshToken: (): Promise<string | undefined> => session.freshAccess(),
     /** Rotates the token pair now (POST /api/auth/refresh); it happens by itself when a call needs it. */
     refresh: () => session.refreshTokens(),
     followChanges,

@@ -185,10 +185,15 @@ export class Session {
    * an expired token is refreshed first rather than sent.
    */
   async tokenForConnection(): Promise<string | undefined> {
+    this.connectionToken = await this.freshAccess();
+    return this.connectionToken;
+  }
+
+  /** The access token, refreshed first when it has expired or is about to. */
+  async freshAccess(): Promise<string | undefined> {
     if (this.refresh && (!this.access || this.expiresSoon())) {
       await this.refreshTokens().catch(() => undefined);
     }
-    this.connectionToken = this.access;
     return this.access;
   }
 }

@@ -49,6 +49,12 @@ export function CollabEditor(props: {
       params: { token: client.tokens.access ?? '' },
       disableBc: true,
     });
+    // The token travels in the URL of each connection: after a drop, come back with a current one.
+    const renewToken = () => {
+      void client.freshToken().then((token) => (provider.params = { token: token ?? '' }));
+    };
+    provider.on('connection-close', renewToken);
+    provider.on('connection-error', renewToken);
     const ytext = doc.getText(DESCRIPTION);
     const color = colorFor(user.id);
     provider.awareness.setLocalStateField('user', { name: user.username, color, colorLight: `${color}33`, id: user.id });
@@ -68,14 +74,12 @@ export function CollabEditor(props: {
     provider.on('closed', ({ code }: { code: number }) => {
       if (code === ACCESS_REVOKED) return onRevoked.current();
       if (code === SESSION_ENDED) {
-        // The access token expired: rotate it and come back with the new one.
-        client.refresh().then(
-          () => {
-            provider.params = { token: client.tokens.access ?? '' };
-            provider.connect();
-          },
-          () => undefined,
-        );
+        // The access token expired: come back with a fresh one (none when the session itself ended).
+        void client.freshToken().then((token) => {
+          if (!token) return;
+          provider.params = { token };
+          provider.connect();
+        });
       }
     });
 

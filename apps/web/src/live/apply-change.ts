@@ -18,7 +18,8 @@ export function myRoleAfter(message: LiveMessage): TRole | null | undefined {
 export function applyChange(queryClient: QueryClient, message: LiveMessage, me: number): void {
   const id = message.event_id;
   if (message.type === 'event.deleted') {
-    queryClient.removeQueries({ queryKey: keys.event(id) });
+    // Refetched, an open event page learns the event is gone (404) and says so.
+    void queryClient.invalidateQueries({ queryKey: keys.event(id) });
     void queryClient.invalidateQueries({ queryKey: keys.eventLists });
     return;
   }

@@ -46,9 +46,9 @@ function wantsHtml(req: IncomingMessage): boolean {
  * Serves the built web app at /app/ with sirv (`single`: any path below /app/
  * that is not a file answers index.html, so deep links work on reload) and
  * sends browsers that open `/` there. Returns false for every other request
- * (and when the app has not been built), leaving it to the API's routes.
+ * (and when the app has not been built: `dir` null), leaving it to the API's routes.
  */
-export function createWebAppRoute(dir: string | undefined = findWebAppDir()) {
+export function createWebAppRoute(dir: string | null = findWebAppDir() ?? null) {
   const serve = dir
     ? sirv(dir, {
         single: true,
