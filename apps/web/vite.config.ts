@@ -1,8 +1,8 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
-/** The API that `npm run dev` proxies to (the server started by `npm run dev -w @scheduler/server`). */
-const api = process.env['API_URL'] ?? 'http://localhost:3000';
+/** The API that `npm run dev` proxies to: the dev server `npm run dev` starts beside Vite (same PORT). */
+const api = process.env['API_URL'] ?? `http://127.0.0.1:${process.env['PORT'] ?? 3000}`;
 
 export default defineConfig({
   // Served by the API server at /app/ (packages/api/src/http/web-app.ts).

@@ -188,6 +188,25 @@ describe('the web app, two people at once', () => {
     await context.close();
   });
 
+  it('registers through the form, then signs out', async () => {
+    const { context, page } = await personPage(browser, errors, 'newcomer');
+    await page.goto(`${server.url}/app/`);
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    const username = `carol_${Date.now().toString(36)}`;
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Email').fill(`${username}@example.com`);
+    await page.getByLabel('Password').fill('correct-horse-battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText(`Signed in as ${username}`).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    // Signed out for good: a reload does not bring the session back.
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await page.getByText('Signed in as').count()).toBe(0);
+    await context.close();
+  });
+
   it('printed no console errors', () => {
     // The one expected failed request: the overlapping save answered 409 before "Save anyway".
     const unexpected = errors.list.filter((e) => !/status of 409/.test(e));
