@@ -1,11 +1,14 @@
+import { lazy, Suspense } from 'react';
 import { Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
 import { useSession } from './api/session.tsx';
 import { ActivityNotices } from './components/ActivityNotices.tsx';
 import { LiveProvider } from './live/live-provider.tsx';
-import { CalendarPage } from './pages/CalendarPage.tsx';
-import { EventPage } from './pages/EventPage.tsx';
-import { HistoryPage } from './pages/HistoryPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
+
+// The calendar and the editor are most of the code: loaded when first shown, not on the sign-in page.
+const CalendarPage = lazy(() => import('./pages/CalendarPage.tsx').then((m) => ({ default: m.CalendarPage })));
+const EventPage = lazy(() => import('./pages/EventPage.tsx').then((m) => ({ default: m.EventPage })));
+const HistoryPage = lazy(() => import('./pages/HistoryPage.tsx').then((m) => ({ default: m.HistoryPage })));
 
 export function App() {
   const { status } = useSession();
@@ -22,13 +25,15 @@ export function App() {
   return (
     <LiveProvider>
       <Shell>
-        <Routes>
-          <Route path="/" element={<CalendarPage />} />
-          <Route path="/events/:id" element={<EventPage />} />
-          <Route path="/events/:id/history" element={<HistoryPage />} />
-          <Route path="/signin" element={<AfterSignIn />} />
-          <Route path="*" element={<p>Page not found.</p>} />
-        </Routes>
+        <Suspense fallback={<p role="status">Loading…</p>}>
+          <Routes>
+            <Route path="/" element={<CalendarPage />} />
+            <Route path="/events/:id" element={<EventPage />} />
+            <Route path="/events/:id/history" element={<HistoryPage />} />
+            <Route path="/signin" element={<AfterSignIn />} />
+            <Route path="*" element={<p>Page not found.</p>} />
+          </Routes>
+        </Suspense>
       </Shell>
     </LiveProvider>
   );

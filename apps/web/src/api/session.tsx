@@ -1,4 +1,4 @@
-import { createClient, type SchedulerClient } from '@scheduler/client';
+import { createClient, isUnauthorized, type SchedulerClient } from '@scheduler/client';
 import type { TRegisterInput, TUser } from '@scheduler/shared';
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
@@ -75,9 +75,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
           setUser(me);
           setStatus('signed-in');
         },
-        () => {
+        (error: unknown) => {
           if (cancelled) return;
-          refreshStore.write(undefined);
+          // A refused token is forgotten by onSessionEnded; any other failure keeps it for the next load.
+          setEndedNotice(isUnauthorized(error) ? 'Your session has ended. Please sign in again.' : 'Could not reach the server.');
           setStatus('signed-out');
         },
       );
