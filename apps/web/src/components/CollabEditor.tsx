@@ -65,7 +65,8 @@ export function CollabEditor(props: {
         // The server stamps each state with the user it belongs to.
         const u = state['user'] as { id?: number; name?: string; username?: string; color?: string } | undefined;
         const name = u?.name ?? u?.username;
-        if (name) list.push({ clientId, name, color: u?.color ?? colorFor(u?.id ?? 0) });
+        // One chip per person, however many tabs they have open.
+        if (name && !list.some((p) => p.name === name)) list.push({ clientId, name, color: u?.color ?? colorFor(u?.id ?? 0) });
       });
       setPeers(list);
     };
