@@ -59,7 +59,6 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     const next = newClient(undefined, () => endSession('Your session has ended. Please sign in again.'));
     setClient(next);
     return next;
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client]);
 
   useEffect(() => {
@@ -117,7 +116,6 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         }
       },
     }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [status, user, client, endedNotice, freshClient],
   );
 

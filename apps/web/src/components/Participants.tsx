@@ -29,7 +29,7 @@ export function Participants({ event }: { event: TEventDetail }) {
       if (userId === user.id) {
         queryClient.removeQueries({ queryKey: keys.event(event.id) });
         void queryClient.invalidateQueries({ queryKey: keys.eventLists });
-        navigate('/');
+        void navigate('/');
       } else refresh();
     },
   });

@@ -93,7 +93,7 @@ export function CalendarPage() {
             datesSet={(info: DatesSetInfo) => setRange({ start: info.start.toISOString(), end: info.end.toISOString() })}
             eventClick={(info) => {
               info.jsEvent.preventDefault();
-              navigate(`/events/${info.event.groupId}`);
+              void navigate(`/events/${info.event.groupId}`);
             }}
             dateClick={(info) => setCreating({ start: info.date })}
           />

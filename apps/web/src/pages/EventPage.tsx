@@ -49,7 +49,7 @@ export function EventPage() {
     onSuccess: () => {
       queryClient.removeQueries({ queryKey: keys.event(id) });
       void queryClient.invalidateQueries({ queryKey: keys.eventLists });
-      navigate('/');
+      void navigate('/');
     },
   });
 
