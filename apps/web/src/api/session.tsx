@@ -13,9 +13,9 @@ interface SessionValue {
   client: SchedulerClient;
   /** Shown on the sign-in page after the session ended by itself. */
   endedNotice: string | undefined;
-  signIn(username: string, password: string): Promise<void>;
-  register(input: TRegisterInput): Promise<void>;
-  signOut(): Promise<void>;
+  signIn: (username: string, password: string) => Promise<void>;
+  register: (input: TRegisterInput) => Promise<void>;
+  signOut: () => Promise<void>;
 }
 
 const SessionContext = createContext<SessionValue | undefined>(undefined);

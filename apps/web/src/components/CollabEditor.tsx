@@ -88,7 +88,7 @@ export function CollabEditor(props: {
     const view = new EditorView({
       parent: host.current!,
       state: EditorState.create({
-        doc: ytext.toString(),
+        doc: ytext.toJSON(),
         extensions: [
           keymap.of([...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
           yCollab(ytext, provider.awareness, { undoManager }),

@@ -60,7 +60,10 @@ export function EventForm(props: {
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
-    const text = (name: string) => String(form.get(name) ?? '');
+    const text = (name: string) => {
+      const value = form.get(name);
+      return typeof value === 'string' ? value : '';
+    };
     const startValue = text('start');
     const endValue = text('end');
     if (!startValue || !endValue) return setError('Start and end are required.');

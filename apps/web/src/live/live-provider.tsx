@@ -16,9 +16,9 @@ type Listener = (message: LiveMessage) => void;
 
 interface LiveValue {
   activity: Activity[];
-  dismiss(id: string): void;
+  dismiss: (id: string) => void;
   /** Calls `listener` with every live change until the returned function is called. */
-  listen(listener: Listener): () => void;
+  listen: (listener: Listener) => () => void;
   connected: boolean;
 }
 

@@ -12,13 +12,17 @@ export function SignInPage() {
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
-    const username = String(form.get('username') ?? '');
-    const password = String(form.get('password') ?? '');
+    const text = (name: string) => {
+      const value = form.get(name);
+      return typeof value === 'string' ? value : '';
+    };
+    const username = text('username');
+    const password = text('password');
     setBusy(true);
     setError(undefined);
     try {
       if (mode === 'signin') await signIn(username, password);
-      else await register({ username, password, email: String(form.get('email') ?? '') });
+      else await register({ username, password, email: text('email') });
     } catch (err) {
       setError(describeError(err));
       setBusy(false);
