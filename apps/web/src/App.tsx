@@ -13,7 +13,12 @@ const HistoryPage = lazy(() => import('./pages/HistoryPage.tsx').then((m) => ({ 
 export function App() {
   const { status } = useSession();
   const location = useLocation();
-  if (status === 'restoring') return <p className="loading" role="status">Loading…</p>;
+  if (status === 'restoring')
+    return (
+      <p className="loading" role="status">
+        Loading…
+      </p>
+    );
   if (status === 'signed-out') {
     return (
       <Routes>

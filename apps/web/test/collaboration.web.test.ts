@@ -40,7 +40,10 @@ const docText = (page: Page) =>
   editor(page).evaluate((element) => {
     const copy = element.cloneNode(true) as HTMLElement;
     copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer').forEach((node) => node.remove());
-    return [...copy.querySelectorAll('.cm-line')].map((line) => line.textContent ?? '').join('\n').replace(/\u2060/g, '');
+    return [...copy.querySelectorAll('.cm-line')]
+      .map((line) => line.textContent ?? '')
+      .join('\n')
+      .replace(/\u2060/g, '');
   });
 
 /** Types at the end of the description. */
@@ -148,11 +151,14 @@ describe('the web app, two people at once', () => {
     await adaPage.getByRole('link', { name: 'History' }).click();
     await adaPage.waitForURL(`${server.url}/app/events/${eventId}/history`);
     await expect
-      .poll(async () => {
-        await adaPage.reload();
-        await adaPage.getByRole('table', { name: /Versions/ }).waitFor();
-        return adaPage.locator('table.diff ins', { hasText: 'Ada again.' }).count();
-      }, { timeout: 20_000 })
+      .poll(
+        async () => {
+          await adaPage.reload();
+          await adaPage.getByRole('table', { name: /Versions/ }).waitFor();
+          return adaPage.locator('table.diff ins', { hasText: 'Ada again.' }).count();
+        },
+        { timeout: 20_000 },
+      )
       .toBeGreaterThan(0);
     // The reload above was a deep link: still signed in, same page.
     expect(adaPage.url()).toBe(`${server.url}/app/events/${eventId}/history`);

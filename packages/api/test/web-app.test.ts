@@ -57,7 +57,12 @@ describe('the web app route', () => {
     expect([bare.status, bare.headers.get('location')]).toEqual([301, '/app/?x=1']);
     const browser = await fetch(`${base}/`, { redirect: 'manual', headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     expect([browser.status, browser.headers.get('location')]).toEqual([302, '/app/']);
-    for (const [link, accept] of [['/', 'application/json'], ['/', '*/*'], ['/application', 'text/html'], ['/apps/x', 'text/html']] as const) {
+    for (const [link, accept] of [
+      ['/', 'application/json'],
+      ['/', '*/*'],
+      ['/application', 'text/html'],
+      ['/apps/x', 'text/html'],
+    ] as const) {
       const response = await fetch(`${base}${link}`, { redirect: 'manual', headers: { accept } });
       expect([link, response.status]).toEqual([link, 418]);
     }

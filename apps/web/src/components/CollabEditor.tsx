@@ -122,7 +122,9 @@ export function CollabEditor(props: {
         <span id="description-label" className="label">
           Description {readOnly ? <span className="muted">(read-only: you are a viewer)</span> : null}
         </span>
-        <span className={`status status-${status}`}>{status === 'connected' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Offline'}</span>
+        <span className={`status status-${status}`}>
+          {status === 'connected' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Offline'}
+        </span>
       </div>
       <ul className="presence" aria-label="Here now">
         {peers.map((p) => (

@@ -26,10 +26,12 @@ export function EventList() {
     ...(upcoming ? { start_date: new Date().toISOString().slice(0, 13) + ':00:00Z' } : {}),
   };
   const list = useQuery({ ...queries.eventList(client, input), placeholderData: (previous) => previous });
-  const reset = <T,>(set: (value: T) => void) => (value: T) => {
-    set(value);
-    setPage(1);
-  };
+  const reset =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      set(value);
+      setPage(1);
+    };
 
   return (
     <section aria-labelledby="list-title" className="event-list">

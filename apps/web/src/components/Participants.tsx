@@ -19,8 +19,7 @@ export function Participants({ event }: { event: TEventDetail }) {
   };
 
   const changeRole = useMutation({
-    mutationFn: (v: { user_id: number; role: 'EDITOR' | 'VIEWER' }) =>
-      client.trpc.sharing.update.mutate({ id: event.id, ...v }),
+    mutationFn: (v: { user_id: number; role: 'EDITOR' | 'VIEWER' }) => client.trpc.sharing.update.mutate({ id: event.id, ...v }),
     onSuccess: refresh,
   });
   const remove = useMutation({
@@ -59,12 +58,7 @@ export function Participants({ event }: { event: TEventDetail }) {
                   <option value="EDITOR">editor</option>
                   <option value="VIEWER">viewer</option>
                 </select>
-                <button
-                  type="button"
-                  className="secondary"
-                  disabled={remove.isPending}
-                  onClick={() => remove.mutate(p.user_id)}
-                >
+                <button type="button" className="secondary" disabled={remove.isPending} onClick={() => remove.mutate(p.user_id)}>
                   Remove {p.username}
                 </button>
               </>
@@ -117,7 +111,9 @@ function ShareForm({ eventId, onShared }: { eventId: number; onShared: () => voi
         <input value={username} onChange={(e) => setUsername(e.target.value)} list={listId} autoComplete="off" />
       </label>
       <datalist id={listId}>
-        {suggestions.data?.map((u) => <option key={u.id} value={u.username} />)}
+        {suggestions.data?.map((u) => (
+          <option key={u.id} value={u.username} />
+        ))}
       </datalist>
       <label>
         Role

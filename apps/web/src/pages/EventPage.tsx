@@ -99,7 +99,11 @@ export function EventPage() {
           {notice}
         </p>
       ) : null}
-      {remove.isError ? <p role="alert" className="error">{describeError(remove.error)}</p> : null}
+      {remove.isError ? (
+        <p role="alert" className="error">
+          {describeError(remove.error)}
+        </p>
+      ) : null}
       <dl className="details">
         <dt>When</dt>
         <dd>

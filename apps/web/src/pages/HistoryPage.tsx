@@ -21,7 +21,10 @@ export function HistoryPage() {
   const newer = picked.newer ?? versions[0]?.version_id;
   const older = picked.older ?? versions[1]?.version_id;
   const pair = older !== undefined && newer !== undefined ? ([Math.min(older, newer), Math.max(older, newer)] as const) : undefined;
-  const diff = useQuery({ ...queries.diff(client, id, pair?.[0] ?? 0, pair?.[1] ?? 0), enabled: pair !== undefined && pair[0] !== pair[1] });
+  const diff = useQuery({
+    ...queries.diff(client, id, pair?.[0] ?? 0, pair?.[1] ?? 0),
+    enabled: pair !== undefined && pair[0] !== pair[1],
+  });
   const canRollBack = event.data?.my_role === 'OWNER' || event.data?.my_role === 'EDITOR';
 
   const rollback = useMutation({
@@ -45,8 +48,16 @@ export function HistoryPage() {
         <h1>History{event.data ? `: ${event.data.title}` : ''}</h1>
         <Link to={`/events/${id}`}>Back to the event</Link>
       </div>
-      {rollback.isError ? <p role="alert" className="error">{describeError(rollback.error)}</p> : null}
-      {rollback.isSuccess ? <p role="status" className="notice">Restored: the event is now version {rollback.data.event.version}.</p> : null}
+      {rollback.isError ? (
+        <p role="alert" className="error">
+          {describeError(rollback.error)}
+        </p>
+      ) : null}
+      {rollback.isSuccess ? (
+        <p role="status" className="notice">
+          Restored: the event is now version {rollback.data.event.version}.
+        </p>
+      ) : null}
       <table className="versions">
         <caption>Versions, newest first. Choose two to compare.</caption>
         <thead>
@@ -57,7 +68,11 @@ export function HistoryPage() {
             <th scope="col">When</th>
             <th scope="col">Who</th>
             <th scope="col">What</th>
-            {canRollBack ? <th scope="col"><span className="visually-hidden">Actions</span></th> : null}
+            {canRollBack ? (
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            ) : null}
           </tr>
         </thead>
         <tbody>
@@ -93,12 +108,7 @@ export function HistoryPage() {
               {canRollBack ? (
                 <td>
                   {index > 0 && v.history_type !== '-' ? (
-                    <button
-                      type="button"
-                      className="secondary"
-                      disabled={rollback.isPending}
-                      onClick={() => rollback.mutate(v.version_id)}
-                    >
+                    <button type="button" className="secondary" disabled={rollback.isPending} onClick={() => rollback.mutate(v.version_id)}>
                       Restore version {v.version}
                     </button>
                   ) : null}

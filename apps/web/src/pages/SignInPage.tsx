@@ -48,12 +48,7 @@ export function SignInPage() {
         ) : null}
         <label>
           Password
-          <input
-            name="password"
-            type="password"
-            autoComplete={mode === 'signin' ? 'current-password' : 'new-password'}
-            required
-          />
+          <input name="password" type="password" autoComplete={mode === 'signin' ? 'current-password' : 'new-password'} required />
         </label>
         {error ? (
           <p role="alert" className="error">
