@@ -8,6 +8,8 @@ import { defineConfig } from 'vitest/config';
 const integration = ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'];
 /** Several server processes on one database: PostgreSQL only (PGlite lives inside one process). */
 const postgresOnly = ['packages/*/test/**/*.pg.test.ts'];
+/** The web app in headless Chromium against a real server (the `web` project). */
+const browser = ['apps/web/test/**/*.web.test.ts'];
 
 export default defineConfig({
   test: {
@@ -23,7 +25,7 @@ export default defineConfig({
         test: {
           name: 'pglite',
           include: integration,
-          exclude: postgresOnly,
+          exclude: [...postgresOnly, ...browser],
           environment: 'node',
           env: { TEST_DB: 'pglite' },
           testTimeout: 60_000,
@@ -34,10 +36,22 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: integration,
+          exclude: browser,
           environment: 'node',
           env: { TEST_DB: 'postgres' },
           globalSetup: ['packages/api/test/support/postgres-global-setup.ts'],
           testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'web',
+          include: browser,
+          environment: 'node',
+          env: { TEST_DB: 'pglite' },
+          globalSetup: ['apps/web/test/support/build-app.ts'],
+          testTimeout: 90_000,
           hookTimeout: 120_000,
         },
       },

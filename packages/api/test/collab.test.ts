@@ -268,10 +268,11 @@ describe('collaborative editing', () => {
     const b = openDoc(server.url, eventId, editor.access);
     try {
       await Promise.all([a.synced(), b.synced()]);
-      b.provider.awareness.setLocalStateField('user', { id: owner.id, username: owner.username });
+      b.provider.awareness.setLocalStateField('user', { id: owner.id, username: owner.username, name: owner.username, color: '#123456', colorLight: 'url(x)' });
       await eventually(() => {
         const states = [...a.provider.awareness.getStates().values()].map((s) => s['user']);
-        expect(states).toContainEqual({ id: editor.id, username: editor.username });
+        // Who it is comes from the token; only a well-formed cursor colour is kept from the client.
+        expect(states).toContainEqual({ id: editor.id, username: editor.username, name: editor.username, color: '#123456' });
         expect(states.filter((u) => u?.id === owner.id && u.username === owner.username)).toHaveLength(0);
       });
     } finally {

@@ -1,5 +1,5 @@
 import type { AppRouter } from '@scheduler/api';
-import type { TLiveMessage, TUser } from '@scheduler/shared';
+import type { TLiveMessage, TRegisterInput, TUser } from '@scheduler/shared';
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, TRPCClientError, wsLink, type TRPCLink } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
 import { authLink } from './auth-link.ts';
@@ -21,6 +21,8 @@ export interface ClientOptions {
   WebSocket?: WebSocketClass | undefined;
   /** Told about every new token pair (login and each refresh), e.g. to keep it for the next run. */
   onTokens?: ((tokens: TokenPair) => void) | undefined;
+  /** The refresh token was refused (expired, revoked, or used twice): the user must sign in again. */
+  onSessionEnded?: (() => void) | undefined;
 }
 
 export type LiveMessage = TLiveMessage;
@@ -52,7 +54,12 @@ export interface FollowOptions {
  */
 export function createClient(options: ClientOptions) {
   const base = options.url.replace(/\/+$/, '');
-  const session = new Session(base, { access: options.token, refresh: options.refreshToken }, options.onTokens);
+  const session = new Session(
+    base,
+    { access: options.token, refresh: options.refreshToken },
+    options.onTokens,
+    options.onSessionEnded,
+  );
 
   // Node 20 has no global WebSocket: without one (and none given) HTTP calls still work and
   // subscriptions fail with a message saying what to pass, instead of createClient throwing.
@@ -135,9 +142,30 @@ export function createClient(options: ClientOptions) {
     };
   }
 
+  /** Creates an account (`auth.register`) and keeps its token pair: the new user is signed in. */
+  async function register(input: TRegisterInput): Promise<TUser> {
+    const result = await trpc.auth.register.mutate(input);
+    session.adopt(result);
+    return result.user;
+  }
+
+  /** Ends the session on the server (`auth.logout`) and forgets the tokens; `close()` ends subscriptions. */
+  async function logout(): Promise<void> {
+    const refresh = session.refresh;
+    session.clear();
+    if (refresh) await trpc.auth.logout.mutate({ refresh });
+  }
+
   return {
     trpc,
     login,
+    register,
+    logout,
+    /**
+     * An access token good for a new connection of your own (e.g. the collaboration WebSocket):
+     * the current one, or a fresh one when it has expired or is about to.
+     */
+    freshToken: (): Promise<string | undefined> => session.freshAccess(),
     /** Rotates the token pair now (POST /api/auth/refresh); it happens by itself when a call needs it. */
     refresh: () => session.refreshTokens(),
     followChanges,

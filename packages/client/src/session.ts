@@ -76,9 +76,21 @@ export class Session {
     private readonly baseUrl: string,
     tokens: { access?: string | undefined; refresh?: string | undefined },
     private readonly onTokens?: ((tokens: TokenPair) => void) | undefined,
+    private readonly onEnded?: (() => void) | undefined,
   ) {
     this.access = tokens.access || undefined;
     this.refresh = tokens.refresh || undefined;
+  }
+
+  /** Keeps a token pair obtained elsewhere (e.g. from `auth.register`). */
+  adopt(pair: TokenPair): void {
+    this.store(pair);
+  }
+
+  /** Forgets both tokens (after signing out, or when the session has ended). */
+  clear(): void {
+    this.access = undefined;
+    this.refresh = undefined;
   }
 
   private store(pair: TokenPair): void {
@@ -138,7 +150,10 @@ export class Session {
         },
         (error: unknown) => {
           // A refused refresh token will never work again; keep it for network failures only.
-          if (isUnauthorized(error) && this.refresh === refresh) this.refresh = undefined;
+          if (isUnauthorized(error) && this.refresh === refresh) {
+            this.clear();
+            this.onEnded?.();
+          }
           throw error;
         },
       )
@@ -160,10 +175,15 @@ export class Session {
    * an expired token is refreshed first rather than sent.
    */
   async tokenForConnection(): Promise<string | undefined> {
+    this.connectionToken = await this.freshAccess();
+    return this.connectionToken;
+  }
+
+  /** The access token, refreshed first when it has expired or is about to. */
+  async freshAccess(): Promise<string | undefined> {
     if (this.refresh && (!this.access || this.expiresSoon())) {
       await this.refreshTokens().catch(() => undefined);
     }
-    this.connectionToken = this.access;
     return this.access;
   }
 }

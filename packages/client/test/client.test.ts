@@ -447,6 +447,43 @@ describe('followChanges', () => {
   });
 });
 
+describe('signing up and out', () => {
+  it('registers (signed in at once), signs out (the refresh token is dead), and reports a session that ended', async () => {
+    const pairs: TokenPair[] = [];
+    const ended = vi.fn();
+    const client = createClient({ url: shortServer.url, WebSocket, onTokens: (pair) => pairs.push(pair), onSessionEnded: ended });
+    open.push(client);
+    const username = `signup_${Date.now().toString(36)}`;
+    const user = await client.register({ username, email: `${username}@example.com`, password: 'correct-horse-battery' });
+    expect(user.username).toBe(username);
+    expect(pairs).toHaveLength(1);
+    expect((await client.trpc.auth.me.query({})).id).toBe(user.id);
+    const refresh = client.tokens.refresh!;
+
+    await client.logout();
+    expect(client.tokens).toEqual({ access: undefined, refresh: undefined });
+    expect((await shortApi.post('/api/auth/refresh', { body: { refresh } })).status).toBe(401);
+    expect(ended).not.toHaveBeenCalled();
+
+    // Another client still holding a refresh token of an ended session is told once, and forgets it.
+    const other = createClient({ url: shortServer.url, refreshToken: refresh, WebSocket, onSessionEnded: ended });
+    open.push(other);
+    expect(await other.freshToken()).toBeUndefined();
+    expect(ended).toHaveBeenCalledTimes(1);
+    expect(other.tokens.refresh).toBeUndefined();
+  });
+
+  it('freshToken refreshes an expiring access token for connections of your own', async () => {
+    const user = await registerUser(shortApi, 'fresh');
+    const client = clientFor(shortServer, user);
+    expect(await client.freshToken()).toBe(user.access);
+    await expired(shortApi, user.access);
+    const token = await client.freshToken();
+    expect(token).not.toBe(user.access);
+    expect((await shortApi.get('/api/auth/me', { token })).status).toBe(200);
+  });
+});
+
 describe('session', () => {
   it('reads token lifetimes and opens WebSocket connections with a fresh token, refreshing an expired one first', async () => {
     const user = await registerUser(shortApi, 'session');

@@ -135,9 +135,12 @@ export class CollabRoom {
         return this.receiveSync(conn, decoder);
       case MESSAGE_AWARENESS: {
         const update = decoding.readVarUint8Array(decoder);
-        // The server, not the client, says who a cursor belongs to.
+        // The server, not the client, says who a cursor belongs to (`name` is what editors label it with);
+        // the client keeps only its cursor colours.
         const stamped = awarenessProtocol.modifyAwarenessUpdate(update, (state: unknown) =>
-          state && typeof state === 'object' ? { ...state, user: { id: conn.user.id, username: conn.user.username } } : state,
+          state && typeof state === 'object'
+            ? { ...state, user: { ...cursorColours(state), id: conn.user.id, username: conn.user.username, name: conn.user.username } }
+            : state,
         );
         awarenessProtocol.applyAwarenessUpdate(this.awareness, stamped, conn);
         return;
@@ -287,4 +290,16 @@ type AwarenessChange = { added: number[]; updated: number[]; removed: number[] }
 function isEmptyUpdate(update: Uint8Array): boolean {
   const decoded = Y.decodeUpdate(update);
   return decoded.structs.length === 0 && decoded.ds.clients.size === 0;
+}
+
+/** The `color` and `colorLight` a client chose for its cursor, when they are short CSS colour strings. */
+function cursorColours(state: object): { color?: string; colorLight?: string } {
+  const user = (state as { user?: unknown }).user;
+  if (!user || typeof user !== 'object') return {};
+  const colours: { color?: string; colorLight?: string } = {};
+  for (const key of ['color', 'colorLight'] as const) {
+    const value = (user as Record<string, unknown>)[key];
+    if (typeof value === 'string' && /^#[0-9a-f]{3,8}$/i.test(value)) colours[key] = value;
+  }
+  return colours;
 }

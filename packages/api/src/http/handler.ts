@@ -9,6 +9,7 @@ import { DOCS_HTML, readDocsAsset, readFavicon } from './docs-page.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { sendError, sendJson } from './respond.ts';
 import { createRestHandler } from './rest.ts';
+import { createWebAppRoute } from './web-app.ts';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -33,6 +34,7 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
     },
   });
   let openApiText: string | undefined;
+  const webApp = createWebAppRoute();
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
@@ -58,6 +60,7 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendError(res, new AppError('NOT_FOUND', `No route for ${req.method} ${path}`));
       }
+      if (webApp(req, res, url, path)) return;
       switch (path) {
         case '/':
           return sendJson(res, 200, { message: 'Event Scheduler API' });
