@@ -36,6 +36,20 @@ export interface DatabaseHandle {
 const INT8_OID = 20;
 const toNumber = (value: string) => Number(value);
 
+/**
+ * A pg client that always has an 'error' listener. The pool listens only
+ * while a client is idle or its owner does while it is checked out; a server
+ * terminating a connection while it is still being set up (a restart, a
+ * failover) emits errors in between, and an unheard 'error' ends the process.
+ * The failure itself still reaches the query or connect that was waiting.
+ */
+class GuardedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', () => {});
+  }
+}
+
 /** Opens PostgreSQL through a pg pool, or the embedded PGlite when no URL is given. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
@@ -50,6 +64,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       types,
       connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
       keepAlive: true,
+      Client: GuardedClient,
       ...(statementTimeout > 0
         ? {
             statement_timeout: statementTimeout,

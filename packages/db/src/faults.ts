@@ -64,10 +64,15 @@ class ResilientClient {
   private inTransaction = false;
   private broken: Error | undefined;
 
+  /** A checked-out connection that loses its server emits 'error' between queries; unhandled, it would crash the process. */
+  private readonly onError = (error: Error) => (this.broken = error);
+
   constructor(
     private readonly pool: pg.Pool,
     private client: pg.PoolClient | undefined,
-  ) {}
+  ) {
+    client?.on('error', this.onError);
+  }
 
   async query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
     if (!this.client) throw new Error('Connection terminated: no database connection');
@@ -79,10 +84,12 @@ class ResilientClient {
       this.broken = error as Error;
       if (this.inTransaction || !isRetryableRead(sql)) throw error;
       // Retry once, on a fresh connection.
+      this.client.off('error', this.onError);
       this.client.release(this.broken);
       this.client = undefined;
       this.broken = undefined;
       this.client = await this.pool.connect();
+      this.client.on('error', this.onError);
       return this.run<R>(this.client, sql, parameters);
     }
   }
@@ -90,6 +97,7 @@ class ResilientClient {
   release(): void {
     const client = this.client;
     this.client = undefined;
+    client?.off('error', this.onError);
     // A connection that failed is destroyed (release with an error), not reused.
     client?.release(this.broken ?? (this.inTransaction ? new Error('released inside a transaction') : undefined));
   }
