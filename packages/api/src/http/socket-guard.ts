@@ -12,7 +12,7 @@ export interface SocketLimits {
 }
 
 /** A closed socket that does not finish its closing handshake in this time is cut. */
-const TERMINATE_AFTER_MS = 2000;
+const TERMINATE_AFTER_MS = 5000;
 
 /**
  * Bounds what WebSocket clients can cost the server: a number of open sockets
@@ -23,6 +23,8 @@ const TERMINATE_AFTER_MS = 2000;
 export class SocketGuard {
   private readonly byUser = new Map<number, Set<WebSocket>>();
   private watched = 0;
+  /** Sockets closed so far for not reading their messages. */
+  slowConsumersClosed = 0;
 
   constructor(readonly limits: SocketLimits) {}
 
@@ -70,6 +72,7 @@ export class SocketGuard {
     ws.send = ((...args: unknown[]) => {
       send(...args);
       if (ws.bufferedAmount > this.limits.maxBufferedBytes && ws.readyState === ws.OPEN) {
+        this.slowConsumersClosed += 1;
         ws.close(GUARD_CLOSE.tooSlow, 'Too slow: messages are waiting unread; reconnect and resume');
         setTimeout(() => ws.terminate(), TERMINATE_AFTER_MS).unref();
       }
