@@ -17,6 +17,7 @@ import { routeTemplates } from './http/route-template.ts';
 import { admitOnContext, SocketGuard } from './http/socket-guard.ts';
 import { createUpgradeRouter } from './http/upgrade.ts';
 import { LiveHub } from './live/hub.ts';
+import { startFeedRetention } from './live/retention.ts';
 import { localChannel, postgresChannel, redisChannel, type WakeChannel } from './live/wake-channel.ts';
 import { liveWireEncoder } from './live/wire.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -76,6 +77,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   });
   await live.start();
   wake.subscribe(FEED_TOPIC, () => live.wake());
+  const retention = startFeedRetention(database.db, logger, config.feedRetention);
 
   // With Redis, every instance counts failed logins in one place.
   // No offline queue: while Redis is away, the limiters' in-memory insurance answers at once.
@@ -146,6 +148,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
         trpcWs.broadcastReconnectNotification();
         await collab.close();
         live.stop();
+        await retention.stop();
         for (const client of trpcWss.clients) client.terminate();
         trpcWss.close();
         await new Promise<void>((resolve) => {

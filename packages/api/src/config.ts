@@ -47,7 +47,8 @@ const ZEnv = z.object({
   WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(50),
   WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(8 * 1024 * 1024),
-  FEED_RETENTION: duration.default(30 * 86400),
+  // At least an hour: live subscribers and instances reading the feed must be long past what is pruned.
+  FEED_RETENTION: duration.pipe(z.number().min(3600, 'must be at least 1h')).default(30 * 86400),
   FEED_PRUNE_INTERVAL: duration.default(3600),
   TRUST_PROXY: z
     .enum(['true', 'false', '1', '0'])
