@@ -171,3 +171,15 @@ describe('access log', () => {
   });
 });
 
+
+describe('query parameters named like properties of every object (found by fuzzing)', () => {
+  it('are refused with 400 in the error shape, not a 500', async () => {
+    const user = await registerUser(api, 'proto');
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      const res = await api.get(`/api/events?${name}=1`, { token: user.access });
+      expect(res.status, name).toBe(400);
+      expect(errorBody(res).details?.[0]?.path).toBe(name);
+    }
+    expect((await api.get('/api/events?page=1', { token: user.access })).status).toBe(200);
+  });
+});
