@@ -85,11 +85,13 @@ function fillPath(template: string, ids: string[]): string {
   return template.replace(/\{[^}]+\}/g, () => ids[i++ % ids.length]!);
 }
 
-async function send(op: Operation, req: fc.RecordValue<ReturnType<typeof requestArb>> extends never ? never : any) {
+type GeneratedRequest = ReturnType<typeof requestArb> extends fc.Arbitrary<infer T> ? T : never;
+
+async function send(op: Operation, req: GeneratedRequest) {
   const url = new URL(server.url + fillPath(op.path, req.ids));
-  for (const [key, value] of Object.entries(req.query as Record<string, string>)) url.searchParams.set(key, value);
-  const headers: Record<string, string> = { ...(req.headers as Record<string, string>) };
-  const token = { owner: owner.access, other: other.access, none: undefined, garbage: 'eyJhbGciOi.x.y', refresh: owner.refresh }[req.auth as string];
+  for (const [key, value] of Object.entries(req.query)) url.searchParams.set(key, value);
+  const headers: Record<string, string> = { ...req.headers };
+  const token = { owner: owner.access, other: other.access, none: undefined, garbage: 'eyJhbGciOi.x.y', refresh: owner.refresh }[req.auth];
   if (token) headers['authorization'] = `Bearer ${token}`;
   let body: string | undefined;
   if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(op.method)) {
