@@ -89,9 +89,11 @@ try {
 
   const started = Date.now();
   const deadline = started + SECONDS * 1000;
-  const samples: Array<{ s: number; rss: number }> = [];
-  const sampler = setInterval(() => samples.push({ s: Math.round((Date.now() - started) / 1000), rss: rssMiB(server.pid) }), SAMPLE_MS);
-  samples.push({ s: 0, rss: rssMiB(server.pid) });
+  // Each sample: seconds since start, server VmRSS (MiB), requests answered so far.
+  const samples: Array<{ s: number; rss: number; requests: number }> = [];
+  const sample = () => samples.push({ s: Math.round((Date.now() - started) / 1000), rss: rssMiB(server.pid), requests: counts.requests });
+  const sampler = setInterval(sample, SAMPLE_MS);
+  sample();
 
   await Promise.all(
     workers.map(async (worker, w) => {
@@ -115,7 +117,7 @@ try {
     }),
   );
   clearInterval(sampler);
-  samples.push({ s: Math.round((Date.now() - started) / 1000), rss: rssMiB(server.pid) });
+  sample();
 
   const warmEnd = samples.find((s) => s.s >= SECONDS / 5) ?? samples[0]!;
   const last = samples.at(-1)!;
