@@ -10,8 +10,14 @@ import type { Config } from './config.ts';
 import { createContextFactory } from './context.ts';
 import type { AppDeps } from './deps.ts';
 import { createEventStreamRoute } from './http/event-stream.ts';
+import { hardenServer } from './http/client-error.ts';
 import { createHttpHandler } from './http/handler.ts';
+import { withRequestPipeline } from './http/request-log.ts';
+import { routeTemplates } from './http/route-template.ts';
+import { admitOnContext, SocketGuard } from './http/socket-guard.ts';
+import { createUpgradeRouter } from './http/upgrade.ts';
 import { LiveHub } from './live/hub.ts';
+import { startFeedRetention } from './live/retention.ts';
 import { localChannel, postgresChannel, redisChannel, type WakeChannel } from './live/wake-channel.ts';
 import { liveWireEncoder } from './live/wire.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -19,6 +25,7 @@ import { appRouter } from './routers/root.ts';
 import { changesAccess, forgetAccess } from './services/events/access.ts';
 import { SessionStore } from './services/auth/sessions.ts';
 import { TokenService } from './services/auth/tokens.ts';
+import { createRequestLimiter } from './services/rate-limit.ts';
 
 export interface App {
   server: Server;
@@ -51,7 +58,12 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   const logger = options.logger ?? createLogger(config.logLevel);
   const database =
     options.database ??
-    (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize }));
+    (await openDatabase({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: config.databasePoolSize,
+      ...config.database,
+    }));
   if (options.migrate ?? true) await migrateToLatest(database.db);
 
   const wake = await openWakeChannel(config, database, logger);
@@ -61,9 +73,11 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   live.onFeed((rows) => forgetAccess(database.db, rows.filter((r) => changesAccess(r.type)).map((r) => r.event_id)));
   await live.start();
   wake.subscribe(FEED_TOPIC, () => live.wake());
+  const retention = startFeedRetention(database.db, logger, config.feedRetention);
 
   // With Redis, every instance counts failed logins in one place.
-  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+  // No offline queue: while Redis is away, the limiters' in-memory insurance answers at once.
+  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false }) : undefined;
   limiterRedis?.on('error', (error) => logger.warn({ err: error }, 'redis error'));
   const loginLimit = { points: config.loginRateLimit, duration: 15 * 60, keyPrefix: 'login_fail' };
   const loginLimiter: RateLimiterAbstract = limiterRedis
@@ -80,6 +94,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     loginLimiter,
     live,
     wake,
+    sockets: new SocketGuard({ maxPerUser: config.websocket.maxConnectionsPerUser, maxBufferedBytes: config.websocket.maxBufferedBytes }),
     commits: {
       committed: () => {
         live.wake();
@@ -88,34 +103,26 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     },
   };
 
+  const handler = createHttpHandler(deps, appRouter, { '/api/events/stream': createEventStreamRoute(deps) });
+  const requestLimiter = createRequestLimiter({ points: config.rateLimit.requests, windowSeconds: config.rateLimit.windowSeconds }, limiterRedis);
   const server = createServer(
-    createHttpHandler(deps, appRouter, { '/api/events/stream': createEventStreamRoute(deps) }),
+    // Timeouts are checked this often (Node's default, 30 s, would let a short headers timeout run long).
+    { connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.http.headersTimeoutMs / 4))) },
+    withRequestPipeline(deps, handler, { limiter: requestLimiter, route: routeTemplates(appRouter) }),
   );
-  server.requestTimeout = 60_000;
+  hardenServer(server, config.http, logger);
 
-  const trpcWss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const trpcWss = new WebSocketServer({ noServer: true, maxPayload: config.websocket.maxMessageBytes });
+  trpcWss.on('connection', (ws) => deps.sockets?.watch(ws));
   const trpcWs = applyWSSHandler({
     wss: trpcWss,
     router: appRouter,
-    createContext: createContextFactory(deps),
+    createContext: admitOnContext(deps, createContextFactory(deps)),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     experimental_encoder: liveWireEncoder,
   });
   const collab = new CollabServer(deps);
-  // One port: WebSocket upgrades are routed by path.
-  server.on('upgrade', (req, socket, head) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/trpc' || path.startsWith('/trpc/')) {
-      trpcWss.handleUpgrade(req, socket, head, (ws) => trpcWss.emit('connection', ws, req));
-    } else if (path.startsWith('/collab/')) {
-      collab.handleUpgrade(req, socket, head).catch((error: unknown) => {
-        logger.error({ err: error }, 'collab upgrade failed');
-        socket.destroy();
-      });
-    } else {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-    }
-  });
+  server.on('upgrade', createUpgradeRouter(deps, trpcWss, collab));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -139,6 +146,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
         await collab.close();
         // The feed stops (and its running read ends) before the pool it reads from closes.
         await live.stop();
+        await retention.stop();
         for (const client of trpcWss.clients) client.terminate();
         trpcWss.close();
         await new Promise<void>((resolve) => {

@@ -51,3 +51,33 @@ describe('loadConfig', () => {
     expect(() => trust('proxy.example.com')).toThrow(/TRUST_PROXY/);
   });
 });
+
+describe('loadConfig: timeouts and limits', () => {
+  it('reads database, HTTP, rate and WebSocket limits with safe defaults', () => {
+    const defaults = loadConfig({ DATA_DIR: ':memory:' });
+    expect(defaults.database).toEqual({ statementTimeoutMs: 30_000, acquireTimeoutMs: 5_000 });
+    expect(defaults.http).toEqual({ requestTimeoutMs: 60_000, headersTimeoutMs: 20_000, keepAliveTimeoutMs: 65_000 });
+    expect(defaults.rateLimit).toEqual({ requests: 6000, windowSeconds: 60 });
+    expect(defaults.feedRetention).toEqual({ maxAgeSeconds: 30 * 86400, intervalSeconds: 3600 });
+    const tuned = loadConfig({
+      DATA_DIR: ':memory:',
+      DATABASE_STATEMENT_TIMEOUT_MS: '2000',
+      DATABASE_ACQUIRE_TIMEOUT_MS: '750',
+      RATE_LIMIT_REQUESTS: '5',
+      RATE_LIMIT_WINDOW: '10s',
+      WS_MAX_CONNECTIONS_PER_USER: '3',
+      FEED_RETENTION: '7d',
+    });
+    expect(tuned.database).toEqual({ statementTimeoutMs: 2000, acquireTimeoutMs: 750 });
+    expect(tuned.rateLimit).toEqual({ requests: 5, windowSeconds: 10 });
+    expect(tuned.websocket.maxConnectionsPerUser).toBe(3);
+    expect(tuned.feedRetention.maxAgeSeconds).toBe(7 * 86400);
+  });
+
+  it('refuses nonsense limits, naming them', () => {
+    const attempt = () =>
+      loadConfig({ DATA_DIR: ':memory:', DATABASE_ACQUIRE_TIMEOUT_MS: '5', RATE_LIMIT_REQUESTS: '0', FEED_RETENTION: 'forever' });
+    expect(attempt).toThrow(ConfigError);
+    for (const name of ['DATABASE_ACQUIRE_TIMEOUT_MS', 'RATE_LIMIT_REQUESTS', 'FEED_RETENTION']) expect(attempt).toThrow(name);
+  });
+});

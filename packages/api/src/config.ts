@@ -38,6 +38,19 @@ const ZEnv = z.object({
     .or(z.literal('').transform(() => undefined)),
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   COLLAB_WRITEBACK_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(600_000).default(20_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(65_000),
+  RATE_LIMIT_REQUESTS: z.coerce.number().int().min(1).default(6000),
+  RATE_LIMIT_WINDOW: duration.default(60),
+  WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(50),
+  WS_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  // At least an hour: live subscribers and instances reading the feed must be long past what is pruned.
+  FEED_RETENTION: duration.pipe(z.number().min(3600, 'must be at least 1h')).default(30 * 86400),
+  FEED_PRUNE_INTERVAL: duration.default(3600),
   TRUST_PROXY: z
     .string()
     .default('false')
@@ -68,6 +81,14 @@ export interface Config {
   collabWritebackMs: number;
   /** Proxies whose X-Forwarded-For entries are believed (see http/client-address.ts). */
   trustProxy: TrustProxy;
+  /** PostgreSQL only: statement_timeout and the wait for a pooled connection. */
+  database: { statementTimeoutMs: number; acquireTimeoutMs: number };
+  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
+  /** Requests per user (or address, without a token) per window. */
+  rateLimit: { requests: number; windowSeconds: number };
+  websocket: { maxConnectionsPerUser: number; maxMessageBytes: number; maxBufferedBytes: number };
+  /** Change-feed rows older than this are pruned, checked every interval (seconds). */
+  feedRetention: { maxAgeSeconds: number; intervalSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -114,6 +135,19 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     collabWritebackMs: e.COLLAB_WRITEBACK_MS,
     trustProxy: e.TRUST_PROXY,
+    database: { statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS, acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS },
+    http: {
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowSeconds: e.RATE_LIMIT_WINDOW },
+    websocket: {
+      maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
+      maxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+    },
+    feedRetention: { maxAgeSeconds: e.FEED_RETENTION, intervalSeconds: e.FEED_PRUNE_INTERVAL },
   });
 }
 

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from './config.ts';
 import type { LiveHub } from './live/hub.ts';
+import type { SocketGuard } from './http/socket-guard.ts';
 import type { WakeChannel } from './live/wake-channel.ts';
 import type { Logger } from './logger.ts';
 import type { SessionStore } from './services/auth/sessions.ts';
@@ -23,4 +24,6 @@ export interface AppDeps {
   commits?: CommitListener | undefined;
   live: LiveHub;
   wake: WakeChannel;
+  /** Bounds on WebSocket clients (connections per user, unread bytes per socket). */
+  sockets?: SocketGuard | undefined;
 }

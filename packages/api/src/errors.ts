@@ -1,6 +1,21 @@
 import { ERROR_STATUS, ERROR_TRPC_CODE, type TConflict, type TErrorCode, type TErrorDetail } from '@scheduler/shared';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { ZodError } from 'zod';
+import { isDatabaseUnavailable, isStatementTimeout } from '@scheduler/db';
+
+/** Seconds a client is asked to wait before trying again while the database is away. */
+const UNAVAILABLE_RETRY_AFTER = 2;
+
+/** A lost database or a statement past its timeout is not a bug: 503 with Retry-After. */
+function databaseUnavailable(error: unknown): AppError | undefined {
+  if (isDatabaseUnavailable(error)) {
+    return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly', { retryAfter: UNAVAILABLE_RETRY_AFTER });
+  }
+  if (isStatementTimeout(error)) {
+    return new AppError('SERVICE_UNAVAILABLE', 'The database took too long to answer; try again shortly', { retryAfter: UNAVAILABLE_RETRY_AFTER });
+  }
+  return undefined;
+}
 
 /** The one error type domain code throws; mapped to tRPC and HTTP in one table. */
 export class AppError extends Error {
@@ -68,6 +83,8 @@ const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, TErrorCode>> = {
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   TOO_MANY_REQUESTS: 'RATE_LIMITED',
   UNPROCESSABLE_CONTENT: 'VALIDATION_ERROR',
+  TIMEOUT: 'REQUEST_TIMEOUT',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 };
 
 /** Turns zod issues into the contract's `details` list. */
@@ -111,6 +128,8 @@ export function toAppError(error: unknown, trpcCode?: TRPC_ERROR_CODE_KEY): AppE
   const cause = error instanceof Error ? error.cause : undefined;
   if (cause instanceof AppError) return cause;
   if (cause instanceof ZodError) return fromZodError(cause);
+  const unavailable = databaseUnavailable(error) ?? databaseUnavailable(cause);
+  if (unavailable) return unavailable;
   const code = trpcCode ? FROM_TRPC[trpcCode] : undefined;
   if (code && error instanceof Error) return new AppError(code, error.message);
   return new AppError('INTERNAL_ERROR', 'Internal server error');

@@ -50,6 +50,11 @@ const appErrors = t.middleware(async ({ next }) => {
     const app = result.error.cause;
     throw new TRPCError({ code: TRPC_CODE[app.code], message: app.message, cause: app });
   }
+  // A database that went away is a 503 on every transport, not an internal error.
+  const unavailable = !result.ok ? toAppError(result.error.cause) : undefined;
+  if (unavailable?.code === 'SERVICE_UNAVAILABLE') {
+    throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: unavailable.message, cause: unavailable });
+  }
   return result;
 });
 

@@ -17,6 +17,9 @@ interface Service {
   ports?: string[];
   volumes?: string[];
   healthcheck?: { test: string | string[] };
+  restart?: string;
+  expose?: string[];
+  deploy?: { replicas?: number };
 }
 const compose = parse(read('docker/compose.yaml')) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 
@@ -45,30 +48,40 @@ const all = (op: string, stage?: (typeof stages)[number]) => (stage ? stage.step
 const configKeys = [...read('packages/api/src/config.ts').matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!);
 
 describe('docker/compose.yaml', () => {
-  const { postgres, server } = compose.services as { postgres: Service; server: Service };
+  const { postgres, redis, api, lb } = compose.services as Record<'postgres' | 'redis' | 'api' | 'lb', Service>;
 
-  it('runs PostgreSQL (with a health check and a named volume) and the server', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['postgres', 'server']);
+  it('runs PostgreSQL, Redis, the API and a load balancer, each with a health check and a restart policy', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['api', 'lb', 'postgres', 'redis']);
     expect(postgres.image).toBe('postgres:16-alpine');
     expect([postgres.healthcheck?.test].flat().join(' ')).toMatch(/pg_isready/);
     const volume = postgres.volumes?.find((v) => v.endsWith(':/var/lib/postgresql/data'));
     expect(volume).toBeDefined();
     expect(Object.keys(compose.volumes ?? {})).toContain(volume!.split(':')[0]);
+    expect(redis.image).toMatch(/^redis:/);
+    expect([redis.healthcheck?.test].flat().join(' ')).toMatch(/redis-cli ping/);
+    expect([lb.healthcheck?.test].flat().join(' ')).toMatch(/\/healthz/);
+    // The API's health check is the image's own (HEALTHCHECK on /healthz in the Dockerfile).
+    expect(all('HEALTHCHECK', runtime)).toHaveLength(1);
+    for (const [name, service] of Object.entries(compose.services)) expect(service.restart, name).toBe('unless-stopped');
   });
 
-  it('builds the server from the repository root and starts it once PostgreSQL is healthy', () => {
-    expect(server.build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
-    expect(existsSync(path.resolve(root, 'docker', server.build!.context, server.build!.dockerfile))).toBe(true);
-    expect(server.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+  it('runs two API replicas built from the repository root, once PostgreSQL and Redis are healthy', () => {
+    expect(api.deploy?.replicas).toBe(2);
+    expect(api.build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
+    expect(existsSync(path.resolve(root, 'docker', api.build!.context, api.build!.dockerfile))).toBe(true);
+    expect(api.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    // Replicas publish no host port (two could not share one); the load balancer does.
+    expect(api.ports).toBeUndefined();
     const exposed = all('EXPOSE', runtime).map((s) => s.args);
-    expect(server.ports).toEqual(['3000:3000']);
-    expect(exposed).toEqual([server.ports![0]!.split(':')[1]]);
+    expect(api.expose).toEqual(exposed);
+    expect(lb.depends_on).toEqual({ api: { condition: 'service_healthy' } });
+    expect(lb.ports).toEqual(['3000:80']);
   });
 
-  it('gives the server the environment its configuration needs', () => {
-    const env = server.environment!;
-    expect(Object.keys(env)).toEqual(expect.arrayContaining(['DATABASE_URL', 'JWT_SECRET', 'NODE_ENV']));
-    expect(configKeys).toEqual(expect.arrayContaining(['DATABASE_URL', 'JWT_SECRET', 'NODE_ENV', 'PORT']));
+  it('gives the API the environment its configuration needs: PostgreSQL, Redis, a secret, the proxy in front', () => {
+    const env = api.environment!;
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'NODE_ENV', 'TRUST_PROXY']));
+    expect(configKeys).toEqual(expect.arrayContaining(['DATABASE_URL', 'JWT_SECRET', 'NODE_ENV', 'PORT', 'REDIS_URL']));
     for (const name of Object.keys(env)) expect(configKeys, `${name} is not a setting the server reads`).toContain(name);
     expect(env['NODE_ENV']).toBe('production');
     // No default secret: compose stops with this message when JWT_SECRET is not set.
@@ -82,9 +95,10 @@ describe('docker/compose.yaml', () => {
     expect(decodeURIComponent(url.username)).toBe(pg.environment['POSTGRES_USER']);
     expect(decodeURIComponent(url.password)).toBe(pg.environment['POSTGRES_PASSWORD']);
     expect(url.pathname).toBe(`/${pg.environment['POSTGRES_DB']}`);
+    expect(new URL(env['REDIS_URL']!).hostname).toBe('redis');
     // And the server accepts that environment (with a real secret in place of the placeholder).
     const config = loadConfig({ ...env, JWT_SECRET: 'x'.repeat(40) });
-    expect(config).toMatchObject({ env: 'production', databaseUrl: env['DATABASE_URL'] });
+    expect(config).toMatchObject({ env: 'production', databaseUrl: env['DATABASE_URL'], redisUrl: env['REDIS_URL'], trustProxy: true });
   });
 
   it('the server refuses to start in production without a JWT secret', () => {
@@ -92,10 +106,53 @@ describe('docker/compose.yaml', () => {
   });
 });
 
+describe('docker/nginx.conf (the load balancer)', () => {
+  const { lb } = compose.services as Record<'lb', Service>;
+  const conf = read('docker/nginx.conf').replace(/#.*$/gm, '');
+  /** The body of `location <match> { ... }`. */
+  const location = (match: string) => {
+    const at = conf.indexOf(`location ${match} {`);
+    expect(at, `location ${match}`).toBeGreaterThan(-1);
+    return conf.slice(at, conf.indexOf('}', at));
+  };
+
+  it('is mounted into the nginx container from this folder', () => {
+    expect(lb.image).toMatch(/^nginx:/);
+    const mount = lb.volumes?.find((v) => v.includes('nginx.conf'));
+    expect(mount?.split(':')[0]).toBe('./nginx.conf');
+    expect(existsSync(path.join(root, 'docker/nginx.conf'))).toBe(true);
+  });
+
+  it('balances over every replica of the api service, found through Docker DNS', () => {
+    expect(conf).toMatch(/upstream api \{[^}]*server api:3000 resolve;/);
+    expect(conf).toMatch(/resolver 127\.0\.0\.11/);
+    expect([...conf.matchAll(/proxy_pass http:\/\/api;/g)]).toHaveLength(4);
+  });
+
+  it('upgrades WebSockets on /trpc and /collab, and streams SSE unbuffered', () => {
+    for (const match of ['/trpc', '/collab/']) {
+      const block = location(match);
+      expect(block).toContain('proxy_set_header Upgrade $http_upgrade;');
+      expect(block).toContain('proxy_set_header Connection $connection_upgrade;');
+    }
+    expect(conf).toMatch(/map \$http_upgrade \$connection_upgrade \{\s*default upgrade;/);
+    expect(conf).toContain('proxy_http_version 1.1;');
+    const stream = location('= /api/events/stream');
+    expect(stream).toContain('proxy_buffering off;');
+    expect(location('/trpc')).toContain('proxy_buffering off;');
+  });
+
+  it('passes the request id and the client address to the API', () => {
+    expect(conf).toContain('proxy_set_header X-Request-Id $scheduler_request_id;');
+    expect(conf).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
+  });
+});
+
 describe('docker/Dockerfile', () => {
   it('is multi-stage: a build stage with every dependency, a runtime stage with production ones only', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of stages) expect(stage.from).toMatch(/^node:20/);
+    // The current LTS.
+    for (const stage of stages) expect(stage.from).toMatch(/^node:24-/);
     const installs = all('RUN').filter((s) => /\bnpm (ci|install)\b/.test(s.args));
     expect(installs.some((s) => !s.args.includes('--omit=dev'))).toBe(true);
     // The node_modules the runtime stage gets come from a stage that installed with --omit=dev.

@@ -102,6 +102,12 @@ export interface ChangesTable {
   role: Role | null;
 }
 
+/** How far the change feed has been pruned (one row). */
+export interface FeedHorizonTable {
+  id: Generated<number>;
+  pruned_through: number;
+}
+
 export interface AuditLogTable {
   id: Generated<number>;
   user_id: number | null;
@@ -141,6 +147,7 @@ export interface Database {
   event_permissions: EventPermissionsTable;
   event_versions: EventVersionsTable;
   changes: ChangesTable;
+  feed_horizon: FeedHorizonTable;
   audit_log: AuditLogTable;
   collab_updates: CollabUpdatesTable;
   collab_documents: CollabDocumentsTable;

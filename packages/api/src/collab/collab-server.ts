@@ -4,6 +4,7 @@ import type { Role } from '@scheduler/db';
 import { ZId } from '@scheduler/shared';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from '../context.ts';
+import { writeRawError } from '../http/client-error.ts';
 import type { AppDeps } from '../deps.ts';
 import { authenticatedUser } from '../services/auth/authenticate.ts';
 import { roleOf, rolesOf } from '../services/events/access.ts';
@@ -59,6 +60,11 @@ export class CollabServer {
   }
 
   private attach(ws: WebSocket, doc: LiveDocument, user: CollabUser, role: Role): void {
+    if (this.deps.sockets && !this.deps.sockets.admit(user.id, ws)) {
+      if (doc.room.connections.size === 0) void this.documents.unload(doc);
+      return;
+    }
+    this.deps.sockets?.watch(ws);
     const conn: Connection = { ws, user, role, clientIds: new Set(), warnedReadOnly: false };
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -111,6 +117,14 @@ export class CollabServer {
   }
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+/** A refused upgrade is an HTTP answer in the contract's error shape. */
+function refuse(socket: Duplex, status: 400 | 401 | 404 | 503, _text: string): void {
+  const answers = {
+    400: ['VALIDATION_ERROR', 'The path must be /collab/{event_id} with a positive integer id'],
+    401: ['UNAUTHORIZED', 'A valid access token is required (?token=, Authorization or the WebSocket protocol)'],
+    404: ['NOT_FOUND', 'Event not found'],
+    503: ['SERVICE_UNAVAILABLE', 'The document could not be opened; try again'],
+  } as const;
+  const [code, message] = answers[status];
+  writeRawError(socket, code, message, status === 503 ? { 'Retry-After': '1' } : status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
 }

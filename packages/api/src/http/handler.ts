@@ -37,11 +37,6 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
   const webApp = createWebAppRoute();
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const started = performance.now();
-    res.once('finish', () => {
-      const ms = Math.round((performance.now() - started) * 10) / 10;
-      deps.logger.debug({ method: req.method, url: req.url?.split('?')[0], status: res.statusCode, ms }, 'request');
-    });
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -68,7 +63,13 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
           return sendJson(res, 200, { status: 'ok' });
         case '/readyz': {
           const ready = await pingDatabase(deps.db);
-          return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'database unreachable' });
+          if (ready) return sendJson(res, 200, { status: 'ready' });
+          return sendJson(
+            res,
+            503,
+            { status: 'database unreachable', error: 'The database is unreachable', code: 'SERVICE_UNAVAILABLE' },
+            { 'Retry-After': '2' },
+          );
         }
         case '/openapi.json':
           openApiText ??= JSON.stringify(buildOpenApiDocument(appRouter, '/api'));

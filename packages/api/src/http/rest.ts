@@ -7,6 +7,7 @@ import { AppError, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
 import type { ProcedureMeta } from '../trpc.ts';
 import { parseBody, readBody } from './body.ts';
+import { assertPlainQueryKeys } from './query-keys.ts';
 import { sendError, sendJson } from './respond.ts';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -41,6 +42,7 @@ export function createRestHandler(deps: AppDeps, appRouter: AppRouter) {
   return async (req: IncomingMessage & { body?: unknown }, res: ServerResponse, apiPath: string) => {
     try {
       const url = new URL(apiPath, 'http://localhost');
+      assertPlainQueryKeys(url.searchParams);
       if (BODY_METHODS.has(req.method ?? '')) {
         const contentType = req.headers['content-type'];
         const raw = await readBody(req, deps.config.maxBodyBytes);

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { feedHead, prepareChanges, readFeed, type PreparedChange } from './messages.ts';
+import { assertRetained } from './retention.ts';
 
 /** A message and its feed id; the message object is shared by every recipient with the same role. */
 export interface LiveEnvelope {
@@ -278,6 +279,8 @@ export class LiveHub {
   subscribe(options: SubscriberOptions): Promise<Subscriber>;
   subscribe<T>(options: SubscriberOptions, present: (envelope: LiveEnvelope) => T): Promise<Subscriber<T>>;
   async subscribe(options: SubscriberOptions, present: (envelope: LiveEnvelope) => unknown = asEnvelope): Promise<Subscriber<unknown>> {
+    // A resume position the pruned feed can no longer replay is refused, not silently skipped.
+    if (options.after !== undefined) await assertRetained(this.db, options.after, 'resume');
     const sub = new Subscriber(options, present);
     sub.onClose = () => this.unsubscribe(sub);
     // Registered before the replay is read, so live messages meanwhile wait in its buffer;

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { AppError, validation } from '../errors.ts';
 import { toEvent } from '../services/events/serialize.ts';
 import { feedHead } from './messages.ts';
+import { assertRetained } from './retention.ts';
 
 const DEFAULT_LIMIT = 500;
 
@@ -39,10 +40,7 @@ export async function sync(db: Kysely<Database>, userId: number, input: { cursor
 
   const cursor = parseCursor(input.cursor);
   if (cursor > head) throw badCursor();
-  const oldest = await db.selectFrom('changes').select((eb) => eb.fn.min('id').as('min')).executeTakeFirst();
-  if (cursor > 0 && oldest?.min !== null && oldest?.min !== undefined && cursor < Number(oldest.min) - 1) {
-    throw new AppError('GONE', 'The cursor is too old to serve; start again without a cursor');
-  }
+  await assertRetained(db, cursor, 'cursor');
   const limit = input.limit ?? DEFAULT_LIMIT;
   // Changes about events the caller can see now, or that removed the caller's access.
   const touched = await db

@@ -56,6 +56,10 @@ export async function postgresChannel(url: string, logger: Logger): Promise<Wake
   const listen = (client: pg.Client, topic: string) =>
     (queue = queue.then(() => client.query(`listen ${channelName(topic)}`)).catch(() => undefined));
 
+  // Keeps trying while the database is away (a failed connect emits no 'error' to retry from).
+  const reconnect = (): void => {
+    if (!closed) setTimeout(() => void connect().catch(reconnect), 500).unref();
+  };
   const connect = async (): Promise<void> => {
     const client = new pg.Client({ connectionString: url });
     client.on('notification', (n) => {
@@ -65,7 +69,7 @@ export async function postgresChannel(url: string, logger: Logger): Promise<Wake
     client.on('error', (error) => {
       logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
       void client.end().catch(() => {});
-      if (!closed) setTimeout(() => void connect().catch(() => {}), 500);
+      reconnect();
     });
     await client.connect();
     for (const topic of listeners.topics()) await listen(client, topic);

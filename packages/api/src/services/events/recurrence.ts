@@ -234,6 +234,8 @@ const zoneValidity = new Map<string, boolean>();
 /** Whether `tz` is an IANA zone name ("UTC" included). Answers are remembered: checking builds an Intl formatter. */
 export function isValidTimeZone(tz: string): boolean {
   if (typeof tz !== 'string') return false;
+  // Newer ICU (Node 24) accepts UTC offsets such as "+05:00" as zones; an event's zone is an IANA name.
+  if (/^[+-]\d/.test(tz.trim())) return false;
   let valid = zoneValidity.get(tz);
   if (valid === undefined) {
     valid = IANAZone.isValidZone(tz);

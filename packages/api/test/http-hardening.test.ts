@@ -1,0 +1,185 @@
+import { Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, loadConfig, startApp, type App } from '../src/index.ts';
+import { createEvent } from './support/events.ts';
+import { apiClient, errorBody, registerUser, type ApiClient } from './support/http.ts';
+import { closeOf, rawRequest, tryUpgrade } from './support/raw.ts';
+import { openTestDatabase, startTestServer, type TestServer } from './support/server.ts';
+
+let server: TestServer;
+let api: ApiClient;
+
+beforeAll(async () => {
+  server = await startTestServer({ HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', WS_MAX_CONNECTIONS_PER_USER: '2' });
+  api = apiClient(server.url);
+});
+afterAll(() => server?.stop());
+
+function expectErrorShape(answer: { status: number; headers: Record<string, string>; body: string }, status: number, code: string) {
+  expect(answer.status).toBe(status);
+  expect(answer.headers['content-type']).toMatch(/^application\/json/);
+  const body = JSON.parse(answer.body) as { error: unknown; code: unknown };
+  expect(typeof body.error).toBe('string');
+  expect(body.code).toBe(code);
+}
+
+describe('requests Node refuses before the handler runs', () => {
+  it('answers oversized headers with 431 in the error shape', async () => {
+    const answer = await rawRequest(server.url, `GET /api/events HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expectErrorShape(answer, 431, 'HEADERS_TOO_LARGE');
+  });
+
+  it('answers a malformed request line with 400 in the error shape', async () => {
+    const answer = await rawRequest(server.url, 'NOT A REQUEST\r\n\r\n');
+    expectErrorShape(answer, 400, 'VALIDATION_ERROR');
+  });
+
+  it('answers a request whose headers never finish with 408 in the error shape', async () => {
+    const answer = await rawRequest(server.url, 'GET /api/events HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n');
+    expectErrorShape(answer, 408, 'REQUEST_TIMEOUT');
+  });
+});
+
+describe('refused WebSocket upgrades', () => {
+  it('answer in the error shape: unknown path, bad collab id, bad tokens', async () => {
+    const ws = server.url.replace(/^http/, 'ws');
+    const user = await registerUser(api, 'upg');
+    const event = await createEvent(api, user);
+    const cases: Array<[string, Record<string, string>, number, string]> = [
+      [`${ws}/nowhere`, {}, 404, 'NOT_FOUND'],
+      [`${ws}/collab/abc`, {}, 400, 'VALIDATION_ERROR'],
+      [`${ws}/collab/${event.id}?token=forged`, {}, 401, 'UNAUTHORIZED'],
+      [`${ws}/collab/${event.id}`, {}, 401, 'UNAUTHORIZED'],
+      [`${ws}/trpc`, { authorization: 'Bearer forged' }, 401, 'UNAUTHORIZED'],
+    ];
+    for (const [url, headers, status, code] of cases) {
+      const answer = await tryUpgrade(url, headers);
+      expect(answer, url).not.toBe('open');
+      if (answer !== 'open') expectErrorShape(answer, status, code);
+    }
+  });
+
+  it('closes a socket over the per-user connection limit with 1013 and a reason', async () => {
+    const user = await registerUser(api, 'wslimit');
+    const event = await createEvent(api, user);
+    const url = `${server.url.replace(/^http/, 'ws')}/collab/${event.id}?token=${user.access}`;
+    const open = (ws: WebSocket) => new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const first = new WebSocket(url);
+    const second = new WebSocket(url);
+    await Promise.all([open(first), open(second)]);
+    const third = new WebSocket(url);
+    const closed = await closeOf(third);
+    expect(closed.code).toBe(1013);
+    expect(closed.reason).toMatch(/too many connections/i);
+    // Leaving frees a place.
+    const firstClosed = closeOf(first);
+    first.close();
+    await firstClosed;
+    const fourth = new WebSocket(url);
+    await open(fourth);
+    fourth.close();
+    second.close();
+  });
+});
+
+describe('request ids', () => {
+  it('creates one when none is given, keeps a valid one, replaces an unsafe one', async () => {
+    const created = (await api.get('/healthz')).headers.get('x-request-id');
+    expect(created).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await api.get('/healthz', { headers: { 'x-request-id': 'lb-7f3a.1' } })).headers.get('x-request-id')).toBe('lb-7f3a.1');
+    const unsafe = (await api.get('/healthz', { headers: { 'x-request-id': 'a b<script>' } })).headers.get('x-request-id');
+    expect(unsafe).not.toBe('a b<script>');
+    expect(unsafe).toMatch(/^[0-9a-f-]{36}$/);
+    const failed = await api.get('/api/events/999999999', { headers: { 'x-request-id': 'on-errors-too' } });
+    expect(failed.status).toBe(401);
+    expect(failed.headers.get('x-request-id')).toBe('on-errors-too');
+  });
+
+  it('records the same id in the audit row the request wrote', async () => {
+    const user = await registerUser(api, 'reqid');
+    const res = await api.post('/api/auth/login', {
+      body: { username: user.username, password: user.password },
+      headers: { 'x-request-id': 'login-trace-42' },
+    });
+    expect(res.headers.get('x-request-id')).toBe('login-trace-42');
+    const audit = await api.get('/api/audit', { token: user.access });
+    const login = (audit.body.results as Array<{ action: string; request_id: string }>).find((r) => r.action === 'login');
+    expect(login?.request_id).toBe('login-trace-42');
+    // Without a header, the generated id is the one returned.
+    const generated = await api.post('/api/events', { token: user.access, body: { title: 'x', start_time: '2041-01-01T10:00:00Z', end_time: '2041-01-01T11:00:00Z' } });
+    const rows = (await api.get('/api/audit', { token: user.access })).body.results as Array<{ action: string; request_id: string }>;
+    expect(rows.find((r) => r.action === 'event.create')?.request_id).toBe(generated.headers.get('x-request-id'));
+  });
+});
+
+describe('rate limit', () => {
+  let limited: TestServer;
+  beforeAll(async () => {
+    limited = await startTestServer({ RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW: '60s' });
+  });
+  afterAll(() => limited?.stop());
+
+  it('answers 429 RATE_LIMITED with Retry-After once a user spends the budget, per user', async () => {
+    const client = apiClient(limited.url);
+    const ada = await registerUser(client, 'rl'); // one anonymous request (by address)
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await client.get('/api/auth/me', { token: ada.access })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    const refused = await client.get('/api/auth/me', { token: ada.access });
+    expect(refused.status).toBe(429);
+    expect(errorBody(refused).code).toBe('RATE_LIMITED');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Probes are not counted.
+    expect((await client.get('/readyz')).status).toBe(200);
+  });
+});
+
+describe('access log', () => {
+  it('writes one line per request with the route template, status, duration and user, and no secrets', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const database = await openTestDatabase();
+    const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', DATA_DIR: ':memory:', LOG_LEVEL: 'info', JWT_SECRET: randomBytes(32).toString('hex') });
+    const app: App = await startApp(config, { database, logger: createLogger('info', sink) });
+    try {
+      const client = apiClient(app.url);
+      const user = await registerUser(client, 'log');
+      const event = await createEvent(client, user);
+      await client.get(`/api/events/${event.id}?as_of=2040-01-01T00:00:00Z`, { token: user.access, headers: { 'x-request-id': 'trace-me' } });
+      await client.post('/api/auth/login', { body: { username: user.username, password: user.password } });
+      const access = lines.filter((l) => l['msg'] === 'request');
+      const read = access.find((l) => l['requestId'] === 'trace-me');
+      expect(read).toMatchObject({ method: 'GET', route: '/api/events/{id}', status: expect.any(Number), userId: user.id });
+      expect(typeof read?.['ms']).toBe('number');
+      expect(access.filter((l) => l['requestId'] === 'trace-me')).toHaveLength(1);
+      const all = JSON.stringify(lines);
+      expect(all).not.toContain(user.password);
+      expect(all).not.toContain(user.access);
+      expect(all).not.toContain(String(event.id) + '?');
+      expect(access.every((l) => typeof l['route'] === 'string' && !/\/\d+/.test(l['route'] as string))).toBe(true);
+    } finally {
+      await app.close();
+      await database.close();
+    }
+  });
+});
+
+
+describe('query parameters named like properties of every object (found by fuzzing)', () => {
+  it('are refused with 400 in the error shape, not a 500', async () => {
+    const user = await registerUser(api, 'proto');
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      const res = await api.get(`/api/events?${name}=1`, { token: user.access });
+      expect(res.status, name).toBe(400);
+      expect(errorBody(res).details?.[0]?.path).toBe(name);
+    }
+    expect((await api.get('/api/events?page=1', { token: user.access })).status).toBe(200);
+  });
+});
