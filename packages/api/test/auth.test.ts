@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT, decodeJwt } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { errorBody, registerUser, uniqueName } from './support/http.ts';
+import { errorBody, uniqueName, type TestUser } from './support/http.ts';
 import { useTestServer } from './support/test-context.ts';
 import { epochSeconds } from './support/time.ts';
 
@@ -124,7 +124,7 @@ describe('login', () => {
 });
 
 describe('access tokens', () => {
-  let user: Awaited<ReturnType<typeof registerUser>>;
+  let user: TestUser;
   beforeAll(async () => {
     user = await ctx.user();
   });

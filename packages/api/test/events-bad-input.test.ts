@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { errorBody, registerUser, type TestUser } from './support/http.ts';
+import { errorBody, type TestUser } from './support/http.ts';
 import { useTestServer } from './support/test-context.ts';
 
 const ctx = useTestServer();
@@ -190,7 +190,7 @@ describe('wrong types and values for every event field', () => {
 });
 
 describe('bad input on sharing', () => {
-  let guest: Awaited<ReturnType<typeof registerUser>>;
+  let guest: TestUser;
   beforeAll(async () => {
     guest = await ctx.user('guest');
   });

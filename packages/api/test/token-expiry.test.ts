@@ -7,7 +7,6 @@ import { useTestServer } from './support/test-context.ts';
 
 /** Access tokens that live 2 seconds: every long-lived connection must end when its token does. */
 const ctx = useTestServer({ env: { ACCESS_TOKEN_TTL: '2s' } });
-const { api } = ctx;
 
 /** An event of `owner`'s, in a slot of its own. */
 const createEvent = async (owner: TestUser) => (await ctx.event(owner, { title: 'Expiring' })).id;

@@ -39,19 +39,19 @@ export function expectStatus(res: ApiResponse, status: number, code: string) {
 /** The history endpoints as one test sees them, through `api`. */
 export function historyHelpers(api: ApiClient) {
   async function historyOf(user: TestUser, id: number, query = ''): Promise<HistoryEntry[]> {
-    const res = await api.get(`/api/events/${id}/history${query}`, { token: user.access });
+    const res = await api.get<HistoryEntry[]>(`/api/events/${id}/history${query}`, { token: user.access });
     expect(res.status).toBe(200);
     return res.body;
   }
 
   async function changelogOf(user: TestUser, id: number, query = ''): Promise<ChangelogEntry[]> {
-    const res = await api.get(`/api/events/${id}/changelog${query}`, { token: user.access });
+    const res = await api.get<ChangelogEntry[]>(`/api/events/${id}/changelog${query}`, { token: user.access });
     expect(res.status).toBe(200);
     return res.body;
   }
 
   async function diffOf(user: TestUser, id: number, a: number, b: number, query = ''): Promise<Record<string, FieldDiff>> {
-    const res = await api.get(`/api/events/${id}/diff/${a}/${b}${query}`, { token: user.access });
+    const res = await api.get<Record<string, FieldDiff>>(`/api/events/${id}/diff/${a}/${b}${query}`, { token: user.access });
     expect(res.status).toBe(200);
     return res.body;
   }
@@ -62,9 +62,9 @@ export function historyHelpers(api: ApiClient) {
   }
 
   async function update(user: TestUser, id: number, body: Record<string, unknown>, headers: Record<string, string> = {}) {
-    const res = await api.patch(`/api/events/${id}`, { token: user.access, body, headers });
+    const res = await api.patch<{ event: Record<string, unknown> & { version: number } }>(`/api/events/${id}`, { token: user.access, body, headers });
     expect(res.status, res.text).toBe(200);
-    return res.body.event as Record<string, unknown> & { version: number };
+    return res.body.event;
   }
 
   /** An event with three versions: created, retitled, described. */

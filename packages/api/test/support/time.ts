@@ -35,3 +35,14 @@ export function span(start: number | string | Date, durationMs = HOUR): { start_
 export function hourly(base: number, count: number, durationMs = 30 * MINUTE): Array<{ title: string; start_time: string; end_time: string }> {
   return Array.from({ length: count }, (_, i) => ({ title: `item ${i}`, ...span(base + i * HOUR, durationMs) }));
 }
+
+/**
+ * Resolves once the wall clock is in a later whole second than when called.
+ * Stored times have one-second resolution, so whatever was written before is
+ * then strictly earlier than whatever is written after: a bound on ordering,
+ * not a wait for something to happen (use `eventually` for that).
+ */
+export async function nextSecond(marginMs = 20): Promise<void> {
+  const target = (Math.floor(Date.now() / SECOND) + 1) * SECOND + marginMs;
+  while (Date.now() < target) await new Promise((resolve) => setTimeout(resolve, target - Date.now()));
+}
