@@ -1,18 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT, decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, errorBody, registerUser, uniqueName, type ApiClient } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { errorBody, uniqueName, type TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
+import { epochSeconds } from './support/time.ts';
 
 const SECRET = randomBytes(32).toString('hex');
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  server = await startTestServer({ JWT_SECRET: SECRET, LOGIN_RATE_LIMIT: '5' });
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer({ env: { JWT_SECRET: SECRET, LOGIN_RATE_LIMIT: '5' } });
+const { api } = ctx;
 
 const forge = (claims: Record<string, unknown>, opts: { exp?: number | string; secret?: string; iss?: string; aud?: string } = {}) =>
   new SignJWT(claims)
@@ -39,7 +34,7 @@ describe('register', () => {
   });
 
   it('refuses a taken username or email, case-insensitively, with 409', async () => {
-    const user = await registerUser(api);
+    const user = await ctx.user();
     const sameName = await api.post('/api/auth/register', {
       body: { username: user.username.toUpperCase(), email: `${uniqueName()}@x.io`, password: 'Tesst123' },
     });
@@ -80,7 +75,7 @@ describe('register', () => {
 
 describe('login', () => {
   it('signs in by username and by email, case-insensitively', async () => {
-    const user = await registerUser(api);
+    const user = await ctx.user();
     for (const name of [user.username, user.email, user.username.toUpperCase()]) {
       const res = await api.post('/api/auth/login', { body: { username: name, password: user.password } });
       expect(res.status).toBe(200);
@@ -90,7 +85,7 @@ describe('login', () => {
   });
 
   it('accepts the OAuth2 password form and answers in OAuth2 shape', async () => {
-    const user = await registerUser(api);
+    const user = await ctx.user();
     const form = new URLSearchParams({ grant_type: 'password', username: user.username, password: user.password });
     const res = await api.post('/api/auth/login', {
       raw: form.toString(),
@@ -107,7 +102,7 @@ describe('login', () => {
   });
 
   it('answers a wrong password exactly like an unknown user', async () => {
-    const user = await registerUser(api);
+    const user = await ctx.user();
     const wrongPassword = await api.post('/api/auth/login', { body: { username: user.username, password: 'nope-nope' } });
     const unknownUser = await api.post('/api/auth/login', { body: { username: uniqueName('ghost'), password: 'nope-nope' } });
     expect(wrongPassword.status).toBe(401);
@@ -117,7 +112,7 @@ describe('login', () => {
   });
 
   it('rate-limits repeated failures for one account with 429 and Retry-After', async () => {
-    const user = await registerUser(api);
+    const user = await ctx.user();
     for (let i = 0; i < 5; i++) {
       expect((await api.post('/api/auth/login', { body: { username: user.username, password: 'wrong-pass' } })).status).toBe(401);
     }
@@ -129,9 +124,9 @@ describe('login', () => {
 });
 
 describe('access tokens', () => {
-  let user: Awaited<ReturnType<typeof registerUser>>;
+  let user: TestUser;
   beforeAll(async () => {
-    user = await registerUser(api);
+    user = await ctx.user();
   });
 
   const meWith = (token: string) => api.get('/api/auth/me', { token });
@@ -145,7 +140,7 @@ describe('access tokens', () => {
 
   it('refuses an expired token', async () => {
     const { sub, sid } = claimsOf(user.access);
-    const expired = await forge({ token_type: 'access', sid, sub, jti: 'x' }, { exp: Math.floor(Date.now() / 1000) - 10 });
+    const expired = await forge({ token_type: 'access', sid, sub, jti: 'x' }, { exp: epochSeconds(-10) });
     const res = await meWith(expired);
     expect(res.status).toBe(401);
     expect(errorBody(res).code).toBe('UNAUTHORIZED');
@@ -180,7 +175,7 @@ describe('access tokens', () => {
 
 describe('refresh and logout', () => {
   it('rotates the refresh token; the spent one, presented again, revokes the whole session', async () => {
-    const user = await registerUser(api);
+    const user = await ctx.user();
     const first = await api.post('/api/auth/refresh', { body: { refresh: user.refresh } });
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ access: expect.any(String), refresh: expect.any(String) });
@@ -196,7 +191,7 @@ describe('refresh and logout', () => {
   });
 
   it('lets only one of two simultaneous refreshes with the same token succeed', async () => {
-    const user = await registerUser(api);
+    const user = await ctx.user();
     const [a, b] = await Promise.all([
       api.post('/api/auth/refresh', { body: { refresh: user.refresh } }),
       api.post('/api/auth/refresh', { body: { refresh: user.refresh } }),
@@ -205,7 +200,7 @@ describe('refresh and logout', () => {
   });
 
   it('logout answers 205 with no body and kills the session’s refresh and access tokens', async () => {
-    const user = await registerUser(api);
+    const user = await ctx.user();
     const other = await api.post('/api/auth/login', { body: { username: user.username, password: user.password } });
     const res = await api.post('/api/auth/logout', { body: { refresh: user.refresh } });
     expect(res.status).toBe(205);
@@ -226,7 +221,7 @@ describe('refresh and logout', () => {
 describe('user search', () => {
   it('finds users by prefix, at most 20, without emails', async () => {
     const prefix = uniqueName('find');
-    const me = await registerUser(api);
+    const me = await ctx.user();
     for (let i = 0; i < 3; i++) {
       await api.post('/api/auth/register', { body: { username: `${prefix}_${i}`, email: `${prefix}${i}@x.io`, password: 'Tesst123' } });
     }
@@ -240,7 +235,7 @@ describe('user search', () => {
   });
 
   it('answers at most 20 users even when more match', async () => {
-    const me = await registerUser(api);
+    const me = await ctx.user();
     const prefix = uniqueName('many');
     await Promise.all(
       Array.from({ length: 21 }, (_, i) =>

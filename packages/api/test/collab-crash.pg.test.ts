@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrateToLatest, openDatabase } from '@scheduler/db';
-import { eventually, openDoc } from './support/collab.ts';
+import { openDoc } from './support/collab.ts';
+import { eventually } from './support/eventually.ts';
 import { apiClient, registerUser, type ApiClient, type TestUser } from './support/http.ts';
 import { crashServerProcess, startServerProcess, type ServerProcess } from './support/processes.ts';
+import { HOUR, span } from './support/time.ts';
 
 /**
  * "A crash right after an update was acknowledged loses nothing": real server
@@ -52,14 +54,12 @@ let slot = 0;
 /** An event owned by `owner`, shared with `editor` as EDITOR. */
 async function sharedEvent(api: ApiClient, owner: TestUser, editor: TestUser, description: string): Promise<number> {
   slot += 1;
-  const start = new Date(Date.UTC(2034, 0, 1) + slot * 3 * 3600_000);
   const created = await api.post('/api/events', {
     token: owner.access,
     body: {
       title: `Crash ${slot}`,
       description,
-      start_time: start.toISOString(),
-      end_time: new Date(start.getTime() + 3600_000).toISOString(),
+      ...span(Date.UTC(2034, 0, 1) + slot * 3 * HOUR),
     },
   });
   expect(created.status).toBe(201);

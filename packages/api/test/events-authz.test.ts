@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent, freeSlot, shareWith } from './support/events.ts';
-import { apiClient, errorBody, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freeSlot } from './support/events.ts';
+import { errorBody, type ApiClient, type TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer();
+const { api } = ctx;
 let owner: TestUser;
 let editor: TestUser;
 let viewer: TestUser;
@@ -12,15 +12,12 @@ let stranger: TestUser;
 let bystander: TestUser;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-  owner = await registerUser(api, 'owner');
-  editor = await registerUser(api, 'editor');
-  viewer = await registerUser(api, 'viewer');
-  stranger = await registerUser(api, 'stranger');
-  bystander = await registerUser(api, 'bystander');
+  owner = await ctx.user('owner');
+  editor = await ctx.user('editor');
+  viewer = await ctx.user('viewer');
+  stranger = await ctx.user('stranger');
+  bystander = await ctx.user('bystander');
 });
-afterAll(() => server?.stop());
 
 type Actor = 'owner' | 'editor' | 'viewer' | 'stranger' | 'anonymous';
 const ACTORS: Actor[] = ['owner', 'editor', 'viewer', 'stranger', 'anonymous'];
@@ -29,10 +26,10 @@ const tokenOf = (actor: Actor) =>
 
 /** A fresh event shared with the editor, the viewer and a bystander, so every cell starts from the same state. */
 async function scene() {
-  const event = await createEvent(api, owner, { title: 'Matrix' });
-  await shareWith(api, owner, event.id, editor, 'EDITOR');
-  await shareWith(api, owner, event.id, viewer, 'VIEWER');
-  await shareWith(api, owner, event.id, bystander, 'VIEWER');
+  const event = await ctx.event(owner, { title: 'Matrix' });
+  await ctx.share(owner, event.id, editor, 'EDITOR');
+  await ctx.share(owner, event.id, viewer, 'VIEWER');
+  await ctx.share(owner, event.id, bystander, 'VIEWER');
   return event.id;
 }
 

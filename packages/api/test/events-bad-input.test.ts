@@ -1,22 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent } from './support/events.ts';
-import { apiClient, errorBody, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { errorBody, type TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer();
+const { api } = ctx;
 let user: TestUser;
 let eventId: number;
 let versionId: number;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-  user = await registerUser(api, 'hostile');
-  eventId = (await createEvent(api, user, { title: 'target' })).id;
+  user = await ctx.user('hostile');
+  eventId = (await ctx.event(user, { title: 'target' })).id;
   versionId = (await api.get(`/api/events/${eventId}/history`, { token: user.access })).body[0].version_id;
 });
-afterAll(() => server?.stop());
 
 const valid = { title: 'ok', start_time: '2049-01-01T10:00:00Z', end_time: '2049-01-01T11:00:00Z' };
 
@@ -194,9 +190,9 @@ describe('wrong types and values for every event field', () => {
 });
 
 describe('bad input on sharing', () => {
-  let guest: Awaited<ReturnType<typeof registerUser>>;
+  let guest: TestUser;
   beforeAll(async () => {
-    guest = await registerUser(api, 'guest');
+    guest = await ctx.user('guest');
   });
 
   const shareCases = (): Array<[string, unknown, string | undefined]> => [
@@ -230,7 +226,7 @@ describe('bad input on sharing', () => {
   });
 
   it('answers every malformed PUT permission body with 400', async () => {
-    const event = await createEvent(api, user, { title: 'perm target' });
+    const event = await ctx.event(user, { title: 'perm target' });
     await api.post(`/api/events/${event.id}/share`, { token: user.access, body: { user_id: guest.id, role: 'VIEWER' } });
     for (const body of [{}, { role: null }, { role: 7 }, { role: ['EDITOR'] }, { role: 'owner' }, { role: 'r'.repeat(10_000) }, { role: 'GOD' }]) {
       const res = await api.put(`/api/events/${event.id}/permissions/${guest.id}`, { token: user.access, body });

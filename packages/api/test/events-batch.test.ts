@@ -1,29 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent, freeSlot } from './support/events.ts';
-import { apiClient, errorBody, registerUser, type ApiClient } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { errorBody } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
+import { hourly } from './support/time.ts';
 
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer();
+const { api } = ctx;
 
-beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
-
-const hourly = (base: number, count: number) =>
-  Array.from({ length: count }, (_, i) => ({
-    title: `item ${i}`,
-    start_time: new Date(base + i * 3_600_000).toISOString(),
-    end_time: new Date(base + i * 3_600_000 + 1_800_000).toISOString(),
-  }));
 
 const countOf = async (token: string) => (await api.get('/api/events', { token })).body.count as number;
 
 describe('batch create', () => {
   it('accepts a JSON array (seed 001) and {"events": [...]} (seed 000)', async () => {
-    const user = await registerUser(api, 'batch');
+    const user = await ctx.user('batch');
     const array = await api.post('/api/events/batch', { token: user.access, body: hourly(Date.UTC(2041, 0, 1), 3) });
     expect(array.status).toBe(201);
     expect(array.body.errors).toEqual([]);
@@ -39,7 +27,7 @@ describe('batch create', () => {
   });
 
   it('creates nothing when one item is invalid (atomic by default) and lists the errors by index', async () => {
-    const user = await registerUser(api, 'atomic');
+    const user = await ctx.user('atomic');
     const items: unknown[] = hourly(Date.UTC(2041, 2, 1), 4);
     items[2] = { title: '', start_time: 'not a time', end_time: '2041-03-01T00:00:00Z' };
     const res = await api.post('/api/events/batch', { token: user.access, body: items });
@@ -52,7 +40,7 @@ describe('batch create', () => {
   });
 
   it('creates exactly the valid items with atomic=false', async () => {
-    const user = await registerUser(api, 'partial');
+    const user = await ctx.user('partial');
     const items: unknown[] = hourly(Date.UTC(2041, 3, 1), 5);
     items[1] = { title: 'bad', start_time: '2041-04-01T10:00:00Z', end_time: '2041-04-01T09:00:00Z' };
     items[4] = 'not an object';
@@ -65,8 +53,8 @@ describe('batch create', () => {
   });
 
   it('finds overlaps between items and with existing events', async () => {
-    const user = await registerUser(api, 'overlap');
-    const existing = await createEvent(api, user, { start_time: '2041-05-01T10:00:00Z', end_time: '2041-05-01T11:00:00Z' });
+    const user = await ctx.user('overlap');
+    const existing = await ctx.event(user, { start_time: '2041-05-01T10:00:00Z', end_time: '2041-05-01T11:00:00Z' });
     const items = [
       { title: 'clashes with existing', start_time: '2041-05-01T10:30:00Z', end_time: '2041-05-01T11:30:00Z' },
       { title: 'first', start_time: '2041-05-02T10:00:00Z', end_time: '2041-05-02T11:00:00Z' },
@@ -92,7 +80,7 @@ describe('batch create', () => {
   });
 
   it('refuses more than 10,000 items and non-list bodies with 400', async () => {
-    const user = await registerUser(api, 'huge');
+    const user = await ctx.user('huge');
     const tooMany = Array.from({ length: 10_001 }, () => ({}));
     const res = await api.post('/api/events/batch', { token: user.access, body: tooMany });
     expect(res.status).toBe(400);
@@ -105,7 +93,7 @@ describe('batch create', () => {
   });
 
   it('creates a batch of 1,000 events in one go', async () => {
-    const user = await registerUser(api, 'thousand');
+    const user = await ctx.user('thousand');
     const res = await api.post('/api/events/batch', { token: user.access, body: hourly(Date.UTC(2042, 0, 1), 1000) });
     expect(res.status).toBe(201);
     expect(res.body.created_events).toHaveLength(1000);
@@ -119,7 +107,7 @@ const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
 describe('batch create: contract details', () => {
   it('creates seed 001’s batch example unchanged (with a trailing slash) and answers full event objects', async () => {
-    const user = await registerUser(api, 'seedbatch');
+    const user = await ctx.user('seedbatch');
     const res = await api.post('/api/events/batch/', {
       token: user.access,
       body: [
@@ -171,7 +159,7 @@ describe('batch create: contract details', () => {
   });
 
   it('leaves nothing behind when a {"events": [...]} batch has invalid items, and reports each by index', async () => {
-    const user = await registerUser(api, 'wrapped');
+    const user = await ctx.user('wrapped');
     const items: unknown[] = hourly(Date.UTC(2058, 0, 1), 6);
     items[1] = { title: 'x'.repeat(201), start_time: '2058-02-01T10:00:00Z', end_time: '2058-02-01T11:00:00Z' };
     items[4] = { title: 'no times' };
@@ -192,7 +180,7 @@ describe('batch create: contract details', () => {
   });
 
   it('with atomic=false and nothing valid, answers 201 with no events and every error', async () => {
-    const user = await registerUser(api, 'allbad');
+    const user = await ctx.user('allbad');
     const res = await api.post('/api/events/batch?atomic=false', { token: user.access, body: [{}, { title: 'x', start_time: 'yesterday', end_time: 'today' }] });
     expect(res.status).toBe(201);
     expect(res.body.created_events).toEqual([]);
@@ -202,7 +190,7 @@ describe('batch create: contract details', () => {
   });
 
   it('atomic=false keeps input order in created_events and creates exactly those', async () => {
-    const user = await registerUser(api, 'order');
+    const user = await ctx.user('order');
     const items: unknown[] = hourly(Date.UTC(2058, 3, 1), 8).reverse();
     items[3] = { title: 'bad tz', start_time: '2058-05-01T10:00:00Z', end_time: '2058-05-01T11:00:00Z', timezone: 'Nowhere/Never' };
     items[6] = null;
@@ -215,7 +203,7 @@ describe('batch create: contract details', () => {
   });
 
   it('refuses an atomic batch whose own items overlap with 409, the contract shape plus errors, and creates nothing', async () => {
-    const user = await registerUser(api, 'intra');
+    const user = await ctx.user('intra');
     const items = [
       { title: 'one', start_time: '2058-06-01T10:00:00Z', end_time: '2058-06-01T11:00:00Z' },
       { title: 'two', start_time: '2058-06-01T12:00:00Z', end_time: '2058-06-01T13:00:00Z' },
@@ -234,7 +222,7 @@ describe('batch create: contract details', () => {
   });
 
   it('sees an overlap between a recurring item and a later one-off item of the same batch', async () => {
-    const user = await registerUser(api, 'intraseries');
+    const user = await ctx.user('intraseries');
     const items = [
       { title: 'daily', start_time: '2059-01-06T09:00:00Z', end_time: '2059-01-06T10:00:00Z', recurrence_pattern: 'daily' },
       { title: 'friday', start_time: '2059-01-10T09:30:00Z', end_time: '2059-01-10T10:30:00Z' },
@@ -247,7 +235,7 @@ describe('batch create: contract details', () => {
   });
 
   it('refuses 10,001 valid items with 400 and creates none of them', async () => {
-    const user = await registerUser(api, 'toomany');
+    const user = await ctx.user('toomany');
     const res = await api.post('/api/events/batch', { token: user.access, body: { events: hourly(Date.UTC(2060, 0, 1), 10_001) } });
     expect(res.status).toBe(400);
     expect(errorBody(res).code).toBe('VALIDATION_ERROR');
@@ -255,7 +243,7 @@ describe('batch create: contract details', () => {
   });
 
   it('refuses a bad atomic or on_conflict parameter with 400', async () => {
-    const user = await registerUser(api, 'params');
+    const user = await ctx.user('params');
     for (const query of ['atomic=maybe', 'on_conflict=sometimes']) {
       const res = await api.post(`/api/events/batch?${query}`, { token: user.access, body: hourly(Date.UTC(2060, 6, 1), 1) });
       expect(res.status, query).toBe(400);

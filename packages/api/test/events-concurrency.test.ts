@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent, freeSlot } from './support/events.ts';
-import { apiClient, errorBody, registerUser, type ApiClient } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { freeSlot } from './support/events.ts';
+import { errorBody } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer();
+const { api } = ctx;
 
 describe('concurrency', () => {
   it('lets exactly one of 20 simultaneous overlapping creates through', async () => {
-    const owner = await registerUser(api, 'busy');
+    const owner = await ctx.user('busy');
     const slot = freeSlot(120);
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => api.post('/api/events', { token: owner.access, body: { title: `race ${i}`, ...slot } })),
@@ -31,8 +25,8 @@ describe('concurrency', () => {
   });
 
   it('lets exactly one of 20 simultaneous PUTs with the same If-Match win, with contiguous versions', async () => {
-    const owner = await registerUser(api, 'writer');
-    const event = await createEvent(api, owner, { title: 'v1' });
+    const owner = await ctx.user('writer');
+    const event = await ctx.event(owner, { title: 'v1' });
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-match': '"1"' }, body: { title: `writer ${i}` } }),
@@ -47,8 +41,8 @@ describe('concurrency', () => {
   });
 
   it('keeps versions contiguous under unconditional concurrent updates', async () => {
-    const owner = await registerUser(api, 'many');
-    const event = await createEvent(api, owner);
+    const owner = await ctx.user('many');
+    const event = await ctx.event(owner);
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => api.patch(`/api/events/${event.id}`, { token: owner.access, body: { description: `d${i}` } })),
     );
@@ -58,7 +52,7 @@ describe('concurrency', () => {
   });
 
   it('creates non-overlapping events concurrently without false conflicts', async () => {
-    const owner = await registerUser(api, 'parallel');
+    const owner = await ctx.user('parallel');
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => api.post('/api/events', { token: owner.access, body: { title: `p${i}`, ...freeSlot() } })),
     );
@@ -68,8 +62,8 @@ describe('concurrency', () => {
 
 describe('concurrency: who wins and what is left', () => {
   it('the one PUT that wins an If-Match race is the one the event shows; the losers get the 412 error shape', async () => {
-    const owner = await registerUser(api, 'race');
-    const event = await createEvent(api, owner, { title: 'initial' });
+    const owner = await ctx.user('race');
+    const event = await ctx.event(owner, { title: 'initial' });
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-match': `"${event.version}"` }, body: { title: `writer ${i}` } }),
@@ -89,8 +83,8 @@ describe('concurrency: who wins and what is left', () => {
   });
 
   it('the same race decided by a body version on PATCH', async () => {
-    const owner = await registerUser(api, 'bodyrace');
-    const event = await createEvent(api, owner);
+    const owner = await ctx.user('bodyrace');
+    const event = await ctx.event(owner);
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => api.patch(`/api/events/${event.id}`, { token: owner.access, body: { description: `d${i}`, version: 1 } })),
     );
@@ -99,8 +93,8 @@ describe('concurrency: who wins and what is left', () => {
   });
 
   it('sequential conditional updates get contiguous versions 1, 2, 3, …', async () => {
-    const owner = await registerUser(api, 'sequence');
-    const event = await createEvent(api, owner, { title: 't0' });
+    const owner = await ctx.user('sequence');
+    const event = await ctx.event(owner, { title: 't0' });
     let etag = (await api.get(`/api/events/${event.id}`, { token: owner.access })).headers.get('etag')!;
     expect(etag).toBe('"1"');
     for (let i = 1; i <= 6; i++) {
@@ -115,9 +109,9 @@ describe('concurrency: who wins and what is left', () => {
   });
 
   it('two updates moving two events into the same slot at once: one 200, one 409', async () => {
-    const owner = await registerUser(api, 'movers');
-    const a = await createEvent(api, owner, { title: 'a' });
-    const b = await createEvent(api, owner, { title: 'b' });
+    const owner = await ctx.user('movers');
+    const a = await ctx.event(owner, { title: 'a' });
+    const b = await ctx.event(owner, { title: 'b' });
     const target = freeSlot();
     const results = await Promise.all([a, b].map((e) => api.put(`/api/events/${e.id}`, { token: owner.access, body: target })));
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
@@ -128,7 +122,7 @@ describe('concurrency: who wins and what is left', () => {
   });
 
   it('a batch and single creates racing for one slot: only one of them gets it', async () => {
-    const owner = await registerUser(api, 'mixed');
+    const owner = await ctx.user('mixed');
     const slot = freeSlot();
     const results = await Promise.all([
       api.post('/api/events/batch', { token: owner.access, body: [{ title: 'batch', ...slot }] }),
@@ -140,7 +134,7 @@ describe('concurrency: who wins and what is left', () => {
   });
 
   it('simultaneous overlapping creates with on_conflict=allow all succeed', async () => {
-    const owner = await registerUser(api, 'allow');
+    const owner = await ctx.user('allow');
     const slot = freeSlot();
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => api.post('/api/events?on_conflict=allow', { token: owner.access, body: { title: `ok ${i}`, ...slot } })),
@@ -150,7 +144,7 @@ describe('concurrency: who wins and what is left', () => {
   });
 
   it('the same slot on different owners’ calendars never conflicts, even at once', async () => {
-    const owners = await Promise.all(Array.from({ length: 8 }, () => registerUser(api, 'solo')));
+    const owners = await Promise.all(Array.from({ length: 8 }, () => ctx.user('solo')));
     const slot = freeSlot();
     const results = await Promise.all(owners.map((o) => api.post('/api/events', { token: o.access, body: { title: 'mine', ...slot } })));
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(201));

@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent, freeSlot } from './support/events.ts';
-import { apiClient, errorBody, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freeSlot } from './support/events.ts';
+import { errorBody, type TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer();
+const { api } = ctx;
 let owner: TestUser;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-  owner = await registerUser(api, 'crud');
+  owner = await ctx.user('crud');
 });
-afterAll(() => server?.stop());
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
@@ -71,7 +68,7 @@ describe('event CRUD', () => {
   });
 
   it('returns the event with permissions and an ETag; If-None-Match answers 304', async () => {
-    const event = await createEvent(api, owner, { title: 'etag' });
+    const event = await ctx.event(owner, { title: 'etag' });
     const res = await api.get(`/api/events/${event.id}`, { token: owner.access });
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBe('"1"');
@@ -86,7 +83,7 @@ describe('event CRUD', () => {
   });
 
   it('treats PUT and PATCH as partial updates and bumps the version', async () => {
-    const event = await createEvent(api, owner, { title: 'partial', description: 'keep me', location: 'Room 1' });
+    const event = await ctx.event(owner, { title: 'partial', description: 'keep me', location: 'Room 1' });
     const put = await api.put(`/api/events/${event.id}`, { token: owner.access, body: { title: 'renamed' } });
     expect(put.status).toBe(200);
     expect(put.body).toEqual({ message: 'Event updated successfully', event: expect.objectContaining({ title: 'renamed', description: 'keep me', version: 2 }) });
@@ -95,7 +92,7 @@ describe('event CRUD', () => {
   });
 
   it('makes no version for an update that changes nothing', async () => {
-    const event = await createEvent(api, owner, { title: 'same' });
+    const event = await ctx.event(owner, { title: 'same' });
     const res = await api.put(`/api/events/${event.id}`, { token: owner.access, body: { title: 'same', start_time: event['start_time'] } });
     expect(res.status).toBe(200);
     expect(res.body.event.version).toBe(1);
@@ -104,7 +101,7 @@ describe('event CRUD', () => {
   });
 
   it('answers a stale If-Match or body version with 412 and changes nothing', async () => {
-    const event = await createEvent(api, owner, { title: 'cas' });
+    const event = await ctx.event(owner, { title: 'cas' });
     await api.put(`/api/events/${event.id}`, { token: owner.access, body: { title: 'cas 2' } });
     const header = await api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-match': '"1"' }, body: { title: 'lost' } });
     expect(header.status).toBe(412);
@@ -119,7 +116,7 @@ describe('event CRUD', () => {
   });
 
   it('deletes an event: 200 with the contract message, then 404', async () => {
-    const event = await createEvent(api, owner);
+    const event = await ctx.event(owner);
     const res = await api.delete(`/api/events/${event.id}`, { token: owner.access });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ message: 'Event deleted successfully' });
@@ -130,8 +127,8 @@ describe('event CRUD', () => {
 
 describe('overlap conflicts', () => {
   it('rejects an overlap by default and lists the conflicting events', async () => {
-    const user = await registerUser(api, 'cal');
-    const first = await createEvent(api, user, { title: 'first', start_time: '2044-01-01T10:00:00Z', end_time: '2044-01-01T11:00:00Z' });
+    const user = await ctx.user('cal');
+    const first = await ctx.event(user, { title: 'first', start_time: '2044-01-01T10:00:00Z', end_time: '2044-01-01T11:00:00Z' });
     const res = await api.post('/api/events', {
       token: user.access,
       body: { title: 'second', start_time: '2044-01-01T10:30:00Z', end_time: '2044-01-01T11:30:00Z' },
@@ -145,8 +142,8 @@ describe('overlap conflicts', () => {
   });
 
   it('saves with on_conflict=allow and returns the overlaps beside the event', async () => {
-    const user = await registerUser(api, 'cal');
-    const first = await createEvent(api, user, { start_time: '2044-02-01T10:00:00Z', end_time: '2044-02-01T11:00:00Z' });
+    const user = await ctx.user('cal');
+    const first = await ctx.event(user, { start_time: '2044-02-01T10:00:00Z', end_time: '2044-02-01T11:00:00Z' });
     const res = await api.post('/api/events?on_conflict=allow', {
       token: user.access,
       body: { title: 'anyway', start_time: '2044-02-01T10:30:00Z', end_time: '2044-02-01T11:30:00Z' },
@@ -156,9 +153,9 @@ describe('overlap conflicts', () => {
   });
 
   it('does not count touching intervals, zero-length events, or other owners’ events', async () => {
-    const user = await registerUser(api, 'cal');
-    const other = await registerUser(api, 'other');
-    await createEvent(api, user, { start_time: '2044-03-01T10:00:00Z', end_time: '2044-03-01T11:00:00Z' });
+    const user = await ctx.user('cal');
+    const other = await ctx.user('other');
+    await ctx.event(user, { start_time: '2044-03-01T10:00:00Z', end_time: '2044-03-01T11:00:00Z' });
     const touching = await api.post('/api/events', { token: user.access, body: { title: 't', start_time: '2044-03-01T11:00:00Z', end_time: '2044-03-01T12:00:00Z' } });
     expect(touching.status).toBe(201);
     const instant = await api.post('/api/events', { token: user.access, body: { title: 'z', start_time: '2044-03-01T10:30:00Z', end_time: '2044-03-01T10:30:00Z' } });
@@ -168,9 +165,9 @@ describe('overlap conflicts', () => {
   });
 
   it('checks updates too, ignoring the event itself', async () => {
-    const user = await registerUser(api, 'cal');
-    const a = await createEvent(api, user, { start_time: '2044-04-01T10:00:00Z', end_time: '2044-04-01T11:00:00Z' });
-    const b = await createEvent(api, user, { start_time: '2044-04-01T12:00:00Z', end_time: '2044-04-01T13:00:00Z' });
+    const user = await ctx.user('cal');
+    const a = await ctx.event(user, { start_time: '2044-04-01T10:00:00Z', end_time: '2044-04-01T11:00:00Z' });
+    const b = await ctx.event(user, { start_time: '2044-04-01T12:00:00Z', end_time: '2044-04-01T13:00:00Z' });
     const self = await api.put(`/api/events/${a.id}`, { token: user.access, body: { end_time: '2044-04-01T11:30:00Z' } });
     expect(self.status).toBe(200);
     const clash = await api.put(`/api/events/${a.id}`, { token: user.access, body: { end_time: '2044-04-01T12:30:00Z' } });
@@ -182,10 +179,10 @@ describe('overlap conflicts', () => {
   });
 
   it('uses the owner’s calendar when an editor moves a shared event', async () => {
-    const boss = await registerUser(api, 'boss');
-    const helper = await registerUser(api, 'helper');
-    const mine = await createEvent(api, helper, { start_time: '2044-05-01T09:00:00Z', end_time: '2044-05-01T10:00:00Z' });
-    const shared = await createEvent(api, boss, { start_time: '2044-05-01T12:00:00Z', end_time: '2044-05-01T13:00:00Z' });
+    const boss = await ctx.user('boss');
+    const helper = await ctx.user('helper');
+    const mine = await ctx.event(helper, { start_time: '2044-05-01T09:00:00Z', end_time: '2044-05-01T10:00:00Z' });
+    const shared = await ctx.event(boss, { start_time: '2044-05-01T12:00:00Z', end_time: '2044-05-01T13:00:00Z' });
     await api.post(`/api/events/${shared.id}/share`, { token: boss.access, body: { user_id: helper.id, role: 'EDITOR' } });
     const moved = await api.put(`/api/events/${shared.id}`, {
       token: helper.access,
@@ -231,7 +228,7 @@ const eventShape = (overrides: Record<string, unknown>) => ({
 
 describe('contract shapes with seed 001 bodies', () => {
   it('creates seed 001’s POST /api/events/ example unchanged and answers every field', async () => {
-    const user = await registerUser(api, 'seed');
+    const user = await ctx.user('seed');
     const res = await api.post('/api/events/', {
       token: user.access,
       body: {
@@ -262,7 +259,7 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('fills the documented defaults for a minimal body', async () => {
-    const user = await registerUser(api, 'minimal');
+    const user = await ctx.user('minimal');
     const res = await api.post('/api/events', {
       token: user.access,
       body: { title: 'Minimal', start_time: '2043-02-01T10:00:00Z', end_time: '2043-02-01T11:00:00Z' },
@@ -281,7 +278,7 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('keeps the given IANA timezone and echoes a zero-length event', async () => {
-    const user = await registerUser(api, 'zone');
+    const user = await ctx.user('zone');
     const res = await api.post('/api/events', {
       token: user.access,
       body: { title: 'Instant', start_time: '2043-02-02T10:00:00+01:00', end_time: '2043-02-02T09:00:00Z', timezone: 'Europe/Berlin' },
@@ -293,8 +290,8 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('GET answers exactly the created event plus permissions, with and without a trailing slash', async () => {
-    const user = await registerUser(api, 'getter');
-    const created = await createEvent(api, user, { title: 'Fetch me', description: 'd', location: 'L' });
+    const user = await ctx.user('getter');
+    const created = await ctx.event(user, { title: 'Fetch me', description: 'd', location: 'L' });
     for (const path of [`/api/events/${created.id}`, `/api/events/${created.id}/`]) {
       const res = await api.get(path, { token: user.access });
       expect(res.status, path).toBe(200);
@@ -304,8 +301,8 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('applies seed 001’s PUT example unchanged (empty recurrence_pattern means none)', async () => {
-    const user = await registerUser(api, 'seedput');
-    const created = await createEvent(api, user, {
+    const user = await ctx.user('seedput');
+    const created = await ctx.event(user, {
       title: 'before',
       start_time: '2025-06-01T08:00:00Z',
       end_time: '2025-06-01T09:00:00Z',
@@ -344,8 +341,8 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('PUT with one field changes only that field and answers the whole event', async () => {
-    const user = await registerUser(api, 'putone');
-    const created = await createEvent(api, user, { title: 'orig', description: 'keep', location: 'Here', timezone: 'Asia/Tokyo' });
+    const user = await ctx.user('putone');
+    const created = await ctx.event(user, { title: 'orig', description: 'keep', location: 'Here', timezone: 'Asia/Tokyo' });
     const res = await api.put(`/api/events/${created.id}`, { token: user.access, body: { description: 'changed' } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
@@ -358,8 +355,8 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('PATCH with times only moves the event and keeps the rest', async () => {
-    const user = await registerUser(api, 'patchtimes');
-    const created = await createEvent(api, user, { title: 'mover', description: 'same', location: 'There' });
+    const user = await ctx.user('patchtimes');
+    const created = await ctx.event(user, { title: 'mover', description: 'same', location: 'There' });
     const res = await api.patch(`/api/events/${created.id}`, {
       token: user.access,
       body: { start_time: '2043-03-01 7:30', end_time: '2043-03-01T09:00:00+01:00' },
@@ -372,8 +369,8 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('refuses a PATCH whose end would fall before the stored start, naming end_time', async () => {
-    const user = await registerUser(api, 'patchorder');
-    const created = await createEvent(api, user, { start_time: '2043-04-01T10:00:00Z', end_time: '2043-04-01T11:00:00Z' });
+    const user = await ctx.user('patchorder');
+    const created = await ctx.event(user, { start_time: '2043-04-01T10:00:00Z', end_time: '2043-04-01T11:00:00Z' });
     const res = await api.patch(`/api/events/${created.id}`, { token: user.access, body: { end_time: '2043-04-01T09:00:00Z' } });
     expect(res.status).toBe(400);
     const error = errorBody(res);
@@ -383,8 +380,8 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('makes no version for PUT {} or PATCH with the same values, and the old ETag still answers 304', async () => {
-    const user = await registerUser(api, 'noop');
-    const created = await createEvent(api, user, { title: 'still', description: 'same', location: 'Place' });
+    const user = await ctx.user('noop');
+    const created = await ctx.event(user, { title: 'still', description: 'same', location: 'Place' });
     const empty = await api.put(`/api/events/${created.id}`, { token: user.access, body: {} });
     expect(empty.status).toBe(200);
     expect(empty.body).toEqual({ message: 'Event updated successfully', event: created });
@@ -399,8 +396,8 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('answers If-None-Match with another version with the full 200', async () => {
-    const user = await registerUser(api, 'inm');
-    const created = await createEvent(api, user);
+    const user = await ctx.user('inm');
+    const created = await ctx.event(user);
     const res = await api.get(`/api/events/${created.id}`, { token: user.access, headers: { 'if-none-match': '"7"' } });
     expect(res.status).toBe(200);
     expect(res.body.id).toBe(created.id);
@@ -408,8 +405,8 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('honours If-Match round-tripped from the ETag and a matching body version', async () => {
-    const user = await registerUser(api, 'ifmatch');
-    const created = await createEvent(api, user, { title: 'v1' });
+    const user = await ctx.user('ifmatch');
+    const created = await ctx.event(user, { title: 'v1' });
     const etag = (await api.get(`/api/events/${created.id}`, { token: user.access })).headers.get('etag')!;
     const byHeader = await api.patch(`/api/events/${created.id}`, { token: user.access, headers: { 'if-match': etag }, body: { title: 'v2' } });
     expect(byHeader.status).toBe(200);
@@ -420,8 +417,8 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('answers 412 with the contract error shape for a stale If-Match on PATCH and a stale body version on PUT', async () => {
-    const user = await registerUser(api, 'stale');
-    const created = await createEvent(api, user, { title: 'base' });
+    const user = await ctx.user('stale');
+    const created = await ctx.event(user, { title: 'base' });
     const header = await api.patch(`/api/events/${created.id}`, { token: user.access, headers: { 'if-match': '"5"' }, body: { title: 'x' } });
     expect(header.status).toBe(412);
     expect(header.body).toEqual({ error: expect.any(String), code: 'PRECONDITION_FAILED' });
@@ -433,8 +430,8 @@ describe('contract shapes with seed 001 bodies', () => {
   });
 
   it('deletes: the event leaves GET, PUT, PATCH, occurrences and the listing with 404s', async () => {
-    const user = await registerUser(api, 'deleter');
-    const created = await createEvent(api, user, { title: 'doomed' });
+    const user = await ctx.user('deleter');
+    const created = await ctx.event(user, { title: 'doomed' });
     const del = await api.delete(`/api/events/${created.id}/`, { token: user.access });
     expect(del.status).toBe(200);
     expect(del.body).toEqual({ message: 'Event deleted successfully' });

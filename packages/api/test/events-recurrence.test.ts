@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent } from './support/events.ts';
-import { apiClient, errorBody, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { errorBody, type TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
+import { HOUR, MINUTE, at } from './support/time.ts';
 
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer();
+const { api } = ctx;
 
 const starts = (list: Array<{ start_time: string }>) => list.map((o) => o.start_time);
 
@@ -22,8 +16,8 @@ async function occurrences(user: TestUser, id: number, from: string, to: string)
 
 describe('recurrence', () => {
   it('keeps a weekly 09:00 Europe/Berlin meeting at 09:00 local across the DST change', async () => {
-    const user = await registerUser(api, 'berlin');
-    const event = await createEvent(api, user, {
+    const user = await ctx.user('berlin');
+    const event = await ctx.event(user, {
       title: 'Standup',
       start_time: '2025-03-17T08:00:00Z', // 09:00 CET
       end_time: '2025-03-17T08:30:00Z',
@@ -40,8 +34,8 @@ describe('recurrence', () => {
   });
 
   it('honours COUNT and UNTIL', async () => {
-    const user = await registerUser(api, 'limits');
-    const counted = await createEvent(api, user, {
+    const user = await ctx.user('limits');
+    const counted = await ctx.event(user, {
       start_time: '2045-01-01T09:00:00Z',
       end_time: '2045-01-01T10:00:00Z',
       recurrence_pattern: 'FREQ=DAILY;COUNT=3',
@@ -52,7 +46,7 @@ describe('recurrence', () => {
       '2045-01-02T09:00:00Z',
       '2045-01-03T09:00:00Z',
     ]);
-    const until = await createEvent(api, user, {
+    const until = await ctx.event(user, {
       start_time: '2045-03-01T09:00:00Z',
       end_time: '2045-03-01T10:00:00Z',
       recurrence_pattern: { frequency: 'weekly', until: '2045-03-15T09:00:00Z' },
@@ -66,8 +60,8 @@ describe('recurrence', () => {
   });
 
   it('accepts the object form with interval and weekdays, and RRULE strings', async () => {
-    const user = await registerUser(api, 'forms');
-    const object = await createEvent(api, user, {
+    const user = await ctx.user('forms');
+    const object = await ctx.event(user, {
       start_time: '2045-05-01T09:00:00Z', // a Monday
       end_time: '2045-05-01T09:30:00Z',
       recurrence_pattern: { frequency: 'weekly', interval: 2, by_weekday: ['MO', 'WE'], count: 4 },
@@ -79,7 +73,7 @@ describe('recurrence', () => {
       '2045-05-15T09:00:00Z',
       '2045-05-17T09:00:00Z',
     ]);
-    const rule = await createEvent(api, user, {
+    const rule = await ctx.event(user, {
       start_time: '2045-08-01T09:00:00Z',
       end_time: '2045-08-01T09:30:00Z',
       recurrence_pattern: 'RRULE:freq=monthly;count=2',
@@ -89,7 +83,7 @@ describe('recurrence', () => {
   });
 
   it('refuses inconsistent or invalid recurrence with 400 and details', async () => {
-    const user = await registerUser(api, 'invalid');
+    const user = await ctx.user('invalid');
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ is_recurring: true }, 'recurrence_pattern'],
       [{ is_recurring: true, recurrence_pattern: null }, 'recurrence_pattern'],
@@ -112,8 +106,8 @@ describe('recurrence', () => {
   });
 
   it('finds a conflict only an occurrence reveals', async () => {
-    const user = await registerUser(api, 'series');
-    const series = await createEvent(api, user, {
+    const user = await ctx.user('series');
+    const series = await ctx.event(user, {
       title: 'daily sync',
       start_time: '2046-01-01T09:00:00Z',
       end_time: '2046-01-01T09:30:00Z',
@@ -138,8 +132,8 @@ describe('recurrence', () => {
   });
 
   it('limits the occurrences window to two years and checks its order', async () => {
-    const user = await registerUser(api, 'window');
-    const event = await createEvent(api, user, { recurrence_pattern: 'daily' });
+    const user = await ctx.user('window');
+    const event = await ctx.event(user, { recurrence_pattern: 'daily' });
     const wide = await api.get(`/api/events/${event.id}/occurrences?from=2040-01-01T00:00:00Z&to=2043-01-01T00:00:00Z`, { token: user.access });
     expect(wide.status).toBe(400);
     const backwards = await api.get(`/api/events/${event.id}/occurrences?from=2041-01-01T00:00:00Z&to=2040-01-01T00:00:00Z`, { token: user.access });
@@ -149,8 +143,8 @@ describe('recurrence', () => {
   });
 
   it('lists a one-off event as its only occurrence', async () => {
-    const user = await registerUser(api, 'single');
-    const event = await createEvent(api, user, { start_time: '2047-01-01T10:00:00Z', end_time: '2047-01-01T11:00:00Z' });
+    const user = await ctx.user('single');
+    const event = await ctx.event(user, { start_time: '2047-01-01T10:00:00Z', end_time: '2047-01-01T11:00:00Z' });
     expect(await occurrences(user, event.id, '2047-01-01T00:00:00Z', '2047-01-02T00:00:00Z')).toEqual([
       { start_time: '2047-01-01T10:00:00Z', end_time: '2047-01-01T11:00:00Z' },
     ]);
@@ -158,8 +152,8 @@ describe('recurrence', () => {
   });
 
   it('can stop recurring through an update', async () => {
-    const user = await registerUser(api, 'stop');
-    const event = await createEvent(api, user, { recurrence_pattern: 'weekly' });
+    const user = await ctx.user('stop');
+    const event = await ctx.event(user, { recurrence_pattern: 'weekly' });
     const res = await api.patch(`/api/events/${event.id}`, { token: user.access, body: { is_recurring: false } });
     expect(res.status).toBe(200);
     expect(res.body.event).toMatchObject({ is_recurring: false, recurrence_pattern: null, rrule: null });
@@ -168,7 +162,7 @@ describe('recurrence', () => {
 
 describe('recurrence: forms, limits and conflicts', () => {
   it('normalizes every shorthand into an RRULE and echoes the shorthand', async () => {
-    const user = await registerUser(api, 'shorthand');
+    const user = await ctx.user('shorthand');
     // Distinct hours, so the endless series never overlap one another.
     const cases: Array<[string, string, string[]]> = [
       ['daily', 'FREQ=DAILY;INTERVAL=1', ['2050-01-03T09:00:00Z', '2050-01-04T09:00:00Z', '2050-01-05T09:00:00Z']],
@@ -178,14 +172,14 @@ describe('recurrence: forms, limits and conflicts', () => {
     ];
     for (const [pattern, rrule, expectedStarts] of cases) {
       const first = expectedStarts[0]!;
-      const halfHourLater = (iso: string) => new Date(Date.parse(iso) + 1_800_000).toISOString().replace('.000Z', 'Z');
+      const halfHourLater = (start: string) => at(start, 30 * MINUTE);
       const res = await api.post('/api/events', {
         token: user.access,
         body: { title: pattern, start_time: first, end_time: halfHourLater(first), is_recurring: true, recurrence_pattern: pattern },
       });
       expect(res.status, pattern).toBe(201);
       expect(res.body.event).toMatchObject({ is_recurring: true, recurrence_pattern: pattern, rrule });
-      const to = new Date(Date.parse(expectedStarts.at(-1)!) + 3_600_000).toISOString();
+      const to = at(expectedStarts.at(-1)!, HOUR);
       expect(await occurrences(user, res.body.event.id, first, to), pattern).toEqual(
         expectedStarts.map((start) => ({ start_time: start, end_time: halfHourLater(start) })),
       );
@@ -193,21 +187,21 @@ describe('recurrence: forms, limits and conflicts', () => {
   });
 
   it('sets is_recurring from the pattern and treats null and "" as no recurrence, echoing them as given', async () => {
-    const user = await registerUser(api, 'none');
-    const implied = await createEvent(api, user, { start_time: '2050-11-01T09:00:00Z', end_time: '2050-11-01T10:00:00Z', recurrence_pattern: 'daily' });
+    const user = await ctx.user('none');
+    const implied = await ctx.event(user, { start_time: '2050-11-01T09:00:00Z', end_time: '2050-11-01T10:00:00Z', recurrence_pattern: 'daily' });
     expect(implied['is_recurring']).toBe(true);
-    const asNull = await createEvent(api, user, { start_time: '2050-12-01T12:00:00Z', end_time: '2050-12-01T13:00:00Z', recurrence_pattern: null });
+    const asNull = await ctx.event(user, { start_time: '2050-12-01T12:00:00Z', end_time: '2050-12-01T13:00:00Z', recurrence_pattern: null });
     expect(asNull).toMatchObject({ is_recurring: false, recurrence_pattern: null, rrule: null });
-    const asEmpty = await createEvent(api, user, { start_time: '2050-12-02T12:00:00Z', end_time: '2050-12-02T13:00:00Z', recurrence_pattern: '' });
+    const asEmpty = await ctx.event(user, { start_time: '2050-12-02T12:00:00Z', end_time: '2050-12-02T13:00:00Z', recurrence_pattern: '' });
     expect(asEmpty).toMatchObject({ is_recurring: false, rrule: null });
     // The contract: "It is echoed back as given" and "null or \"\" means none"; seed 001's PUT answers "".
     expect(asEmpty['recurrence_pattern']).toBe('');
   });
 
   it('expands the object form {frequency: weekly, interval: 2, by_weekday: [MO, WE], count: 6} to six dates', async () => {
-    const user = await registerUser(api, 'object6');
+    const user = await ctx.user('object6');
     const pattern = { frequency: 'weekly', interval: 2, by_weekday: ['MO', 'WE'], count: 6 };
-    const event = await createEvent(api, user, {
+    const event = await ctx.event(user, {
       title: 'biweekly',
       start_time: '2051-01-02T10:00:00Z', // a Monday
       end_time: '2051-01-02T11:00:00Z',
@@ -223,8 +217,8 @@ describe('recurrence: forms, limits and conflicts', () => {
   });
 
   it('accepts the contract’s RRULE example and stops after COUNT', async () => {
-    const user = await registerUser(api, 'rrule10');
-    const event = await createEvent(api, user, {
+    const user = await ctx.user('rrule10');
+    const event = await ctx.event(user, {
       start_time: '2051-03-06T14:00:00Z', // a Monday
       end_time: '2051-03-06T15:00:00Z',
       recurrence_pattern: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10',
@@ -246,8 +240,8 @@ describe('recurrence: forms, limits and conflicts', () => {
   });
 
   it('stops at UNTIL given in an RRULE string, inclusive', async () => {
-    const user = await registerUser(api, 'untilrule');
-    const event = await createEvent(api, user, {
+    const user = await ctx.user('untilrule');
+    const event = await ctx.event(user, {
       start_time: '2051-05-01T08:00:00Z',
       end_time: '2051-05-01T08:15:00Z',
       recurrence_pattern: 'FREQ=DAILY;UNTIL=20510504T080000Z',
@@ -261,8 +255,8 @@ describe('recurrence: forms, limits and conflicts', () => {
   });
 
   it('keeps 09:00 Berlin time across the October change too (07:00Z before, 08:00Z after)', async () => {
-    const user = await registerUser(api, 'autumn');
-    const event = await createEvent(api, user, {
+    const user = await ctx.user('autumn');
+    const event = await ctx.event(user, {
       start_time: '2025-10-20T07:00:00Z', // Monday 09:00 CEST
       end_time: '2025-10-20T08:00:00Z',
       timezone: 'Europe/Berlin',
@@ -276,7 +270,7 @@ describe('recurrence: forms, limits and conflicts', () => {
   });
 
   it('refuses is_recurring: true without a pattern with 400 VALIDATION_ERROR and the contract shape', async () => {
-    const user = await registerUser(api, 'nopattern');
+    const user = await ctx.user('nopattern');
     const res = await api.post('/api/events', {
       token: user.access,
       body: { title: 'x', start_time: '2051-07-01T09:00:00Z', end_time: '2051-07-01T10:00:00Z', is_recurring: true },
@@ -287,8 +281,8 @@ describe('recurrence: forms, limits and conflicts', () => {
   });
 
   it('finds a one-off event on Thursday in conflict with a daily series that started on Monday', async () => {
-    const user = await registerUser(api, 'monday');
-    const series = await createEvent(api, user, {
+    const user = await ctx.user('monday');
+    const series = await ctx.event(user, {
       title: 'Daily standup',
       start_time: '2053-01-06T09:00:00Z', // Monday
       end_time: '2053-01-06T10:00:00Z',
@@ -308,14 +302,14 @@ describe('recurrence: forms, limits and conflicts', () => {
   });
 
   it('sees no conflict once a COUNT-limited series has ended, nor on days a weekly series skips', async () => {
-    const user = await registerUser(api, 'ended');
-    await createEvent(api, user, {
+    const user = await ctx.user('ended');
+    await ctx.event(user, {
       title: 'three days',
       start_time: '2054-01-05T09:00:00Z', // Monday; COUNT=3 ends Wednesday
       end_time: '2054-01-05T10:00:00Z',
       recurrence_pattern: 'FREQ=DAILY;COUNT=3',
     });
-    await createEvent(api, user, {
+    await ctx.event(user, {
       title: 'mondays',
       start_time: '2054-02-02T12:00:00Z',
       end_time: '2054-02-02T13:00:00Z',
@@ -332,8 +326,8 @@ describe('recurrence: forms, limits and conflicts', () => {
   });
 
   it('changing the pattern by PATCH changes rrule and the occurrences', async () => {
-    const user = await registerUser(api, 'repattern');
-    const event = await createEvent(api, user, { start_time: '2055-01-04T09:00:00Z', end_time: '2055-01-04T09:30:00Z', recurrence_pattern: 'weekly' });
+    const user = await ctx.user('repattern');
+    const event = await ctx.event(user, { start_time: '2055-01-04T09:00:00Z', end_time: '2055-01-04T09:30:00Z', recurrence_pattern: 'weekly' });
     const res = await api.patch(`/api/events/${event.id}`, { token: user.access, body: { recurrence_pattern: 'FREQ=DAILY;COUNT=2' } });
     expect(res.status).toBe(200);
     expect(res.body.event).toMatchObject({ is_recurring: true, recurrence_pattern: 'FREQ=DAILY;COUNT=2', rrule: 'FREQ=DAILY;INTERVAL=1;COUNT=2', version: 2 });
@@ -341,8 +335,8 @@ describe('recurrence: forms, limits and conflicts', () => {
   });
 
   it('allows an occurrences window of exactly two years and refuses a longer one with the contract shape', async () => {
-    const user = await registerUser(api, 'twoyears');
-    const event = await createEvent(api, user, { start_time: '2056-01-03T09:00:00Z', end_time: '2056-01-03T10:00:00Z', recurrence_pattern: 'yearly' });
+    const user = await ctx.user('twoyears');
+    const event = await ctx.event(user, { start_time: '2056-01-03T09:00:00Z', end_time: '2056-01-03T10:00:00Z', recurrence_pattern: 'yearly' });
     const exact = await occurrences(user, event.id, '2056-01-01T00:00:00Z', '2058-01-01T00:00:00Z');
     expect(starts(exact)).toEqual(['2056-01-03T09:00:00Z', '2057-01-03T09:00:00Z']);
     const longer = await api.get(`/api/events/${event.id}/occurrences?from=2056-01-01T00:00:00Z&to=2058-02-01T00:00:00Z`, { token: user.access });

@@ -1,16 +1,10 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, errorBody, registerUser, type ApiClient } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { errorBody } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  server = await startTestServer({ MAX_BODY_BYTES: '65536' });
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer({ env: { MAX_BODY_BYTES: '65536' } });
+const { api } = ctx;
 
 describe('service endpoints', () => {
   it('answers / , /healthz and /readyz', async () => {
@@ -62,10 +56,10 @@ describe('service endpoints', () => {
   });
 
   it('serves interactive docs with their assets', async () => {
-    const page = await fetch(`${server.url}/docs`);
+    const page = await fetch(`${ctx.url}/docs`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('/openapi.json');
-    const js = await fetch(`${server.url}/docs/swagger-ui-bundle.js`);
+    const js = await fetch(`${ctx.url}/docs/swagger-ui-bundle.js`);
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toContain('javascript');
   });
@@ -81,7 +75,7 @@ describe('error model', () => {
   });
 
   it('works with and without a trailing slash', async () => {
-    const user = await registerUser(api);
+    const user = await ctx.user();
     expect((await api.get('/api/auth/me/', { token: user.access })).status).toBe(200);
     expect((await api.get('/api/auth/me', { token: user.access })).status).toBe(200);
   });
@@ -116,7 +110,7 @@ describe('error model', () => {
     const res = await api.post('/api/auth/register', { body: { username: 'nul\u0000name', email: 'n@x.io', password: 'longenough' } });
     expect(res.status).toBe(400);
     expect(errorBody(res).code).toBe('VALIDATION_ERROR');
-    const user = await registerUser(api);
+    const user = await ctx.user();
     const search = await api.get(`/api/users?search=${encodeURIComponent('a\u0000')}`, { token: user.access });
     expect(search.status).toBe(400);
   });
@@ -130,8 +124,8 @@ describe('error model', () => {
 
 describe('tRPC endpoint', () => {
   it('serves the same procedures at /trpc with batching', async () => {
-    const user = await registerUser(api);
-    const res = await fetch(`${server.url}/trpc/auth.me,auth.me?batch=1&input=${encodeURIComponent('{"0":{},"1":{}}')}`, {
+    const user = await ctx.user();
+    const res = await fetch(`${ctx.url}/trpc/auth.me,auth.me?batch=1&input=${encodeURIComponent('{"0":{},"1":{}}')}`, {
       headers: { authorization: `Bearer ${user.access}` },
     });
     expect(res.status).toBe(200);

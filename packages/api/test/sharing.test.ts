@@ -1,26 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent } from './support/events.ts';
-import { apiClient, errorBody, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { errorBody, type TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer();
+const { api } = ctx;
 let owner: TestUser;
 let alice: TestUser;
 let bob: TestUser;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-  owner = await registerUser(api, 'owner');
-  alice = await registerUser(api, 'alice');
-  bob = await registerUser(api, 'bob');
+  owner = await ctx.user('owner');
+  alice = await ctx.user('alice');
+  bob = await ctx.user('bob');
 });
-afterAll(() => server?.stop());
 
 describe('sharing', () => {
   it('shares with seed 001’s users list and answers everyone’s permissions, the owner included', async () => {
-    const event = await createEvent(api, owner);
+    const event = await ctx.event(owner);
     const res = await api.post(`/api/events/${event.id}/share`, {
       token: owner.access,
       body: { users: [{ user_id: alice.id, role: 'EDITOR' }, { user_id: bob.id, role: 'viewer' }] },
@@ -35,7 +31,7 @@ describe('sharing', () => {
   });
 
   it('shares with seed 000’s single form, by username too, and sharing again changes the role', async () => {
-    const event = await createEvent(api, owner);
+    const event = await ctx.event(owner);
     expect((await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { user_id: alice.id, role: 'Viewer' } })).status).toBe(200);
     const again = await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { username: alice.username, role: 'EDITOR' } });
     expect(again.status).toBe(200);
@@ -45,7 +41,7 @@ describe('sharing', () => {
   });
 
   it('lists participants with granted_at, updates and removes them', async () => {
-    const event = await createEvent(api, owner);
+    const event = await ctx.event(owner);
     await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { user_id: bob.id, role: 'EDITOR' } });
     const list = await api.get(`/api/events/${event.id}/permissions`, { token: bob.access });
     expect(list.status).toBe(200);
@@ -66,7 +62,7 @@ describe('sharing', () => {
   });
 
   it('refuses OWNER grants, sharing with yourself, unknown users and bad roles', async () => {
-    const event = await createEvent(api, owner);
+    const event = await ctx.event(owner);
     const asOwner = await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { user_id: alice.id, role: 'OWNER' } });
     expect(asOwner.status).toBe(400);
     expect(errorBody(asOwner).details?.[0]?.path).toBe('role');
@@ -86,7 +82,7 @@ describe('sharing', () => {
   });
 
   it('leaves a failed multi-user share without partial changes', async () => {
-    const event = await createEvent(api, owner);
+    const event = await ctx.event(owner);
     const res = await api.post(`/api/events/${event.id}/share`, {
       token: owner.access,
       body: { users: [{ user_id: alice.id, role: 'EDITOR' }, { user_id: 2_000_000_001, role: 'VIEWER' }] },
@@ -101,9 +97,9 @@ describe('sharing: every form and every rule', () => {
   const ids = (list: Array<{ user_id: number }>) => list.map((p) => p.user_id).sort((a, b) => a - b);
 
   it('answers the single {user_id, role} form with the full permissions list', async () => {
-    const host = await registerUser(api, 'host');
-    const guest = await registerUser(api, 'guest');
-    const event = await createEvent(api, host);
+    const host = await ctx.user('host');
+    const guest = await ctx.user('guest');
+    const event = await ctx.event(host);
     const res = await api.post(`/api/events/${event.id}/share/`, { token: host.access, body: { user_id: guest.id, role: 'editor' } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
@@ -117,10 +113,10 @@ describe('sharing: every form and every rule', () => {
   });
 
   it('accepts username in place of user_id, in the users list too', async () => {
-    const host = await registerUser(api, 'host');
-    const a = await registerUser(api, 'byname');
-    const b = await registerUser(api, 'byname');
-    const event = await createEvent(api, host);
+    const host = await ctx.user('host');
+    const a = await ctx.user('byname');
+    const b = await ctx.user('byname');
+    const event = await ctx.event(host);
     const res = await api.post(`/api/events/${event.id}/share`, {
       token: host.access,
       body: { users: [{ username: a.username, role: 'VIEWER' }, { user_id: b.id, role: 'Editor' }] },
@@ -132,9 +128,9 @@ describe('sharing: every form and every rule', () => {
   });
 
   it('re-sharing changes the role without adding a second entry, both ways', async () => {
-    const host = await registerUser(api, 'host');
-    const guest = await registerUser(api, 'guest');
-    const event = await createEvent(api, host);
+    const host = await ctx.user('host');
+    const guest = await ctx.user('guest');
+    const event = await ctx.event(host);
     await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: guest.id, role: 'EDITOR' } });
     const down = await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ user_id: guest.id, role: 'VIEWER' }] } });
     expect(down.status).toBe(200);
@@ -149,10 +145,10 @@ describe('sharing: every form and every rule', () => {
   });
 
   it('lists participants in the contract shape for every role', async () => {
-    const host = await registerUser(api, 'host');
-    const ed = await registerUser(api, 'ed');
-    const vi = await registerUser(api, 'vi');
-    const event = await createEvent(api, host);
+    const host = await ctx.user('host');
+    const ed = await ctx.user('ed');
+    const vi = await ctx.user('vi');
+    const event = await ctx.event(host);
     await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ user_id: ed.id, role: 'EDITOR' }, { user_id: vi.id, role: 'VIEWER' }] } });
     for (const who of [host, ed, vi]) {
       const res = await api.get(`/api/events/${event.id}/permissions/`, { token: who.access });
@@ -170,9 +166,9 @@ describe('sharing: every form and every rule', () => {
   });
 
   it('PUT permission changes the role the user sees in GET and in their listing', async () => {
-    const host = await registerUser(api, 'host');
-    const guest = await registerUser(api, 'guest');
-    const event = await createEvent(api, host, { title: 'role change' });
+    const host = await ctx.user('host');
+    const guest = await ctx.user('guest');
+    const event = await ctx.event(host, { title: 'role change' });
     await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: guest.id, role: 'VIEWER' } });
     const listed = async () =>
       (await api.get('/api/events?page_size=100', { token: guest.access })).body.results.find((e: { id: number }) => e.id === event.id)?.my_role;
@@ -187,10 +183,10 @@ describe('sharing: every form and every rule', () => {
   });
 
   it('a participant may leave; afterwards they get 404 everywhere and the owner sees them gone', async () => {
-    const host = await registerUser(api, 'host');
-    const leaver = await registerUser(api, 'leaver');
-    const stayer = await registerUser(api, 'stayer');
-    const event = await createEvent(api, host);
+    const host = await ctx.user('host');
+    const leaver = await ctx.user('leaver');
+    const stayer = await ctx.user('stayer');
+    const event = await ctx.event(host);
     await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ user_id: leaver.id, role: 'EDITOR' }, { user_id: stayer.id, role: 'VIEWER' }] } });
     const res = await api.delete(`/api/events/${event.id}/permissions/${leaver.id}`, { token: leaver.access });
     expect(res.status).toBe(200);
@@ -214,9 +210,9 @@ describe('sharing: every form and every rule', () => {
   });
 
   it('the owner removes a participant, who then gets 404 on the event and loses it from the listing', async () => {
-    const host = await registerUser(api, 'host');
-    const guest = await registerUser(api, 'guest');
-    const event = await createEvent(api, host);
+    const host = await ctx.user('host');
+    const guest = await ctx.user('guest');
+    const event = await ctx.event(host);
     await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: guest.id, role: 'EDITOR' } });
     expect((await api.get('/api/events', { token: guest.access })).body.count).toBe(1);
     const removed = await api.delete(`/api/events/${event.id}/permissions/${guest.id}/`, { token: host.access });
@@ -232,9 +228,9 @@ describe('sharing: every form and every rule', () => {
   });
 
   it('the owner’s role can neither be changed nor removed (400), by any route', async () => {
-    const host = await registerUser(api, 'host');
-    const guest = await registerUser(api, 'guest');
-    const event = await createEvent(api, host);
+    const host = await ctx.user('host');
+    const guest = await ctx.user('guest');
+    const event = await ctx.event(host);
     await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: guest.id, role: 'EDITOR' } });
     for (const res of [
       await api.put(`/api/events/${event.id}/permissions/${host.id}`, { token: host.access, body: { role: 'EDITOR' } }),
@@ -250,9 +246,9 @@ describe('sharing: every form and every rule', () => {
   });
 
   it('refuses granting OWNER by share or by PUT permission with 400', async () => {
-    const host = await registerUser(api, 'host');
-    const guest = await registerUser(api, 'guest');
-    const event = await createEvent(api, host);
+    const host = await ctx.user('host');
+    const guest = await ctx.user('guest');
+    const event = await ctx.event(host);
     for (const body of [{ user_id: guest.id, role: 'owner' }, { users: [{ user_id: guest.id, role: 'OWNER' }] }]) {
       const res = await api.post(`/api/events/${event.id}/share`, { token: host.access, body });
       expect(res.status, JSON.stringify(body)).toBe(400);
@@ -266,9 +262,9 @@ describe('sharing: every form and every rule', () => {
   });
 
   it('refuses sharing with yourself, by id or by name, and leaves the rest of such a list unapplied', async () => {
-    const host = await registerUser(api, 'host');
-    const guest = await registerUser(api, 'guest');
-    const event = await createEvent(api, host);
+    const host = await ctx.user('host');
+    const guest = await ctx.user('guest');
+    const event = await ctx.event(host);
     for (const body of [
       { user_id: host.id, role: 'VIEWER' },
       { username: host.username, role: 'EDITOR' },
@@ -283,8 +279,8 @@ describe('sharing: every form and every rule', () => {
   });
 
   it('answers an unknown user with 404 NOT_FOUND, by id, by name and in PUT/DELETE permission', async () => {
-    const host = await registerUser(api, 'host');
-    const event = await createEvent(api, host);
+    const host = await ctx.user('host');
+    const event = await ctx.event(host);
     for (const res of [
       await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: 2_147_000_000, role: 'VIEWER' } }),
       await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ username: `ghost_${Date.now()}`, role: 'VIEWER' }] } }),
@@ -297,9 +293,9 @@ describe('sharing: every form and every rule', () => {
   });
 
   it('sharing a deleted or unknown event is 404', async () => {
-    const host = await registerUser(api, 'host');
-    const guest = await registerUser(api, 'guest');
-    const event = await createEvent(api, host);
+    const host = await ctx.user('host');
+    const guest = await ctx.user('guest');
+    const event = await ctx.event(host);
     await api.delete(`/api/events/${event.id}`, { token: host.access });
     for (const id of [event.id, 2_147_000_000]) {
       const res = await api.post(`/api/events/${id}/share`, { token: host.access, body: { user_id: guest.id, role: 'VIEWER' } });

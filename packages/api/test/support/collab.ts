@@ -31,17 +31,5 @@ export function openDoc(serverUrl: string, eventId: number, token: string) {
   };
 }
 
-/** Polls until the check passes (live systems settle asynchronously). */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw lastError;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
+/** Kept here for older imports; the helper lives in eventually.ts. */
+export { eventually } from './eventually.ts';
