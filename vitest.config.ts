@@ -19,6 +19,8 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'bench/suite/**/*.test.ts'],
           environment: 'node',
+          // Some cases walk long recurrences; a busy machine must not turn them into timeouts.
+          testTimeout: 30_000,
         },
       },
       {
