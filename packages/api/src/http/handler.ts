@@ -50,7 +50,7 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
         if (path === prefix) return await route(req, res, url);
       }
       if (path === '/api' || path.startsWith('/api/')) {
-        return await rest(req, res, url.pathname.slice(4) + url.search);
+        return await rest(req, res, url);
       }
       if (path.startsWith('/trpc/') || path === '/trpc') return await trpc(req, res);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
