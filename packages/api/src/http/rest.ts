@@ -66,11 +66,13 @@ export function createRestHandler(deps: AppDeps, appRouter: AppRouter) {
   };
 }
 
-/** The methods a path answers; HEAD wherever GET is. */
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** The methods a path answers, in the usual order; HEAD wherever GET is. */
 function allowHeader(methods: string[]): string {
   const allowed = new Set(methods);
   if (allowed.has('GET')) allowed.add('HEAD');
-  return [...allowed].join(', ');
+  return METHOD_ORDER.filter((method) => allowed.has(method)).join(', ');
 }
 
 function writeSuccess(req: IncomingMessage, res: ServerResponse, route: RestRoute, data: unknown): void {
