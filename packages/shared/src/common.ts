@@ -8,6 +8,13 @@ export const ZId = z
   .positive('must be a positive integer')
   .max(2_147_483_647, 'is too large');
 
+/** An id as written in a URL outside the REST routes (WebSocket paths, the event stream's query). */
+export const ZIdText = z
+  .string()
+  .regex(/^\d{1,10}$/, 'must be a positive integer')
+  .transform(Number)
+  .pipe(ZId);
+
 /** A time in any accepted input form, parsed to a Date (see parseDateTime). */
 export const ZDateTimeInput = z
   .string()

@@ -9,6 +9,7 @@ import { DOCS_HTML, readDocsAsset } from './docs-page.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { sendError, sendJson } from './respond.ts';
 import { createRestHandler } from './rest.ts';
+import { createTrpcQueryPath } from './trpc-queries.ts';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -30,6 +31,7 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
       }
     },
   });
+  const trpcQueries = createTrpcQueryPath(deps, appRouter, trpc);
   let openApiText: string | undefined;
 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -52,7 +54,7 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
       if (path === '/api' || path.startsWith('/api/')) {
         return await rest(req, res, url);
       }
-      if (path.startsWith('/trpc/') || path === '/trpc') return await trpc(req, res);
+      if (path.startsWith('/trpc/') || path === '/trpc') return await trpcQueries(req, res, url);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendError(res, new AppError('NOT_FOUND', `No route for ${req.method} ${path}`));
       }
