@@ -67,7 +67,7 @@ export function createTrpcQueryPath(deps: AppDeps, appRouter: AppRouter, standar
     const untransformed = isBatchCall ? json : json[0]!;
     const status = getHTTPStatusCode(untransformed as never, errors as never);
     const body = JSON.stringify(transformTRPCResponse(config, untransformed as never));
-    res.writeHead(status, { vary: 'trpc-accept, accept', 'content-type': 'application/json' });
+    res.writeHead(status, { vary: 'trpc-accept, accept', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
 }
