@@ -11,7 +11,7 @@
  * local PostgreSQL and dropped at the end. Prints a table and writes bench/results/entry-path.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,8 @@ http.createServer(async (req, res) => {
 `;
 
 interface Figures {
+  /** Server CPU time (user + system) per answered request, in microseconds: robust on a busy machine. */
+  cpuUs: number;
   rps: number;
   p50: number;
   p99: number;
@@ -85,9 +87,19 @@ interface Figures {
   non2xx: number;
 }
 
-async function load(url: string, headers: Record<string, string>): Promise<Figures> {
+/** CPU ticks (user + system) the process has used so far. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+const TICK_US = 1_000_000 / 100; // USER_HZ is 100 on Linux
+
+async function load(url: string, headers: Record<string, string>, pid: number): Promise<Figures> {
+  const before = cpuTicks(pid);
   const result = await autocannon({ url, connections: 50, duration: seconds, headers });
+  const cpu = (cpuTicks(pid) - before) * TICK_US;
   return {
+    cpuUs: Math.round(cpu / Math.max(1, result.requests.total)),
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -103,11 +115,11 @@ async function main() {
   const children: ChildProcess[] = [];
   try {
     const env = { DATABASE_URL: db.url, NODE_ENV: 'production', JWT_SECRET, LOG_LEVEL: 'warn' };
-    const servers: Array<{ name: string; url: string }> = [];
+    const servers: Array<{ name: string; url: string; pid: number }> = [];
     for (const bundle of bundles) {
       const { url, child } = await start(bundle.file, env);
       children.push(child);
-      servers.push({ name: bundle.name, url });
+      servers.push({ name: bundle.name, url, pid: child.pid! });
     }
     const first = servers[0]!.url;
     const register = await fetch(`${first}/api/auth/register`, {
@@ -136,22 +148,25 @@ async function main() {
     const floor = await start(floorFile, { DATABASE_URL: db.url, FLOOR_BODY: body, FLOOR_EVENT_ID: String(event.id) });
     children.push(floor.child);
 
-    const scenarios: Array<{ name: string; url: string; headers: Record<string, string> }> = [{ name: 'floor', url: `${floor.url}/`, headers: {} }];
+    const scenarios: Array<{ name: string; url: string; headers: Record<string, string>; pid: number }> = [
+      { name: 'floor', url: `${floor.url}/`, headers: {}, pid: floor.child.pid! },
+    ];
     for (const server of servers) {
-      scenarios.push({ name: `${server.name} REST GET /api/events/{id}`, url: `${server.url}${restPath}`, headers: auth });
-      scenarios.push({ name: `${server.name} tRPC GET /trpc/events.get`, url: `${server.url}${trpcPath}`, headers: auth });
+      scenarios.push({ name: `${server.name} REST GET /api/events/{id}`, url: `${server.url}${restPath}`, headers: auth, pid: server.pid });
+      scenarios.push({ name: `${server.name} tRPC GET /trpc/events.get`, url: `${server.url}${trpcPath}`, headers: auth, pid: server.pid });
     }
     // Warm-up, then rounds in which every scenario runs once, alternating.
     for (const scenario of scenarios) await autocannon({ url: scenario.url, connections: 10, duration: 1, headers: scenario.headers });
     const runs = new Map<string, Figures[]>(scenarios.map((s) => [s.name, []]));
     for (let round = 0; round < rounds; round++) {
       for (const scenario of scenarios) {
-        const figures = await load(scenario.url, scenario.headers);
+        const figures = await load(scenario.url, scenario.headers, scenario.pid);
         runs.get(scenario.name)!.push(figures);
-        console.error(`round ${round + 1}: ${scenario.name}: ${Math.round(figures.rps)} req/s, p99 ${figures.p99} ms`);
+        console.error(`round ${round + 1}: ${scenario.name}: ${Math.round(figures.rps)} req/s, p99 ${figures.p99} ms, ${figures.cpuUs} µs CPU/request`);
       }
     }
     const floorRps = median(runs.get('floor')!.map((f) => f.rps));
+    const floorCpu = median(runs.get('floor')!.map((f) => f.cpuUs));
     const rows = scenarios.map((s) => {
       const list = runs.get(s.name)!;
       const rps = median(list.map((f) => f.rps));
@@ -162,16 +177,23 @@ async function main() {
         p99: median(list.map((f) => f.p99)),
         errors: list.reduce((sum, f) => sum + f.errors + f.non2xx, 0),
         floor_ratio: Math.round((rps / floorRps) * 100) / 100,
+        cpu_us: median(list.map((f) => f.cpuUs)),
+        cpu_floor_ratio: Math.round((floorCpu / median(list.map((f) => f.cpuUs))) * 100) / 100,
       };
     });
     console.log(`\n${seconds} s per run, 50 connections, median of ${rounds} rounds, node ${process.version}\n`);
-    console.log('| scenario | req/s | p50 ms | p99 ms | errors | share of the floor |\n|---|---|---|---|---|---|');
-    for (const r of rows) console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.floor_ratio.toFixed(2)} |`);
+    console.log('| scenario | req/s | p50 ms | p99 ms | errors | share of the floor (req/s) | server CPU µs/request | floor CPU ÷ this |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const r of rows) {
+      console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.floor_ratio.toFixed(2)} | ${r.cpu_us} | ${r.cpu_floor_ratio.toFixed(2)} |`);
+    }
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
     writeFileSync(path.join(root, 'bench/results/entry-path.json'), JSON.stringify({ at: new Date().toISOString(), seconds, rounds, rows }, null, 2));
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
+    // Let every process close its pool before the database goes.
+    await Promise.all(
+      children.map((child) => (child.exitCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')))),
+    );
     await db.drop();
   }
 }
