@@ -94,4 +94,3 @@ function ifNoneMatch(req: IncomingMessage, etag: string): boolean {
   return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag || tag.trim() === '*');
 }
 
-export { sendJson };
