@@ -8,22 +8,13 @@
  *
  *   npx tsx bench/batch.ts            (server in this process; `--child` runs apps/server instead)
  */
+import { batchItems } from './seeds.ts';
 import { freshDatabase, machineFacts, register, startServer, summarize, wantInProcess } from './support.ts';
 
 const ITEMS = 10_000;
 const RUNS = 5;
 
-const items = (offsetDays: number) =>
-  Array.from({ length: ITEMS }, (_, i) => {
-    const start = Date.UTC(2030, 0, 1) + offsetDays * 86_400_000 + i * 3_600_000;
-    return {
-      title: `Batch item ${i}`,
-      description: 'Imported from the old calendar',
-      location: i % 5 === 0 ? `Room ${i % 13}` : undefined,
-      start_time: new Date(start).toISOString(),
-      end_time: new Date(start + 1_800_000).toISOString(),
-    };
-  });
+const items = (offsetDays: number) => batchItems(ITEMS, offsetDays);
 
 async function run(label: string, env: Record<string, string>) {
   const server = await startServer(env, { inProcess: wantInProcess(true) });

@@ -9,6 +9,7 @@
  *
  *   npx tsx bench/history.ts            (server in this process; `--child` runs apps/server instead)
  */
+import { seedHistory } from './seeds.ts';
 import { freshDatabase, getJson, machineFacts, register, startServer, summarize, timeRuns, wantInProcess } from './support.ts';
 
 const VERSIONS = 10_000;
@@ -27,30 +28,7 @@ try {
   if (created.status !== 201) throw new Error(`create: ${created.status} ${await created.text()}`);
   const eventId = ((await created.json()) as { event: { id: number } }).event.id;
   const t0 = performance.now();
-  await database.pool.query(
-    `insert into event_versions (event_id, version, history_type, owner_id, title, description, start_time, end_time,
-                                 location, timezone, is_recurring, recurrence_pattern, rrule, series_end, changed_by, change_reason, history_date)
-     select e.id, v, '~', e.owner_id, 'Deep history rev ' || v,
-            'version ' || v || ' of a long description with words ' || repeat('lorem ', v % 50),
-            e.start_time + (v % 3) * interval '1 hour', e.end_time + (v % 3) * interval '1 hour',
-            case when v % 10 = 0 then 'Room ' || (v % 7) end, e.timezone, e.is_recurring, e.recurrence_pattern, e.rrule,
-            e.series_end + (v % 3) * interval '1 hour', e.owner_id, null, now() + v * interval '1 second'
-     from events e, generate_series(2, $2::int) v where e.id = $1 order by v`,
-    [eventId, VERSIONS],
-  );
-  // The event row is the last version.
-  await database.pool.query(
-    `update events e set version = v.version, title = v.title, description = v.description, start_time = v.start_time,
-            end_time = v.end_time, location = v.location, series_end = v.series_end, updated_at = v.history_date
-     from event_versions v where e.id = $1 and v.event_id = e.id and v.version = $2`,
-    [eventId, VERSIONS],
-  );
-  await database.pool.query('analyze');
-  const counted = await database.pool.query<{ n: number; first: number; last: number }>(
-    `select count(*)::int as n, min(version_id)::int as first, max(version_id)::int as last from event_versions where event_id = $1`,
-    [eventId],
-  );
-  const { n, first, last } = counted.rows[0]!;
+  const { n, first, last } = await seedHistory(database.pool, eventId, VERSIONS);
   console.log(JSON.stringify({ bench: 'history', versions: n, seed_ms: Math.round(performance.now() - t0), in_process: server.inProcess }));
   if (n !== VERSIONS) throw new Error(`expected ${VERSIONS} versions, found ${n}`);
 

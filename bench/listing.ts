@@ -12,6 +12,7 @@
  */
 import { PostgresQueryCompiler, type KyselyPlugin } from 'kysely';
 import { openDatabase } from '@scheduler/db';
+import { seedListing } from './seeds.ts';
 import { freshDatabase, getJson, machineFacts, register, startServer, summarize, timeRuns, wantInProcess } from './support.ts';
 
 const EVENTS = 100_000;
@@ -47,58 +48,9 @@ try {
   const me = await register(server.url, 'lister');
   const { pool } = database;
   const t0 = performance.now();
-  const others = await pool.query<{ id: number }>(
-    `insert into users (username, email, password_hash)
-     select 'owner_' || $1 || '_' || i, 'owner_' || $1 || '_' || i || '@bench.test', 'x' from generate_series(1, 99) i order by i returning id`,
-    [process.pid],
-  );
-  const ids = [me.id, ...others.rows.map((r) => r.id)]; // owner index 0 is the measured user
-  // Owner index i % 100, except that the measured user's events past number 60,000 go to others: 600 of theirs.
-  await pool.query(
-    `insert into events (owner_id, title, description, location, start_time, end_time, timezone,
-                         is_recurring, recurrence_pattern, rrule, series_end, version, created_at, updated_at)
-     select ($1::int[])[1 + s.owner_index],
-            'Event ' || i || ' ' || (array['Planning', 'Standup', 'Design review', 'Retro', 'Customer call'])[1 + (i / 7) % 5],
-            'Notes for event ' || i || case when i % 3 = 0 then ', with agenda and minutes' else '' end,
-            case when i % 4 = 0 then 'Room ' || (i % 13) end,
-            s.start, s.start + interval '45 minutes', 'UTC',
-            s.recurring,
-            case when s.recurring then '{"frequency": "weekly", "count": 10}'::jsonb end,
-            case when s.recurring then 'FREQ=WEEKLY;INTERVAL=1;COUNT=10' end,
-            s.start + interval '45 minutes' + case when s.recurring then interval '9 weeks' else interval '0' end,
-            1, s.start - interval '30 days',
-            timestamptz '2026-06-01' - ((i * 7919) % $2) * interval '1 minute'
-     from (select i,
-                  case when i % 100 = 0 and i > 60000 then 1 + (i / 100) % 99 else i % 100 end as owner_index,
-                  timestamptz '2025-01-01' + i * interval '26 minutes' as start,
-                  i % 40 = 1 as recurring
-           from generate_series(1, $2::int) i) s
-     order by i`,
-    [ids, EVENTS],
-  );
-  await pool.query(`insert into event_permissions (event_id, user_id, role) select id, owner_id, 'OWNER' from events`);
-  // One more share per event among the other 99 users (never the measured user)...
-  await pool.query(
-    `insert into event_permissions (event_id, user_id, role)
-     select e.id, u.id, case when e.id % 3 = 0 then 'EDITOR' else 'VIEWER' end
-     from events e cross join lateral (select ($1::int[])[1 + ((e.id % 100) + 37) % 100] as id) u
-     where u.id <> e.owner_id and u.id <> $2`,
-    [ids, me.id],
-  );
-  // ...and 400 events of others shared with the measured user, spread over the whole range.
-  await pool.query(
-    `insert into event_permissions (event_id, user_id, role)
-     select id, $1, case when id % 2 = 0 then 'EDITOR' else 'VIEWER' end from events where id % 250 = 1 and owner_id <> $1`,
-    [me.id],
-  );
-  await pool.query('analyze');
-  const sizes = await pool.query<{ events: number; permissions: number; mine: number }>(
-    `select (select count(*) from events)::int as events, (select count(*) from event_permissions)::int as permissions,
-            (select count(*) from event_permissions where user_id = $1)::int as mine`,
-    [me.id],
-  );
+  const sizes = await seedListing(pool, me.id, EVENTS);
   const visible = (await getJson(`${server.url}/api/events?page_size=1`, me.access)) as { count: number };
-  console.log(JSON.stringify({ bench: 'listing', seed_ms: Math.round(performance.now() - t0), ...sizes.rows[0], api_count: visible.count, in_process: inProcess }));
+  console.log(JSON.stringify({ bench: 'listing', seed_ms: Math.round(performance.now() - t0), ...sizes, api_count: visible.count, in_process: inProcess }));
   if (visible.count !== 1000) throw new Error(`expected the user to see 1,000 events, saw ${visible.count}`);
 
   const queries: Record<string, string> = {

@@ -24,7 +24,7 @@ import { migrateToLatest, openDatabase, type DatabaseHandle } from '@scheduler/d
 import { loadConfig, startApp } from '@scheduler/api';
 import { startServerProcess } from '../packages/api/test/support/processes.ts';
 
-export const ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** 64 hex characters. */
 export const JWT_SECRET = randomBytes(32).toString('hex');
 
@@ -100,7 +100,7 @@ export async function startServer(
 }
 
 /** The production bundle as its own process: `node --enable-source-maps apps/server/dist/main.mjs`. */
-async function startBundle(env: Record<string, string>): Promise<BenchServer> {
+export async function startBundle(env: Record<string, string>): Promise<BenchServer> {
   const bundle = new URL('../apps/server/dist/main.mjs', import.meta.url).pathname;
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: npm run build -w @scheduler/server`);
   console.log(JSON.stringify({ bundle, built_at: statSync(bundle).mtime.toISOString() }));

@@ -1,8 +1,11 @@
-import { ConfigError, createLogger, loadConfig, startApp } from '@scheduler/api';
+import { ConfigError, createLogger, loadConfig, startApp, type App, type Config } from '@scheduler/api';
+import { lockDataDir } from './data-dir-lock.ts';
+import { checkPortFree } from './port-check.ts';
+import { describeStartupError } from './startup-errors.ts';
 
 /** Process entry: validated config, one HTTP + WebSocket server, graceful shutdown. */
 async function main(): Promise<void> {
-  let config;
+  let config: Readonly<Config>;
   try {
     config = loadConfig(process.env);
   } catch (error) {
@@ -13,7 +16,18 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const app = await startApp(config, { logger });
+  let app: App;
+  try {
+    // One process per embedded data directory: a second PGlite on the same files would corrupt them.
+    if (!config.databaseUrl && config.dataDir) lockDataDir(config.dataDir);
+    await checkPortFree(config.port, config.host);
+    app = await startApp(config, { logger });
+  } catch (error) {
+    const line = describeStartupError(error, config);
+    if (line === null) throw error;
+    console.error(`Cannot start: ${line}`);
+    process.exit(1);
+  }
   logger.info(`Event Scheduler API on ${app.url} (docs: ${app.url}/docs)`);
 
   let stopping = false;

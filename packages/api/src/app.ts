@@ -16,6 +16,8 @@ import { localChannel, postgresChannel, redisChannel, type WakeChannel } from '.
 import { liveWireEncoder } from './live/wire.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { appRouter } from './routers/root.ts';
+import { changesAccess, forgetAccess } from './services/events/access.ts';
+import { SessionStore } from './services/auth/sessions.ts';
 import { TokenService } from './services/auth/tokens.ts';
 
 export interface App {
@@ -53,16 +55,10 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   if (options.migrate ?? true) await migrateToLatest(database.db);
 
   const wake = await openWakeChannel(config, database, logger);
-  const live = new LiveHub(database.db, logger, async (sessionIds) => {
-    if (sessionIds.length === 0) return new Set();
-    const rows = await database.db
-      .selectFrom('auth_sessions')
-      .select('id')
-      .where('id', 'in', sessionIds)
-      .where('revoked_at', 'is', null)
-      .execute();
-    return new Set(rows.map((r) => r.id));
-  });
+  const sessions = new SessionStore(database.db, wake);
+  const live = new LiveHub(database.db, logger, (sessionIds) => sessions.liveAmong(sessionIds));
+  // Every instance reads the feed: cached roles of events whose access changed are dropped.
+  live.onFeed((rows) => forgetAccess(database.db, rows.filter((r) => changesAccess(r.type)).map((r) => r.event_id)));
   await live.start();
   wake.subscribe(FEED_TOPIC, () => live.wake());
 
@@ -80,6 +76,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     db: database.db,
     logger,
     tokens: new TokenService(config.jwt),
+    sessions,
     loginLimiter,
     live,
     wake,
@@ -140,7 +137,8 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
         // Tell WebSocket clients to reconnect elsewhere, then stop.
         trpcWs.broadcastReconnectNotification();
         await collab.close();
-        live.stop();
+        // The feed stops (and its running read ends) before the pool it reads from closes.
+        await live.stop();
         for (const client of trpcWss.clients) client.terminate();
         trpcWss.close();
         await new Promise<void>((resolve) => {

@@ -3,10 +3,19 @@ import type { IncomingMessage } from 'node:http';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { WebSocket } from 'ws';
+import type { Database } from '@scheduler/db';
+import type { Kysely } from 'kysely';
 import type { AppDeps } from './deps.ts';
 import type { RequestMeta } from './services/audit.ts';
+import type { ServiceDeps } from './services/types.ts';
 
-export interface Context extends AppDeps {
+/**
+ * What one request carries: its own facts (token, audit metadata, socket) and
+ * a reference to the application's long-lived collaborators, never a copy of them.
+ */
+export interface Context {
+  deps: AppDeps;
+  db: Kysely<Database>;
   /** The bearer token presented, if any; resolved to a user by authedProcedure. */
   token: string | null;
   meta: RequestMeta;
@@ -39,6 +48,9 @@ export function createContextFactory(deps: AppDeps) {
     const fromParams = typeof params?.['token'] === 'string' ? params['token'] : null;
     const token = fromParams ?? bearerToken(opts.req.headers.authorization);
     const connection = opts.res instanceof WebSocket ? opts.res : undefined;
-    return { ...deps, token, meta: requestMeta(opts.req, deps.config.trustProxy), connection };
+    return { deps, db: deps.db, token, meta: requestMeta(opts.req, deps.config.trustProxy), connection };
   };
 }
+
+/** What the domain's write functions need from a request. */
+export const serviceDeps = (ctx: Context): ServiceDeps => ({ db: ctx.db, commits: ctx.deps.commits, meta: ctx.meta });

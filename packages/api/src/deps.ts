@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import type { LiveHub } from './live/hub.ts';
 import type { WakeChannel } from './live/wake-channel.ts';
 import type { Logger } from './logger.ts';
+import type { SessionStore } from './services/auth/sessions.ts';
 import type { TokenService } from './services/auth/tokens.ts';
 import type { CommitListener } from './services/write.ts';
 
@@ -15,6 +16,8 @@ export interface AppDeps {
   db: Kysely<Database>;
   logger: Logger;
   tokens: TokenService;
+  /** Live sessions, cached; ended sessions are forgotten on every instance. */
+  sessions: SessionStore;
   loginLimiter: RateLimiterAbstract;
   /** Told after each committed write (wakes live subscribers). */
   commits?: CommitListener | undefined;

@@ -8,7 +8,14 @@ export class AppError extends Error {
   constructor(
     readonly code: TErrorCode,
     message: string,
-    readonly extra: { details?: TErrorDetail[]; conflicts?: TConflict[]; retryAfter?: number; errors?: unknown[] } = {},
+    readonly extra: {
+      details?: TErrorDetail[];
+      conflicts?: TConflict[];
+      retryAfter?: number;
+      errors?: unknown[];
+      /** RFC 6750 challenge of a 401 (every 401 carries one; see `challengeOf`). */
+      wwwAuthenticate?: string;
+    } = {},
   ) {
     super(message);
   }
@@ -16,6 +23,20 @@ export class AppError extends Error {
   get status(): number {
     return ERROR_STATUS[this.code];
   }
+}
+
+/** The `WWW-Authenticate` value an error's response carries, if any: every 401 has a Bearer challenge. */
+export function challengeOf(error: AppError): string | undefined {
+  return error.extra.wwwAuthenticate ?? (error.code === 'UNAUTHORIZED' ? 'Bearer realm="api"' : undefined);
+}
+
+/** Headers an error's response carries besides its body (REST and tRPC HTTP alike). */
+export function errorHeaders(error: AppError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (error.extra.retryAfter) headers['Retry-After'] = String(error.extra.retryAfter);
+  const challenge = challengeOf(error);
+  if (challenge) headers['WWW-Authenticate'] = challenge;
+  return headers;
 }
 
 export const notFound = (what = 'Not found') => new AppError('NOT_FOUND', what);

@@ -2,11 +2,18 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { Context } from './context.ts';
-import { AppError, toAppError, TRPC_CODE } from './errors.ts';
-import { authenticate, type AuthenticatedUser } from './services/auth/auth-service.ts';
+import { AppError, challengeOf, toAppError, TRPC_CODE } from './errors.ts';
+import { authenticate } from './services/auth/authenticate.ts';
 
-/** OpenAPI routing plus the REST success status when it is not 200. */
-export type ProcedureMeta = OpenApiMeta & { status?: 201 | 205 };
+/** HTTP statuses of the contract's error answers that an operation can give. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 412 | 429;
+
+/**
+ * OpenAPI routing plus the REST success status when it is not 200, and the
+ * error answers the operation really gives (documented in /openapi.json;
+ * 413 and 415 are added to every operation that reads a body).
+ */
+export type ProcedureMeta = OpenApiMeta & { status?: 201 | 205; errors?: readonly ErrorStatus[] };
 
 const t = initTRPC
   .context<Context>()
@@ -30,6 +37,7 @@ const t = initTRPC
           ...(app.extra.conflicts ? { conflicts: app.extra.conflicts } : {}),
           ...(app.extra.retryAfter ? { retryAfter: app.extra.retryAfter } : {}),
           ...(app.extra.errors ? { errors: app.extra.errors } : {}),
+          ...(app.status === 401 ? { wwwAuthenticate: challengeOf(app) } : {}),
         },
       };
     },
@@ -65,17 +73,11 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(appErrors).use(rejectNul);
 
-/** Guarantees `ctx.user`: a valid access token whose session is still active. */
+/** Guarantees `ctx.user`: a valid access token whose session is live. The context type narrows to a non-null user. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const user: AuthenticatedUser | null = await authenticate(ctx, ctx.token);
-  if (!user) {
-    throw new AppError(
-      'UNAUTHORIZED',
-      ctx.token ? 'Given token not valid for any token type' : 'Authentication credentials were not provided.',
-    );
-  }
-  return next({ ctx: { ...ctx, user } });
+  const outcome = await authenticate(ctx.deps, ctx.token);
+  if (!outcome.ok) throw outcome.error;
+  return next({ ctx: { ...ctx, user: outcome.user } });
 });
 
-export type AuthedContext = Context & { user: AuthenticatedUser };
 export { toAppError };

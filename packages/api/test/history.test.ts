@@ -490,6 +490,22 @@ describe('history', () => {
     expectStatus(await api.post(`/api/events/${id}/rollback/${missing}`, { token: owner.access }), 404, 'NOT_FOUND');
   });
 
+  it('names the missing version_id (not a version number) and where the ids are listed', async () => {
+    const owner = await registerUser(api, 'versionid');
+    const { id, v1 } = await threeVersions(owner);
+    const missing = 2_000_000_000;
+    for (const res of [
+      await api.get(`/api/events/${id}/diff/${missing}/${v1}`, { token: owner.access }),
+      await api.get(`/api/events/${id}/history/${missing}`, { token: owner.access }),
+      await api.post(`/api/events/${id}/rollback/${missing}`, { token: owner.access }),
+    ]) {
+      expect(errorBody(res)).toEqual({
+        error: `version_id ${missing} of event ${id} not found; the event's version_ids are listed by GET /api/events/${id}/history`,
+        code: 'NOT_FOUND',
+      });
+    }
+  });
+
   it('refuses non-numeric and out-of-range ids and parameters with 400', async () => {
     const owner = await registerUser(api, 'badids');
     const { id, v1, v2 } = await threeVersions(owner);

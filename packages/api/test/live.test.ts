@@ -54,7 +54,7 @@ describe('live updates over a tRPC WebSocket subscription', () => {
         'permission.revoked',
         'event.deleted',
       ]);
-      const [created, updated, rolledBack, granted] = sub.inbox.messages;
+      const [created, updated, rolledBack, granted, changed, revoked] = sub.inbox.messages;
       expect(created).toEqual({
         type: 'event.created',
         event_id: eventId,
@@ -65,7 +65,11 @@ describe('live updates over a tRPC WebSocket subscription', () => {
       });
       expect(updated!.event).toMatchObject({ title: 'Kickoff v2', version: 2 });
       expect(rolledBack!.event).toMatchObject({ title: 'Kickoff', version: 3 });
-      expect(granted).toMatchObject({ type: 'permission.granted', role: 'OWNER' });
+      // permission.* name whose access changed and their role; my_role is the recipient's (the owner's) own.
+      const friendRef = { id: friend.id, username: friend.username };
+      expect(granted).toMatchObject({ type: 'permission.granted', user: friendRef, role: 'VIEWER', my_role: 'OWNER' });
+      expect(changed).toMatchObject({ type: 'permission.updated', user: friendRef, role: 'EDITOR', my_role: 'OWNER' });
+      expect(revoked).toMatchObject({ type: 'permission.revoked', user: friendRef, role: null, my_role: 'OWNER' });
       expect(sub.inbox.messages.at(-1)).not.toHaveProperty('event');
       const ids = sub.inbox.items.map((i) => Number(i.id));
       expect([...ids].sort((a, b) => a - b)).toEqual(ids);
@@ -92,9 +96,10 @@ describe('live updates over a tRPC WebSocket subscription', () => {
       await sub.inbox.waitFor((inbox) => inbox.types(marker).includes('event.created'));
       expect(sub.inbox.types(eventId)).toEqual(['permission.granted', 'event.updated', 'permission.revoked']);
       const [granted, updated, revoked] = sub.inbox.messages;
-      expect(granted).toMatchObject({ role: 'VIEWER', event_id: eventId });
+      const guestRef = { id: guest.id, username: guest.username };
+      expect(granted).toMatchObject({ event_id: eventId, user: guestRef, role: 'VIEWER', my_role: 'VIEWER' });
       expect(updated!.event).toMatchObject({ title: 'while shared', my_role: 'VIEWER' });
-      expect(revoked).toMatchObject({ role: null });
+      expect(revoked).toMatchObject({ user: guestRef, role: null, my_role: null });
       expect(JSON.stringify(sub.inbox.messages)).not.toContain('after revoke');
       expect(JSON.stringify(sub.inbox.messages)).not.toContain('before access');
     } finally {
@@ -331,7 +336,7 @@ describe('visibility under random sharing', () => {
           if (!everSeen.get(event.id)!.has(user.id)) expect(types).toEqual([]);
           // After each revocation, the next message (if any) must be a new grant.
           types.forEach((type, k) => {
-            if (type === 'permission.revoked' && sub.inbox.messages.filter((m) => m.event_id === event.id)[k]!.role === null) {
+            if (type === 'permission.revoked' && sub.inbox.messages.filter((m) => m.event_id === event.id)[k]!.my_role === null) {
               const next = types[k + 1];
               if (next !== undefined) expect(next).toBe('permission.granted');
             }

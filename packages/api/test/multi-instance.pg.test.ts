@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrateToLatest, openDatabase } from '@scheduler/db';
+import {
+  deletionEndsReads,
+  logoutEndsAccess,
+  newVersionIsSeen,
+  refreshReuseEndsAccess,
+  revokedPermissionEndsReads,
+  roleChangeIsSeen,
+  withinOneSecond,
+} from './support/cache-scenarios.ts';
 import { eventually, openDoc } from './support/collab.ts';
 import { apiClient, registerUser } from './support/http.ts';
 import { wsSubscriber } from './support/live.ts';
@@ -27,6 +36,15 @@ describe.each([
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  describe('no cache outlives a change made on the other instance (within one second)', () => {
+    it('a logout', () => logoutEndsAccess(apiClient(a.url), apiClient(b.url), withinOneSecond));
+    it('reuse of a spent refresh token', () => refreshReuseEndsAccess(apiClient(a.url), apiClient(b.url), withinOneSecond));
+    it('a revoked permission', () => revokedPermissionEndsReads(apiClient(a.url), apiClient(b.url), withinOneSecond));
+    it('a role change, down and back up', () => roleChangeIsSeen(apiClient(a.url), apiClient(b.url), withinOneSecond));
+    it('a deletion', () => deletionEndsReads(apiClient(a.url), apiClient(b.url), withinOneSecond));
+    it('a new version', () => newVersionIsSeen(apiClient(a.url), apiClient(b.url), withinOneSecond));
   });
 
   it('delivers a change made on either instance to subscribers on both', async () => {

@@ -1,9 +1,13 @@
 /**
  * Logs in, then renames an event (EVENT_ID) or creates one, so a follower has something to print.
+ *
  *   USERNAME=ada PASSWORD=... [EVENT_ID=12] [API_URL=http://localhost:3000] npm run edit -w @scheduler/client
+ *
+ * API_URL is the server's base URL (default http://localhost:3000).
  */
 import { WebSocket } from 'ws';
-import { createClient, TRPCClientError } from '../src/index.ts';
+import { createClient } from '../src/index.ts';
+import { describeError } from './describe-error.ts';
 
 const { USERNAME: username, PASSWORD: password, API_URL: url = 'http://localhost:3000', EVENT_ID: eventId } = process.env;
 if (!username || !password) {
@@ -29,8 +33,7 @@ try {
     console.log(`Created event ${event.id}: "${event.title}" (EVENT_ID=${event.id} renames it)`);
   }
 } catch (error) {
-  const code = error instanceof TRPCClientError ? ` [${(error.data as { appCode?: string } | undefined)?.appCode}]` : '';
-  console.error(`Failed${code}:`, error instanceof Error ? error.message : error);
+  console.error(describeError(error, url));
   process.exitCode = 1;
 } finally {
   await client.close();

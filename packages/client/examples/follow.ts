@@ -1,9 +1,13 @@
 /**
  * Logs in and prints every change to the events you can see, as it happens.
+ *
  *   USERNAME=ada PASSWORD=... [API_URL=http://localhost:3000] npm run follow -w @scheduler/client
+ *
+ * API_URL is the server's base URL (default http://localhost:3000).
  */
 import { WebSocket } from 'ws';
 import { createClient } from '../src/index.ts';
+import { describeError } from './describe-error.ts';
 
 const { USERNAME: username, PASSWORD: password, API_URL: url = 'http://localhost:3000' } = process.env;
 if (!username || !password) {
@@ -12,7 +16,14 @@ if (!username || !password) {
 }
 
 const client = createClient({ url, credentials: { username, password }, WebSocket });
-const me = await client.login();
+let me;
+try {
+  me = await client.login();
+} catch (error) {
+  console.error(describeError(error, url));
+  await client.close();
+  process.exit(1);
+}
 console.log(`Signed in to ${url} as ${me.username}.`);
 
 const stop = client.followChanges({
@@ -20,11 +31,12 @@ const stop = client.followChanges({
   onMessage: (message, id) => {
     const who = message.actor?.username ?? 'someone';
     const what = message.event ? `"${message.event.title}" (version ${message.event.version})` : `event ${message.event_id}`;
-    const role = message.role !== undefined ? `, your role: ${message.role ?? 'none'}` : '';
-    console.log(`#${id} ${message.at} ${message.type} ${what} by ${who}${role}`);
+    // permission.*: whose access changed and to what; my_role is mine now.
+    const access = message.user ? `, ${message.user.username} is now ${message.role ?? 'without access'} (you: ${message.my_role ?? 'no access'})` : '';
+    console.log(`#${id} ${message.at} ${message.type} ${what} by ${who}${access}`);
   },
   onError: (error) => {
-    console.error('The server ended the subscription:', error instanceof Error ? error.message : error);
+    console.error(`The subscription ended: ${describeError(error, url)}`);
     process.exitCode = 1;
     void client.close();
   },

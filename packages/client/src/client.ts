@@ -1,6 +1,7 @@
 import type { AppRouter } from '@scheduler/api';
 import type { TLiveMessage, TUser } from '@scheduler/shared';
-import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, TRPCClientError, wsLink, type TRPCLink } from '@trpc/client';
+import { observable } from '@trpc/server/observable';
 import { authLink } from './auth-link.ts';
 import { Session, type Credentials, type TokenPair } from './session.ts';
 
@@ -53,20 +54,25 @@ export function createClient(options: ClientOptions) {
   const base = options.url.replace(/\/+$/, '');
   const session = new Session(base, { access: options.token, refresh: options.refreshToken }, options.onTokens);
 
-  const wsClient = createWSClient({
-    url: `${base.replace(/^http/i, 'ws')}/trpc`,
-    lazy: { enabled: true, closeMs: 10_000 },
-    keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 5_000 },
-    connectionParams: async () => {
-      const token = await session.tokenForConnection();
-      return token ? { token } : {};
-    },
-    ...(options.WebSocket ? { WebSocket: options.WebSocket as unknown as typeof globalThis.WebSocket } : {}),
-  });
+  // Node 20 has no global WebSocket: without one (and none given) HTTP calls still work and
+  // subscriptions fail with a message saying what to pass, instead of createClient throwing.
+  const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketClass }).WebSocket;
+  const wsClient = WebSocketImpl
+    ? createWSClient({
+        url: `${base.replace(/^http/i, 'ws')}/trpc`,
+        lazy: { enabled: true, closeMs: 10_000 },
+        keepAlive: { enabled: true, intervalMs: 20_000, pongTimeoutMs: 5_000 },
+        connectionParams: async () => {
+          const token = await session.tokenForConnection();
+          return token ? { token } : {};
+        },
+        WebSocket: WebSocketImpl as unknown as typeof globalThis.WebSocket,
+      })
+    : undefined;
 
   /** Closes the current socket, so the next subscription opens one with the current token. */
   const reconnectSocket = async (): Promise<void> => {
-    const connection = wsClient.connection;
+    const connection = wsClient?.connection;
     if (!connection || connection.state === 'closed') return;
     const socket = connection.ws;
     await new Promise<void>((resolve) => {
@@ -84,7 +90,7 @@ export function createClient(options: ClientOptions) {
       authLink({ session, reconnectSocket }),
       splitLink({
         condition: (op) => op.type === 'subscription',
-        true: wsLink<AppRouter>({ client: wsClient }),
+        true: wsClient ? wsLink<AppRouter>({ client: wsClient }) : noWebSocketLink,
         false: httpBatchLink<AppRouter>({
           url: `${base}/trpc`,
           maxURLLength: 8_000,
@@ -140,8 +146,18 @@ export function createClient(options: ClientOptions) {
       return { access: session.access, refresh: session.refresh };
     },
     /** Closes the WebSocket (ending subscriptions); HTTP calls keep working. */
-    close: (): Promise<void> => wsClient.close(),
+    close: async (): Promise<void> => wsClient?.close(),
   };
 }
 
 export type SchedulerClient = ReturnType<typeof createClient>;
+
+/** Subscriptions without a WebSocket class: fail at once, saying what is missing. */
+const noWebSocketLink: TRPCLink<AppRouter> = () => () =>
+  observable((observer) => {
+    observer.error(
+      TRPCClientError.from<AppRouter>(
+        new Error("Live changes need a WebSocket: pass createClient({ WebSocket }) with WebSocket from the 'ws' package (Node 20 has none built in)"),
+      ),
+    );
+  });

@@ -108,7 +108,9 @@ export class Session {
         body: JSON.stringify(body),
       });
     } catch (cause) {
-      throw TRPCClientError.from<AppRouter>(cause instanceof Error ? cause : new Error(String(cause)));
+      // fetch says only "fetch failed"; name the server and the reason (ECONNREFUSED, ENOTFOUND, …).
+      const reason = (cause as { cause?: { code?: string } } | undefined)?.cause?.code ?? (cause instanceof Error ? cause.message : String(cause));
+      throw TRPCClientError.from<AppRouter>(new Error(`Cannot reach the Event Scheduler API at ${this.baseUrl} (${reason})`, { cause }));
     }
     const text = await response.text();
     let parsed: unknown;

@@ -29,6 +29,19 @@ export const ZDateTimeInput = z
   })
   .describe('RFC 3339 time; zone-less forms such as "2025-04-27 08:05" are read as UTC');
 
+/**
+ * An event's start or end as the client wrote it, checked but kept as text:
+ * a zone-less time is read in the event's `timezone` (see parseDateTime),
+ * which the field alone does not know.
+ */
+export const ZEventTimeInput = z
+  .string()
+  .max(64)
+  .refine((value) => parseDateTime(value) !== null, 'must be an RFC 3339 / ISO 8601 time, e.g. 2025-04-27T08:05:00Z')
+  .describe(
+    'RFC 3339 time with Z or an offset, or a wall-clock time without one ("2025-04-27 08:05", "2025-04-27T08:05:00") read in the timezone given in the same body, else UTC',
+  );
+
 /** A time as the API writes it: RFC 3339 UTC, second precision. */
 export const ZDateTime = z.string().describe('RFC 3339 UTC, e.g. 2025-04-27T08:05:00Z');
 

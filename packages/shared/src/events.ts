@@ -1,6 +1,18 @@
 import { z } from 'zod';
 import { ZConflict } from './errors.ts';
-import { caseInsensitiveEnum, type CaseVariants, ZDateTime, ZDateTimeInput, ZId, ZPageInput, ZQueryBoolean, ZRole, ZRoleFilter, ZStrictBoolean } from './common.ts';
+import {
+  caseInsensitiveEnum,
+  type CaseVariants,
+  ZDateTime,
+  ZDateTimeInput,
+  ZEventTimeInput,
+  ZId,
+  ZPageInput,
+  ZQueryBoolean,
+  ZRole,
+  ZRoleFilter,
+  ZStrictBoolean,
+} from './common.ts';
 
 export const FREQUENCIES = ['daily', 'weekly', 'monthly', 'yearly'] as const;
 export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
@@ -60,8 +72,8 @@ const timezone = z.string().min(1).max(64).describe('IANA time zone, default UTC
 export const ZEventFields = z.object({
   title,
   description: description.optional(),
-  start_time: ZDateTimeInput,
-  end_time: ZDateTimeInput,
+  start_time: ZEventTimeInput,
+  end_time: ZEventTimeInput,
   location: location.optional(),
   timezone: timezone.optional(),
   is_recurring: ZStrictBoolean.optional(),

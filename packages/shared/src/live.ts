@@ -22,7 +22,9 @@ export const ZLiveMessage = z
     actor: ZUserRef.nullable(),
     at: ZDateTime,
     event: ZEvent.optional(),
-    role: ZRole.nullable().optional().describe('permission.*: the recipient’s role after the change (null once revoked)'),
+    user: ZUserRef.nullable().optional().describe('permission.*: the user whose access changed'),
+    role: ZRole.nullable().optional().describe('permission.*: that user’s role after the change (null once revoked)'),
+    my_role: ZRole.nullable().optional().describe('permission.*: the recipient’s own role now (null for the user who lost access)'),
   })
   .meta({ id: 'LiveMessage' });
 export type TLiveMessage = z.infer<typeof ZLiveMessage>;

@@ -34,7 +34,7 @@ export async function appendUpdates(
   updates: StoredUpdate[],
 ): Promise<{ ids: number[]; previousMax: number }> {
   const insert = async (trx: Kysely<Database>) => {
-    await sql`select pg_advisory_xact_lock(${UPDATE_LOCK}, ${eventId})`.execute(trx);
+    await lockUpdates(trx, eventId);
     const before = await trx
       .selectFrom('collab_updates')
       .select((eb) => eb.fn.max('id').as('max'))
@@ -108,16 +108,60 @@ export async function loadDocument(db: Kysely<Database>, eventId: number, event:
     });
 }
 
-/** Records that the document's text agrees with this event version, including updates up to `through`. */
-export async function markSynced(db: Kysely<Database>, eventId: number, version: number, through: number): Promise<void> {
+/**
+ * Moves the document's sync point forward: it has taken in the event up to
+ * `version`, and (when given) its updates up to `through` are in the event.
+ */
+export async function markSynced(db: Kysely<Database>, eventId: number, version: number, through?: number): Promise<void> {
   await db
     .updateTable('collab_documents')
     .set((eb) => ({
       synced_version: eb.fn('greatest', [eb.ref('synced_version'), eb.val(version)]),
-      synced_through: eb.fn('greatest', [eb.ref('synced_through'), eb.val(through)]),
+      ...(through === undefined ? {} : { synced_through: eb.fn('greatest', [eb.ref('synced_through'), eb.val(through)]) }),
     }))
     .where('event_id', '=', eventId)
     .execute();
+}
+
+/** The sync point, locked until the end of the transaction (one event-to-document merge at a time). */
+export async function lockSyncPoint(trx: Kysely<Database>, eventId: number): Promise<{ version: number; through: number } | undefined> {
+  const row = await trx
+    .selectFrom('collab_documents')
+    .select(['synced_version', 'synced_through'])
+    .where('event_id', '=', eventId)
+    .forUpdate()
+    .executeTakeFirst();
+  return row && { version: row.synced_version, through: Number(row.synced_through) };
+}
+
+/**
+ * Holds the document's append lock until the end of the transaction: no
+ * update can be stored meanwhile, so updates read after it and one appended
+ * under it leave no id unseen in between.
+ */
+export async function lockUpdates(trx: Kysely<Database>, eventId: number): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${UPDATE_LOCK}, ${eventId})`.execute(trx);
+}
+
+/**
+ * The event's version and whether the document has taken it in yet. A
+ * write-back advances the sync point in the transaction that writes the
+ * version, so its own versions (of any instance) are never applied back.
+ */
+export async function eventAhead(db: Kysely<Database>, eventId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('events as e')
+    .innerJoin('collab_documents as d', 'd.event_id', 'e.id')
+    .select(['e.version', 'e.deleted_at', 'd.synced_version'])
+    .where('e.id', '=', eventId)
+    .executeTakeFirst();
+  return row !== undefined && row.deleted_at === null && row.version > row.synced_version;
+}
+
+/** The event's description at one of its versions. */
+export async function descriptionAt(db: Kysely<Database>, eventId: number, version: number): Promise<string | undefined> {
+  const row = await db.selectFrom('event_versions').select('description').where('event_id', '=', eventId).where('version', '=', version).executeTakeFirst();
+  return row?.description;
 }
 
 /** Who sent the updates after `afterId` (the editors a recovered write-back is attributed to). */
@@ -133,7 +177,13 @@ export async function authorsAfter(db: Kysely<Database>, eventId: number, afterI
     .execute();
 }
 
-/** Folds updates older than a minute into the snapshot and deletes them. */
+/**
+ * Folds old updates into the snapshot and deletes them: the longest run of
+ * ids, from the snapshot on, whose updates are all older than a minute.
+ * Selected by id, not by time alone: an update stored by a transaction that
+ * waited on the append lock has a later id but an earlier `created_at` (the
+ * transaction's start), and a newer one before it must not be skipped.
+ */
 export async function compact(db: Kysely<Database>, eventId: number): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const snapshot = await trx
@@ -143,14 +193,18 @@ export async function compact(db: Kysely<Database>, eventId: number): Promise<vo
       .forUpdate()
       .executeTakeFirst();
     if (!snapshot) return;
-    const old = await trx
+    const after = Number(snapshot.compacted_through);
+    const cutoff = sql<Date>`now() - ${`${COMPACT_AFTER_MS} milliseconds`}::interval`;
+    const firstRecent = await trx
       .selectFrom('collab_updates')
-      .select(['id', 'update'])
+      .select((eb) => eb.fn.min('id').as('id'))
       .where('event_id', '=', eventId)
-      .where('id', '>', Number(snapshot.compacted_through))
-      .where('created_at', '<', sql<Date>`now() - ${`${COMPACT_AFTER_MS} milliseconds`}::interval`)
-      .orderBy('id')
-      .execute();
+      .where('id', '>', after)
+      .where('created_at', '>=', cutoff)
+      .executeTakeFirst();
+    let query = trx.selectFrom('collab_updates').select(['id', 'update']).where('event_id', '=', eventId).where('id', '>', after);
+    if (firstRecent?.id != null) query = query.where('id', '<', Number(firstRecent.id));
+    const old = await query.orderBy('id').execute();
     if (old.length === 0) return;
     const merged = Y.mergeUpdates([snapshot.state, ...old.map((r) => r.update)]);
     const through = old.at(-1)!.id;

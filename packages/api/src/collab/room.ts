@@ -43,7 +43,10 @@ export interface RoomHooks {
   edited(user: CollabUser): void;
   /** Awareness changed locally (to be relayed to other instances). */
   awarenessChanged(update: Uint8Array): void;
+  /** Longest description, in characters. */
   maxTextLength: number;
+  /** Largest encoded document: every shared type, embeds, formatting and history included. */
+  maxDocumentBytes: number;
 }
 
 /** Whether a role may change the document: the access rule's 'collab.write'. */
@@ -59,13 +62,19 @@ export class CollabRoom {
   readonly connections = new Map<WebSocket, Connection>();
   /** Accepted updates waiting to be stored; stored together while a previous store runs (group commit). */
   private pending: Array<{ conn: Connection; update: Uint8Array }> = [];
+  /** The round being stored: accepted, not yet applied. */
+  private storing: Array<{ conn: Connection; update: Uint8Array }> = [];
   private flushing: Promise<void> | undefined;
+  /** The document's encoded size when last measured, and the bytes of updates taken in since (an upper estimate together). */
+  private measuredBytes: number;
+  private unmeasuredBytes = 0;
 
   constructor(
     readonly eventId: number,
     readonly doc: Y.Doc,
     private readonly hooks: RoomHooks,
   ) {
+    this.measuredBytes = Y.encodeStateAsUpdate(doc).length;
     this.awareness = new awarenessProtocol.Awareness(doc);
     this.awareness.setLocalState(null);
     doc.on('update', (update: Uint8Array, origin: unknown) => {
@@ -172,7 +181,7 @@ export class CollabRoom {
       return;
     }
     if (isEmptyUpdate(update)) return;
-    if (this.text.length + update.length > this.hooks.maxTextLength && this.wouldExceed(update)) {
+    if (!this.fits(update)) {
       conn.ws.close(CLOSE.tooLarge, 'document too large');
       return;
     }
@@ -189,11 +198,14 @@ export class CollabRoom {
   private async flush(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0);
+      this.storing = batch;
       try {
         await this.hooks.persist(batch.map(({ conn, update }) => ({ update, userId: conn.user.id })));
       } catch {
         for (const { conn } of batch) conn.ws.close(CLOSE.shutdown, 'could not store the update; reconnect');
         continue;
+      } finally {
+        this.storing = [];
       }
       // One transaction for the round: one merged update goes out to every
       // connection instead of one message per keystroke per connection. Senders
@@ -211,6 +223,7 @@ export class CollabRoom {
   /** Applies updates that another instance (or the server itself) already stored, as one broadcast. */
   applyStored(updates: Uint8Array[]): void {
     if (updates.length === 0) return;
+    for (const update of updates) this.unmeasuredBytes += update.length;
     this.doc.transact(() => {
       for (const update of updates) Y.applyUpdate(this.doc, update);
     }, 'remote');
@@ -225,13 +238,35 @@ export class CollabRoom {
     while (this.flushing) await this.flushing;
   }
 
-  private wouldExceed(update: Uint8Array): boolean {
+  /**
+   * Whether the document stays within its limits with this update, counting
+   * the updates accepted and not yet applied (the round being stored and the
+   * next one). Cheap bounds
+   * first (an update adds at most its size in characters and in bytes); the
+   * exact check builds the document as it would be.
+   */
+  private fits(update: Uint8Array): boolean {
+    const waiting = [...this.storing, ...this.pending];
+    const pendingBytes = waiting.reduce((sum, p) => sum + p.update.length, 0);
+    const textMayExceed = this.text.length + pendingBytes + update.length > this.hooks.maxTextLength;
+    const bytesMayExceed = this.measuredBytes + this.unmeasuredBytes + update.length > this.hooks.maxDocumentBytes;
+    if (!textMayExceed && !bytesMayExceed) {
+      this.unmeasuredBytes += update.length;
+      return true;
+    }
     const trial = new Y.Doc();
-    Y.applyUpdate(trial, Y.encodeStateAsUpdate(this.doc));
-    Y.applyUpdate(trial, update);
-    const length = trial.getText(DESCRIPTION).length;
-    trial.destroy();
-    return length > this.hooks.maxTextLength;
+    try {
+      Y.applyUpdate(trial, Y.encodeStateAsUpdate(this.doc));
+      for (const p of waiting) Y.applyUpdate(trial, p.update);
+      Y.applyUpdate(trial, update);
+      const bytes = Y.encodeStateAsUpdate(trial).length;
+      if (trial.getText(DESCRIPTION).length > this.hooks.maxTextLength || bytes > this.hooks.maxDocumentBytes) return false;
+      this.measuredBytes = bytes;
+      this.unmeasuredBytes = 0;
+      return true;
+    } finally {
+      trial.destroy();
+    }
   }
 
   broadcast(message: Uint8Array, except?: WebSocket): void {

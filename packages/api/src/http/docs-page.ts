@@ -11,6 +11,13 @@ export const DOCS_ASSETS: Record<string, { file: string; type: string }> = {
   'swagger-ui-bundle.js': { file: path.join(swaggerDir, 'swagger-ui-bundle.js'), type: 'text/javascript; charset=utf-8' },
 };
 
+/** Browsers ask every site for /favicon.ico; Swagger UI's icon answers it (a PNG, which browsers take under that name). */
+export const FAVICON = { file: path.join(swaggerDir, 'favicon-32x32.png'), type: 'image/png' };
+
+export function readFavicon(): { body: Buffer; type: string } {
+  return { body: readFileSync(FAVICON.file), type: FAVICON.type };
+}
+
 export function readDocsAsset(name: string): { body: Buffer; type: string } | undefined {
   const asset = DOCS_ASSETS[name];
   return asset ? { body: readFileSync(asset.file), type: asset.type } : undefined;
@@ -21,6 +28,7 @@ export const DOCS_HTML = `<!doctype html>
 <head>
   <meta charset="utf-8">
   <title>Event Scheduler API</title>
+  <link rel="icon" type="image/png" href="/favicon.ico">
   <link rel="stylesheet" href="/docs/swagger-ui.css">
 </head>
 <body>

@@ -5,8 +5,8 @@ import type { AppDeps } from '../deps.ts';
 import { AppError, toAppError } from '../errors.ts';
 import { messageJson } from '../live/wire.ts';
 import { parseLastEventId } from '../routers/live.ts';
-import { authenticate } from '../services/auth/auth-service.ts';
-import { loadEventFor } from '../services/events/access.ts';
+import { authenticate } from '../services/auth/authenticate.ts';
+import { checkAccess } from '../services/events/access.ts';
 import { sendError } from './respond.ts';
 
 const HEARTBEAT_MS = 15_000;
@@ -22,8 +22,9 @@ export function createEventStreamRoute(deps: AppDeps) {
       res.setHeader('Allow', 'GET');
       return sendError(res, new AppError('METHOD_NOT_ALLOWED', 'Use GET for the event stream'));
     }
-    const user = await authenticate(deps, bearerToken(req.headers.authorization) ?? url.searchParams.get('token'));
-    if (!user) return sendError(res, new AppError('UNAUTHORIZED', 'Authentication credentials were not provided or are invalid'));
+    const outcome = await authenticate(deps, bearerToken(req.headers.authorization) ?? url.searchParams.get('token'));
+    if (!outcome.ok) return sendError(res, outcome.error);
+    const { user } = outcome;
     let eventId: number | undefined;
     const rawEventId = url.searchParams.get('event_id');
     if (rawEventId !== null) {
@@ -33,7 +34,7 @@ export function createEventStreamRoute(deps: AppDeps) {
       }
       eventId = parsed.data;
       try {
-        await loadEventFor(deps.db, eventId, user.id, 'read');
+        await checkAccess(deps.db, eventId, user.id, 'read');
       } catch (error) {
         return sendError(res, toAppError(error));
       }

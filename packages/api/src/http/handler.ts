@@ -3,9 +3,9 @@ import { pingDatabase } from '@scheduler/db';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { createContextFactory } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
-import { AppError, toAppError } from '../errors.ts';
+import { AppError, errorHeaders, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
-import { DOCS_HTML, readDocsAsset } from './docs-page.ts';
+import { DOCS_HTML, readDocsAsset, readFavicon } from './docs-page.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { sendError, sendJson } from './respond.ts';
 import { createRestHandler } from './rest.ts';
@@ -25,6 +25,8 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
     createContext: createContextFactory(deps),
     basePath: '/trpc/',
     maxBodySize: deps.config.maxBodyBytes,
+    // A 401 carries its Bearer challenge, a 429 its Retry-After (the first error of a batch decides).
+    responseMeta: ({ errors }) => (errors[0] ? { headers: errorHeaders(toAppError(errors[0], errors[0].code)) } : {}),
     onError: ({ error, path }) => {
       if (toAppError(error, error.code).code === 'INTERNAL_ERROR') {
         deps.logger.error({ err: error.cause ?? error, path }, 'unhandled tRPC error');
@@ -74,6 +76,11 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
         case '/docs':
           res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
           return void res.end(DOCS_HTML);
+        case '/favicon.ico': {
+          const icon = readFavicon();
+          res.writeHead(200, { 'Content-Type': icon.type, 'Cache-Control': 'public, max-age=86400' });
+          return void res.end(icon.body);
+        }
       }
       if (path.startsWith('/docs/')) {
         const asset = readDocsAsset(path.slice('/docs/'.length));

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { TErrorBody } from '@scheduler/shared';
-import type { AppError } from '../errors.ts';
+import { errorHeaders, type AppError } from '../errors.ts';
 import { encodeBody } from './content.ts';
 
 /** Writes a structured answer: JSON, or MessagePack when the request asked for it (see content.ts). */
@@ -21,6 +21,5 @@ export function sendError(res: ServerResponse, error: AppError): void {
   if (error.extra.details) body.details = error.extra.details;
   if (error.extra.conflicts) body.conflicts = error.extra.conflicts;
   if (error.extra.errors) Object.assign(body, { created_events: [], errors: error.extra.errors });
-  const headers: Record<string, string> = error.extra.retryAfter ? { 'Retry-After': String(error.extra.retryAfter) } : {};
-  sendJson(res, error.status, body, headers);
+  sendJson(res, error.status, body, errorHeaders(error));
 }

@@ -1,4 +1,4 @@
-import type { Database } from '@scheduler/db';
+import type { ChangeRow, Database } from '@scheduler/db';
 import type { TLiveMessage } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors.ts';
@@ -161,6 +161,8 @@ export class LiveHub {
   private again = false;
   private timers: NodeJS.Timeout[] = [];
   private started = false;
+  private checking: Promise<void> | undefined;
+  private readonly feedListeners: Array<(rows: ChangeRow[]) => void> = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -172,16 +174,31 @@ export class LiveHub {
     this.lastId = await feedHead(this.db);
     this.started = true;
     this.timers.push(setInterval(() => this.wake(), POLL_MS));
-    this.timers.push(setInterval(() => void this.housekeeping(), HOUSEKEEPING_MS));
+    this.timers.push(
+      setInterval(() => {
+        this.checking ??= this.housekeeping().finally(() => (this.checking = undefined));
+      }, HOUSEKEEPING_MS),
+    );
   }
 
-  stop(): void {
+  /** Told of every batch of feed rows this instance reads, before they are delivered (caches drop what changed). */
+  onFeed(listener: (rows: ChangeRow[]) => void): void {
+    this.feedListeners.push(listener);
+  }
+
+  /**
+   * Ends every subscription and waits for a feed read or session check already
+   * running, so the database can be closed after this without a query failing
+   * under it ("driver has already been destroyed").
+   */
+  async stop(): Promise<void> {
     this.started = false;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     const all = [...this.byUser.values()].flatMap((set) => [...set]);
     this.byUser.clear();
     for (const sub of all) sub.end();
+    await Promise.allSettled([this.reading, this.checking]);
   }
 
   get subscriberCount(): number {
@@ -203,16 +220,17 @@ export class LiveHub {
         try {
           await this.drain();
         } catch (error) {
-          this.logger.error({ err: error }, 'live feed read failed');
+          if (this.started) this.logger.error({ err: error }, 'live feed read failed');
         }
-      } while (this.again);
+      } while (this.again && this.started);
     })().finally(() => (this.reading = undefined));
   }
 
   private async drain(): Promise<void> {
-    for (;;) {
+    while (this.started) {
       const rows = await readFeed(this.db, this.lastId, BATCH);
       if (rows.length === 0) return;
+      for (const listener of this.feedListeners) listener(rows);
       const prepared = await prepareChanges(this.db, rows);
       this.lastId = rows.at(-1)!.id;
       await this.deliver(prepared.flatMap((change) => this.recipientsOf(change)));
@@ -308,7 +326,7 @@ export class LiveHub {
         }
       }
     } catch (error) {
-      this.logger.warn({ err: error }, 'live session check failed');
+      if (this.started) this.logger.warn({ err: error }, 'live session check failed');
     }
   }
 }

@@ -23,7 +23,10 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
   if (changes.length === 0) return [];
   const eventIds = [...new Set(changes.map((c) => c.event_id))];
   const versionIds = changes.map((c) => c.version_id).filter((id): id is number => id !== null);
-  const actorIds = [...new Set(changes.map((c) => c.actor_id).filter((id): id is number => id !== null))];
+  // Actors and the users whose access a permission change is about, named in one query.
+  const actorIds = [
+    ...new Set(changes.flatMap((c) => [c.actor_id, c.subject_user_id]).filter((id): id is number => id !== null)),
+  ];
 
   const [holdersByEvent, versions, actors, created] = await Promise.all([
     readersOf(db, eventIds),
@@ -52,15 +55,19 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
       actor: actor ? { id: actor.id, username: actor.username } : null,
       at: formatDateTime(change.at),
     };
-    const isPermission = change.type.startsWith('permission.');
+    // permission.*: whose access changed and their role after it; each recipient also gets its own role.
+    const subject = change.subject_user_id === null ? undefined : actorById.get(change.subject_user_id);
+    const permission = change.type.startsWith('permission.')
+      ? { user: subject ? { id: subject.id, username: subject.username } : null, role: change.role }
+      : undefined;
     return {
       id: change.id,
       eventId: change.event_id,
       recipients,
-      message: (role) => ({
+      message: (myRole) => ({
         ...base,
-        ...(row && role ? { event: toEvent(row, role) } : {}),
-        ...(isPermission ? { role } : {}),
+        ...(row && myRole ? { event: toEvent(row, myRole) } : {}),
+        ...(permission ? { ...permission, my_role: myRole } : {}),
       }),
     };
   });

@@ -15,18 +15,20 @@ import { searchUsers } from '../services/users.ts';
 import type { Context } from '../context.ts';
 import { authedProcedure, publicProcedure, router } from '../trpc.ts';
 
-const authDeps = (ctx: Context): auth.AuthDeps => ({
-  db: ctx.db,
-  tokens: ctx.tokens,
-  loginLimiter: ctx.loginLimiter,
-  refreshTtlSeconds: ctx.config.jwt.refreshTtl,
+const authDeps = ({ db, deps }: Context): auth.AuthDeps => ({
+  db,
+  tokens: deps.tokens,
+  sessions: deps.sessions,
+  loginLimiter: deps.loginLimiter,
+  refreshTtlSeconds: deps.config.jwt.refreshTtl,
 });
 
 export const authRouter = router({
   register: publicProcedure
     .meta({
-      openapi: { method: 'POST', path: '/auth/register', tags: ['auth'], summary: 'Create an account and sign in', successDescription: 'Created' },
+      openapi: { method: 'POST', path: '/auth/register', protect: false, tags: ['auth'], summary: 'Create an account and sign in', successDescription: 'Created' },
       status: 201,
+      errors: [400, 409],
     })
     .input(ZRegisterInput)
     .output(ZAuthResult)
@@ -37,12 +39,14 @@ export const authRouter = router({
       openapi: {
         method: 'POST',
         path: '/auth/login',
+        protect: false,
         tags: ['auth'],
         summary: 'Sign in with username (or email) and password',
         description:
           'JSON `{username, password}` answers `{access, refresh, user}`. An OAuth2 password form (`application/x-www-form-urlencoded`, `grant_type=password`) answers `{access_token, token_type, expires_in, refresh_token}`.',
         contentTypes: ['application/json', 'application/x-www-form-urlencoded'],
       },
+      errors: [400, 401, 429],
     })
     .input(ZLoginInput)
     .output(ZLoginResult)
@@ -52,21 +56,22 @@ export const authRouter = router({
       return {
         access_token: result.access,
         token_type: 'bearer' as const,
-        expires_in: ctx.tokens.accessTtl,
+        expires_in: ctx.deps.tokens.accessTtl,
         refresh_token: result.refresh,
       };
     }),
 
   refresh: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/refresh', tags: ['auth'], summary: 'Rotate a refresh token for a new token pair' } })
+    .meta({ openapi: { method: 'POST', path: '/auth/refresh', protect: false, tags: ['auth'], summary: 'Rotate a refresh token for a new token pair' }, errors: [400, 401] })
     .input(ZRefreshInput)
     .output(ZTokenPair)
     .mutation(({ ctx, input }) => auth.refresh(authDeps(ctx), input.refresh, ctx.meta)),
 
   logout: publicProcedure
     .meta({
-      openapi: { method: 'POST', path: '/auth/logout', tags: ['auth'], summary: 'End the session of a refresh token', successDescription: 'Reset Content (empty body)' },
+      openapi: { method: 'POST', path: '/auth/logout', protect: false, tags: ['auth'], summary: 'End the session of a refresh token', successDescription: 'Reset Content (empty body)' },
       status: 205,
+      errors: [400, 401],
     })
     .input(ZRefreshInput)
     .output(z.null())
@@ -76,7 +81,7 @@ export const authRouter = router({
     }),
 
   me: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/auth/me', tags: ['auth'], summary: 'The signed-in user', protect: true } })
+    .meta({ openapi: { method: 'GET', path: '/auth/me', tags: ['auth'], summary: 'The signed-in user', protect: true }, errors: [401] })
     .input(z.object({}))
     .output(ZUser)
     .query(({ ctx }) => auth.toUser(ctx.user)),
@@ -84,7 +89,7 @@ export const authRouter = router({
 
 export const usersRouter = router({
   search: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/users', tags: ['users'], summary: 'Find people to share with by username prefix', protect: true } })
+    .meta({ openapi: { method: 'GET', path: '/users', tags: ['users'], summary: 'Find people to share with by username prefix', protect: true }, errors: [400, 401] })
     .input(ZUserSearchInput)
     .output(ZUserSearchResult)
     .query(({ ctx, input }) => searchUsers(ctx.db, input.search, ctx.user.id)),

@@ -16,9 +16,8 @@ import {
 import { createBatch } from '../services/events/batch.ts';
 import * as events from '../services/events/event-service.ts';
 import { listEvents } from '../services/events/list-events.ts';
-import { authedProcedure, router, type AuthedContext } from '../trpc.ts';
-
-export const serviceDeps = (ctx: AuthedContext) => ({ db: ctx.db, commits: ctx.commits, meta: ctx.meta });
+import { serviceDeps } from '../context.ts';
+import { authedProcedure, router } from '../trpc.ts';
 
 const updateProcedure = authedProcedure
   .input(ZUpdateEventInput)
@@ -29,13 +28,14 @@ export const eventsRouter = router({
     .meta({
       openapi: { method: 'POST', path: '/events', tags: ['events'], summary: 'Create an event', protect: true, successDescription: 'Created' },
       status: 201,
+      errors: [400, 401, 409],
     })
     .input(ZCreateEventInput)
     .output(ZEventMutationResult)
     .mutation(({ ctx, input }) => events.createEvent(serviceDeps(ctx), ctx.user, input)),
 
   list: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/events', tags: ['events'], summary: 'List the events I own or that are shared with me', protect: true } })
+    .meta({ openapi: { method: 'GET', path: '/events', tags: ['events'], summary: 'List the events I own or that are shared with me', description: 'Paged with `page`/`page_size` (or `skip`/`limit`); filtered by a window (`start_date`, `end_date`: recurring events match when an occurrence falls inside), text (`q`), `location`, `is_recurring` and my `role`; `expand=true` with a window returns one row per occurrence; `as_of` lists the events as they were at that time.', protect: true }, errors: [400, 401] })
     .input(ZListEventsInput)
     .output(ZEventList)
     .query(({ ctx, input }) => listEvents(ctx.db, ctx.user.id, input)),
@@ -52,33 +52,34 @@ export const eventsRouter = router({
         successDescription: 'Created',
       },
       status: 201,
+      errors: [400, 401, 409],
     })
     .input(ZBatchInput)
     .output(ZBatchResult)
     .mutation(({ ctx, input }) => createBatch(serviceDeps(ctx), ctx.user, input)),
 
   get: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/events/{id}', tags: ['events'], summary: 'One event with its permissions (ETag: version)', protect: true } })
+    .meta({ openapi: { method: 'GET', path: '/events/{id}', tags: ['events'], summary: 'One event with its permissions (ETag: version)', protect: true }, errors: [400, 401, 404] })
     .input(ZGetEventInput)
     .output(ZEventDetail)
     .query(({ ctx, input }) => events.getEvent(ctx.db, ctx.user, input.id, input.as_of)),
 
   update: updateProcedure
-    .meta({ openapi: { method: 'PUT', path: '/events/{id}', tags: ['events'], summary: 'Update an event (partial; If-Match honoured)', protect: true } })
+    .meta({ openapi: { method: 'PUT', path: '/events/{id}', tags: ['events'], summary: 'Update an event (partial; If-Match honoured)', protect: true }, errors: [400, 401, 403, 404, 409, 412] })
     .mutation(({ ctx, input }) => events.updateEvent(serviceDeps(ctx), ctx.user, input)),
 
   patch: updateProcedure
-    .meta({ openapi: { method: 'PATCH', path: '/events/{id}', tags: ['events'], summary: 'Update an event (partial; If-Match honoured)', protect: true } })
+    .meta({ openapi: { method: 'PATCH', path: '/events/{id}', tags: ['events'], summary: 'Update an event (partial; If-Match honoured)', protect: true }, errors: [400, 401, 403, 404, 409, 412] })
     .mutation(({ ctx, input }) => events.updateEvent(serviceDeps(ctx), ctx.user, input)),
 
   delete: authedProcedure
-    .meta({ openapi: { method: 'DELETE', path: '/events/{id}', tags: ['events'], summary: 'Delete an event (its history stays)', protect: true } })
+    .meta({ openapi: { method: 'DELETE', path: '/events/{id}', tags: ['events'], summary: 'Delete an event (its history stays)', protect: true }, errors: [400, 401, 403, 404] })
     .input(ZEventIdInput)
     .output(ZMessage)
     .mutation(({ ctx, input }) => events.deleteEvent(serviceDeps(ctx), ctx.user, input.id)),
 
   occurrences: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/events/{id}/occurrences', tags: ['events'], summary: 'Expanded occurrences in a window of at most 2 years', protect: true } })
+    .meta({ openapi: { method: 'GET', path: '/events/{id}/occurrences', tags: ['events'], summary: 'Expanded occurrences in a window of at most 2 years', protect: true }, errors: [400, 401, 404] })
     .input(ZOccurrencesInput)
     .output(ZOccurrenceList)
     .query(({ ctx, input }) => events.listOccurrences(ctx.db, ctx.user, input)),

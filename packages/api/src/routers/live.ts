@@ -2,7 +2,7 @@ import { ZSubscribeInput, ZSyncInput, ZSyncResult } from '@scheduler/shared';
 import { feedHead } from '../live/messages.ts';
 import { sync } from '../live/sync.ts';
 import { trackedEnvelope } from '../live/wire.ts';
-import { loadEventFor } from '../services/events/access.ts';
+import { checkAccess } from '../services/events/access.ts';
 import { authedProcedure, router } from '../trpc.ts';
 
 /** A tracked id from a client is the feed id of the last message it received. */
@@ -20,8 +20,8 @@ export const liveRouter = router({
   onChange: authedProcedure
     .input(ZSubscribeInput)
     .subscription(async ({ ctx, input }) => {
-      if (input.event_id !== undefined) await loadEventFor(ctx.db, input.event_id, ctx.user.id, 'read');
-      const sub = await ctx.live.subscribe(
+      if (input.event_id !== undefined) await checkAccess(ctx.db, input.event_id, ctx.user.id, 'read');
+      const sub = await ctx.deps.live.subscribe(
         {
           userId: ctx.user.id,
           sessionId: ctx.user.sessionId,
@@ -40,7 +40,7 @@ export const liveRouter = router({
   cursor: authedProcedure.query(async ({ ctx }) => ({ cursor: String(await feedHead(ctx.db)) })),
 
   sync: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/sync', tags: ['live'], summary: 'Everything that changed for me since a cursor', protect: true } })
+    .meta({ openapi: { method: 'GET', path: '/sync', tags: ['live'], summary: 'Everything that changed for me since a cursor', protect: true }, errors: [400, 401, 410] })
     .input(ZSyncInput)
     .output(ZSyncResult)
     .query(({ ctx, input }) => sync(ctx.db, ctx.user.id, input)),

@@ -1,5 +1,6 @@
 import type { ChangeType, Database, EventRow, HistoryType, Role } from '@scheduler/db';
 import { sql, type Kysely } from 'kysely';
+import { accessChanging, changesAccess } from './events/access.ts';
 
 /**
  * The one change path. Every change to an event writes, in the transaction
@@ -73,6 +74,7 @@ async function recordFeedEntry(
   trx: Kysely<Database>,
   entry: { eventId: number; type: ChangeType; actorId: number | null; versionId: number | null; subjectUserId?: number; role?: Role | null },
 ): Promise<number> {
+  if (changesAccess(entry.type)) accessChanging(trx, entry.eventId);
   await lockFeed(trx);
   const row = await trx
     .insertInto('changes')

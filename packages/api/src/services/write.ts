@@ -1,5 +1,6 @@
 import type { Database } from '@scheduler/db';
 import type { Kysely, Transaction } from 'kysely';
+import { settleAccess } from './events/access.ts';
 
 /** Told after a write transaction commits, so live subscribers read the feed (see live/). */
 export interface CommitListener {
@@ -14,7 +15,10 @@ export async function inTransaction<T>(
   deps: { db: Kysely<Database>; commits?: CommitListener | undefined },
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
-  const result = await deps.db.transaction().execute(work);
+  let transaction: Transaction<Database> | undefined;
+  const result = await deps.db.transaction().execute((trx) => work((transaction = trx)));
+  // Cached roles this write changed are dropped before the answer goes out (read your writes).
+  settleAccess(deps.db, transaction);
   deps.commits?.committed();
   return result;
 }

@@ -7,17 +7,33 @@ import { AppError, unauthorized } from '../../errors.ts';
 import { audit, type RequestMeta } from '../audit.ts';
 import { isUniqueViolation } from '../db-errors.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
-import type { TokenService } from './tokens.ts';
+import { isLive } from './sessions.ts';
+import { tokenRefused } from './authenticate.ts';
+import type { SessionStore } from './sessions.ts';
+import type { TokenProblem, TokenService } from './tokens.ts';
 
 export interface AuthDeps {
   db: Kysely<Database>;
   tokens: TokenService;
+  sessions: SessionStore;
   loginLimiter: RateLimiterAbstract;
   refreshTtlSeconds: number;
 }
 
 const BAD_CREDENTIALS = 'No active account found with the given credentials';
-const BAD_REFRESH = 'Token is invalid or expired';
+const BAD_REFRESH = 'The refresh token is not valid for an active session (logged out, revoked or already used); sign in again';
+const REFRESH_PROBLEMS: Record<TokenProblem, string> = {
+  expired: 'The refresh token has expired; sign in again',
+  malformed: 'The refresh token is malformed: send the `refresh` token from login or the last refresh',
+  invalid: 'The refresh token is not valid (bad signature, issuer or claims); sign in again',
+  wrong_type: 'An access token was sent where a refresh token is expected; send the `refresh` token',
+};
+
+async function refreshClaims(deps: AuthDeps, token: string) {
+  const checked = await deps.tokens.check(token, 'refresh');
+  if (!checked.ok) throw tokenRefused(REFRESH_PROBLEMS[checked.problem]);
+  return checked.claims;
+}
 
 export function toUser(row: Pick<UserRow, 'id' | 'username' | 'email'>): TUser {
   return { id: row.id, username: row.username, email: row.email };
@@ -121,8 +137,8 @@ async function startSession(deps: AuthDeps, db: Kysely<Database>, userId: number
  * means it leaked: the whole session is revoked.
  */
 export async function refresh(deps: AuthDeps, token: string, meta: RequestMeta): Promise<TTokenPair> {
-  const claims = await deps.tokens.verify(token, 'refresh');
-  if (!claims) throw unauthorized(BAD_REFRESH);
+  const claims = await refreshClaims(deps, token);
+  let reused = false;
   const outcome = await deps.db.transaction().execute(async (trx) => {
     const session = await trx
       .selectFrom('auth_sessions')
@@ -130,10 +146,11 @@ export async function refresh(deps: AuthDeps, token: string, meta: RequestMeta):
       .where('id', '=', claims.sessionId)
       .forUpdate()
       .executeTakeFirst();
-    if (!session || session.revoked_at || session.expires_at <= new Date() || session.user_id !== claims.userId) {
+    if (!session || !isLive({ revokedAt: session.revoked_at, expiresAt: session.expires_at }) || session.user_id !== claims.userId) {
       return null;
     }
     if (session.refresh_jti !== claims.jti) {
+      reused = true;
       await trx
         .updateTable('auth_sessions')
         .set({ revoked_at: new Date(), revoked_reason: 'refresh token reuse' })
@@ -149,14 +166,15 @@ export async function refresh(deps: AuthDeps, token: string, meta: RequestMeta):
       refresh: await deps.tokens.sign('refresh', session.user_id, session.id, nextJti),
     };
   });
-  if (!outcome) throw unauthorized(BAD_REFRESH);
+  // Reuse of a spent refresh token revoked the session: its access tokens stop everywhere now.
+  if (reused) deps.sessions.ended(claims.sessionId);
+  if (!outcome) throw tokenRefused(BAD_REFRESH);
   return outcome;
 }
 
 /** Ends the session of a refresh token: its refresh and access tokens stop working at once. */
 export async function logout(deps: AuthDeps, token: string, meta: RequestMeta): Promise<{ sessionId: string }> {
-  const claims = await deps.tokens.verify(token, 'refresh');
-  if (!claims) throw unauthorized(BAD_REFRESH);
+  const claims = await refreshClaims(deps, token);
   await deps.db.transaction().execute(async (trx) => {
     await trx
       .updateTable('auth_sessions')
@@ -166,42 +184,6 @@ export async function logout(deps: AuthDeps, token: string, meta: RequestMeta): 
       .execute();
     await audit(trx, meta, { userId: claims.userId, action: 'logout', targetType: 'session', targetId: claims.sessionId });
   });
+  deps.sessions.ended(claims.sessionId);
   return { sessionId: claims.sessionId };
-}
-
-export interface AuthenticatedUser extends TUser {
-  sessionId: string;
-  /** Access-token expiry, seconds since the epoch (long-lived connections end then). */
-  tokenExp: number;
-}
-
-/** Resolves an access token to its user, or null when the token or its session is not valid. */
-export async function authenticate(
-  deps: Pick<AuthDeps, 'db' | 'tokens'>,
-  token: string | null | undefined,
-): Promise<AuthenticatedUser | null> {
-  if (!token) return null;
-  const claims = await deps.tokens.verify(token, 'access');
-  if (!claims) return null;
-  const row = await deps.db
-    .selectFrom('auth_sessions as s')
-    .innerJoin('users as u', 'u.id', 's.user_id')
-    .select(['u.id', 'u.username', 'u.email'])
-    .where('s.id', '=', claims.sessionId)
-    .where('s.user_id', '=', claims.userId)
-    .where('s.revoked_at', 'is', null)
-    .executeTakeFirst();
-  if (!row) return null;
-  return { ...toUser(row), sessionId: claims.sessionId, tokenExp: claims.exp };
-}
-
-/** True while the session behind a long-lived connection is still active. */
-export async function isSessionActive(db: Kysely<Database>, sessionId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('auth_sessions')
-    .select('id')
-    .where('id', '=', sessionId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return row !== undefined;
 }

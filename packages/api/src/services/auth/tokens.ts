@@ -13,6 +13,11 @@ export interface TokenClaims {
   exp: number;
 }
 
+/** Why a token was refused, so the 401 can say what to do next. */
+export type TokenProblem = 'expired' | 'malformed' | 'invalid' | 'wrong_type';
+
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; problem: TokenProblem };
+
 const ALGORITHM = 'HS256';
 const CACHE_LIMIT = 10_000;
 
@@ -46,11 +51,18 @@ export class TokenService {
 
   /** Returns the claims of a valid token of the given type, or null. */
   async verify(token: string, type: TokenType): Promise<TokenClaims | null> {
+    const result = await this.check(token, type);
+    return result.ok ? result.claims : null;
+  }
+
+  /** Verifies a token of the given type; a refusal names its reason. */
+  async check(token: string, type: TokenType): Promise<TokenCheck> {
     const nowSeconds = Date.now() / 1000;
     const cached = type === 'access' ? this.cache.get(token) : undefined;
     if (cached) {
-      if (cached.exp > nowSeconds) return cached;
+      if (cached.exp > nowSeconds) return { ok: true, claims: cached };
       this.cache.delete(token);
+      return { ok: false, problem: 'expired' };
     }
     let payload: JWTPayload;
     try {
@@ -61,18 +73,25 @@ export class TokenService {
         requiredClaims: ['sub', 'jti', 'exp', 'sid', 'token_type'],
       }));
     } catch (error) {
-      if (error instanceof errors.JOSEError || error instanceof TypeError) return null;
+      if (error instanceof errors.JWTExpired) return { ok: false, problem: 'expired' };
+      // Not three base64url parts of JSON: not a JWT at all.
+      if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof TypeError) {
+        return { ok: false, problem: 'malformed' };
+      }
+      if (error instanceof errors.JOSEError) return { ok: false, problem: 'invalid' };
       throw error;
     }
-    if (payload['token_type'] !== type) return null;
+    if (payload['token_type'] !== type) return { ok: false, problem: 'wrong_type' };
     const userId = Number(payload.sub);
     const sessionId = payload['sid'];
-    if (!Number.isSafeInteger(userId) || typeof sessionId !== 'string' || typeof payload.jti !== 'string') return null;
+    if (!Number.isSafeInteger(userId) || typeof sessionId !== 'string' || typeof payload.jti !== 'string') {
+      return { ok: false, problem: 'invalid' };
+    }
     const claims: TokenClaims = { userId, sessionId, jti: payload.jti, type, exp: payload.exp! };
     if (type === 'access') {
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       this.cache.set(token, claims);
     }
-    return claims;
+    return { ok: true, claims };
   }
 }

@@ -1,10 +1,15 @@
-import type { Database, EventRow, Role } from '@scheduler/db';
-import type { Kysely } from 'kysely';
+import type { ChangeType, Database, EventRow, Role } from '@scheduler/db';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { AppError } from '../../errors.ts';
 
 /**
  * The access rule, in one place. A user sees an event only through a row in
  * event_permissions; what they may do depends on the role in that row.
+ *
+ * Where a role comes from is `roleOnEvent` (every check of one event uses it).
+ * Three readers select many events at once by joining event_permissions
+ * themselves and must follow a new grant source too: the listing
+ * (list-events.ts), sync (live/sync.ts) and the hub's recipients (`readersOf`).
  */
 export type EventAction =
   | 'read'
@@ -37,10 +42,30 @@ export interface AccessibleEvent {
 }
 
 /**
- * Loads an event for an action by a user: 404 when the user has no access at
- * all (or it does not exist, or it was deleted), 403 when the role is too
- * weak. A deleted event's history stays readable by its owner. Pass
- * `forUpdate` inside a write transaction to lock the row.
+ * The caller's role on the event `e` in SQL: where access comes from. Today a
+ * row in event_permissions; another grant source (a team, an API token's
+ * scope) is added here and every check, the single-query read included,
+ * follows.
+ */
+export function roleOnEvent(userId: number): RawBuilder<Role | null> {
+  return sql<Role | null>`(select p.role from event_permissions p where p.event_id = e.id and p.user_id = ${userId})`;
+}
+
+/** 404 when the user has no access at all (or the event does not exist, or was deleted), 403 when the role is too weak. */
+export function judge(access: { role: Role | null; deleted: boolean }, action: EventAction): Role {
+  const { role } = access;
+  if (!role) throw eventNotFound();
+  if (access.deleted && !(action === 'read_history' && role === 'OWNER')) throw eventNotFound();
+  if (!roleAllows(role, action)) {
+    throw new AppError('FORBIDDEN', `Your role (${role}) does not allow this action on the event`);
+  }
+  return role;
+}
+
+/**
+ * Loads an event for an action by a user (see `judge`). A deleted event's
+ * history stays readable by its owner. Pass `forUpdate` inside a write
+ * transaction to lock the row.
  */
 export async function loadEventFor(
   db: Kysely<Database>,
@@ -49,37 +74,112 @@ export async function loadEventFor(
   action: EventAction,
   options: { forUpdate?: boolean } = {},
 ): Promise<AccessibleEvent> {
-  let query = db
-    .selectFrom('events as e')
-    .innerJoin('event_permissions as p', (join) => join.onRef('p.event_id', '=', 'e.id').on('p.user_id', '=', userId))
-    .selectAll('e')
-    .select('p.role')
-    .where('e.id', '=', eventId);
+  let query = db.selectFrom('events as e').selectAll('e').select(roleOnEvent(userId).as('role')).where('e.id', '=', eventId);
   if (options.forUpdate) query = query.forUpdate('e');
   const row = await query.executeTakeFirst();
   if (!row) throw eventNotFound();
   const { role, ...event } = row;
-  if (event.deleted_at && !(action === 'read_history' && role === 'OWNER')) throw eventNotFound();
-  if (!roleAllows(role, action)) {
-    throw new AppError('FORBIDDEN', `Your role (${role}) does not allow this action on the event`);
+  return { event, role: judge({ role, deleted: event.deleted_at !== null }, action) };
+}
+
+/**
+ * Checks an action without loading the event, from the role cache when it
+ * can (outside transactions only; writes check under their row lock with
+ * `loadEventFor`). Returns the role.
+ */
+export async function checkAccess(db: Kysely<Database>, eventId: number, userId: number, action: EventAction): Promise<Role> {
+  return judge(await accessOf(db, eventId, userId), action);
+}
+
+/** The role a user has on an event right now (null: none, or the event is deleted). */
+export async function roleOf(db: Kysely<Database>, eventId: number, userId: number): Promise<Role | null> {
+  const access = await accessOf(db, eventId, userId);
+  return access.deleted ? null : access.role;
+}
+
+interface CachedAccess {
+  role: Role | null;
+  deleted: boolean;
+  loadedAt: number;
+}
+
+/**
+ * Roles cached per event and user. An entry is dropped when the change feed
+ * shows a change to its event (every instance reads the feed when woken) and,
+ * on the instance that wrote, as soon as the write commits; a load that
+ * started before a drop never fills the cache. Entries are re-read after
+ * MAX_AGE_MS in any case (a lost wake-up).
+ */
+class RoleCache {
+  readonly byEvent = new Map<number, Map<number, CachedAccess>>();
+  generation = 0;
+  size = 0;
+
+  forget(eventIds: Iterable<number>): void {
+    this.generation += 1;
+    for (const id of new Set(eventIds)) {
+      this.size -= this.byEvent.get(id)?.size ?? 0;
+      this.byEvent.delete(id);
+    }
   }
-  return { event, role };
+}
+
+const MAX_AGE_MS = 5_000;
+const CACHE_LIMIT = 100_000;
+const caches = new WeakMap<Kysely<Database>, RoleCache>();
+
+async function accessOf(db: Kysely<Database>, eventId: number, userId: number): Promise<{ role: Role | null; deleted: boolean }> {
+  if (db.isTransaction) return readAccess(db, eventId, userId);
+  let cache = caches.get(db);
+  if (!cache) caches.set(db, (cache = new RoleCache()));
+  const hit = cache.byEvent.get(eventId)?.get(userId);
+  if (hit && Date.now() - hit.loadedAt < MAX_AGE_MS) return hit;
+  const generation = cache.generation;
+  const access = await readAccess(db, eventId, userId);
+  // Only grants are cached: "no access" is cheap to ask again and must never hide a new grant.
+  if (access.role && generation === cache.generation) {
+    if (cache.size >= CACHE_LIMIT) cache.forget([...cache.byEvent.keys()]);
+    let users = cache.byEvent.get(eventId);
+    if (!users) cache.byEvent.set(eventId, (users = new Map()));
+    if (!users.has(userId)) cache.size += 1;
+    users.set(userId, { ...access, loadedAt: Date.now() });
+  }
+  return access;
+}
+
+async function readAccess(db: Kysely<Database>, eventId: number, userId: number) {
+  const row = await db
+    .selectFrom('events as e')
+    .select([roleOnEvent(userId).as('role'), 'e.deleted_at'])
+    .where('e.id', '=', eventId)
+    .executeTakeFirst();
+  return { role: row?.role ?? null, deleted: row ? row.deleted_at !== null : false };
+}
+
+/** Drops cached roles of these events (their permissions changed, or they were deleted). */
+export function forgetAccess(db: Kysely<Database>, eventIds: Iterable<number>): void {
+  caches.get(db)?.forget(eventIds);
+}
+
+/** Changes that alter who may do what with an event. */
+export const changesAccess = (type: ChangeType): boolean => type.startsWith('permission.') || type === 'event.deleted';
+
+const changingIn = new WeakMap<object, Set<number>>();
+
+/** Notes, inside a write transaction, that it changes access to an event (see `settleAccess`). */
+export function accessChanging(trx: Kysely<Database>, eventId: number): void {
+  let ids = changingIn.get(trx);
+  if (!ids) changingIn.set(trx, (ids = new Set()));
+  ids.add(eventId);
+}
+
+/** After a write transaction committed: this instance forgets the roles it changed before answering. */
+export function settleAccess(db: Kysely<Database>, trx: Kysely<Database> | undefined): void {
+  const ids = trx && changingIn.get(trx);
+  if (ids) forgetAccess(db, ids);
 }
 
 export const eventNotFound = () => new AppError('NOT_FOUND', 'Event not found');
-
-/** The role a user has on an event right now, or null. */
-export async function roleOf(db: Kysely<Database>, eventId: number, userId: number): Promise<Role | null> {
-  const row = await db
-    .selectFrom('event_permissions as p')
-    .innerJoin('events as e', 'e.id', 'p.event_id')
-    .select('p.role')
-    .where('p.event_id', '=', eventId)
-    .where('p.user_id', '=', userId)
-    .where('e.deleted_at', 'is', null)
-    .executeTakeFirst();
-  return row?.role ?? null;
-}
 
 /** Current roles of some users on one event (absent = no access), for long-lived connections. */
 export async function rolesOf(db: Kysely<Database>, eventId: number, userIds: number[]): Promise<Map<number, Role>> {

@@ -1,5 +1,5 @@
 import type { EventRow } from '@scheduler/db';
-import type { TErrorDetail, TEventFields } from '@scheduler/shared';
+import { parseDateTime, type TErrorDetail, type TEventFields } from '@scheduler/shared';
 import { isDeepStrictEqual } from 'node:util';
 import { AppError } from '../../errors.ts';
 import { CONTENT_FIELDS } from '../history/diff.ts';
@@ -25,10 +25,25 @@ const isEmptyPattern = (pattern: unknown) =>
   pattern === '' ||
   (typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern as object).length === 0);
 
+/** Event fields whose times are either as the client wrote them or already instants. */
+type FieldsWithTimes = Omit<TEventFields, 'start_time' | 'end_time'> & { start_time: string | Date; end_time: string | Date };
+
+/**
+ * The instant of a time as the client wrote it. The one rule for zone-less
+ * times: they are wall-clock times in the timezone the same body gives, else UTC.
+ * (The schema has already checked the text, so parsing cannot fail here.)
+ */
+export function resolveTime(value: string | Date, bodyTimezone: string | undefined): Date {
+  if (value instanceof Date) return value;
+  const zone = bodyTimezone !== undefined && isValidTimeZone(bodyTimezone) ? bodyTimezone : 'UTC';
+  return parseDateTime(value, zone)!;
+}
+
 /** Validates a full set of fields (create, or current content merged with a patch). */
-export function buildContent(fields: TEventFields): { content: EventContent } | { details: TErrorDetail[] } {
+export function buildContent(input: FieldsWithTimes): { content: EventContent } | { details: TErrorDetail[] } {
   const details: TErrorDetail[] = [];
-  const timezone = fields.timezone ?? 'UTC';
+  const timezone = input.timezone ?? 'UTC';
+  const fields = { ...input, start_time: resolveTime(input.start_time, input.timezone), end_time: resolveTime(input.end_time, input.timezone) };
   if (!isValidTimeZone(timezone)) details.push({ path: 'timezone', message: `unknown time zone "${timezone}"` });
   if (fields.end_time.getTime() < fields.start_time.getTime()) {
     details.push({ path: 'end_time', message: 'must not be before start_time' });
@@ -72,7 +87,7 @@ export function validationFailed(details: TErrorDetail[]): AppError {
 }
 
 /** Same as buildContent, throwing a 400 with every problem listed. */
-export function requireContent(fields: TEventFields): EventContent {
+export function requireContent(fields: FieldsWithTimes): EventContent {
   const result = buildContent(fields);
   if ('details' in result) throw validationFailed(result.details);
   return result.content;
@@ -100,11 +115,12 @@ export function contentOf(row: Pick<EventRow, keyof EventContent>): EventContent
  * pattern alone makes the event recurring.
  */
 export function mergePatch(current: EventContent, patch: Partial<TEventFields>): EventContent {
-  const merged: TEventFields = {
+  // Zone-less times in a patch are read in the patch's own timezone, else UTC (the contract's rule).
+  const merged: FieldsWithTimes = {
     title: patch.title ?? current.title,
     description: patch.description ?? current.description,
-    start_time: patch.start_time ?? current.start_time,
-    end_time: patch.end_time ?? current.end_time,
+    start_time: patch.start_time === undefined ? current.start_time : resolveTime(patch.start_time, patch.timezone),
+    end_time: patch.end_time === undefined ? current.end_time : resolveTime(patch.end_time, patch.timezone),
     location: patch.location === undefined ? current.location : patch.location,
     timezone: patch.timezone ?? current.timezone,
     recurrence_pattern: (patch.recurrence_pattern === undefined

@@ -15,7 +15,8 @@ import { recordEventChange } from '../changes.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
 import { eventAsOf, permissionsAt } from '../history/as-of.ts';
-import { loadEventFor } from './access.ts';
+import { compiledOnce } from '../compiled.ts';
+import { eventNotFound, judge, loadEventFor, roleOnEvent } from './access.ts';
 import { contentColumns, contentOf, mergePatch, requireContent, sameContent, type EventContent } from './content.ts';
 import { findConflicts, lockOwnerCalendar } from './conflicts.ts';
 import { expandOccurrences } from './recurrence.ts';
@@ -128,6 +129,9 @@ export async function deleteEvent(deps: ServiceDeps, actor: Actor, id: number): 
   });
 }
 
+/** The order participants are listed in: the owner, editors, viewers, each by username. */
+const PARTICIPANT_ORDER = sql`case p.role when 'OWNER' then 0 when 'EDITOR' then 1 else 2 end, u.username`;
+
 /** Everyone with access to an event, the owner first. */
 export async function permissionsOf(db: Kysely<Database>, eventId: number): Promise<Array<TPermission & { granted_at: string }>> {
   const rows = await db
@@ -135,11 +139,26 @@ export async function permissionsOf(db: Kysely<Database>, eventId: number): Prom
     .innerJoin('users as u', 'u.id', 'p.user_id')
     .select(['p.user_id', 'u.username', 'p.role', 'p.granted_at'])
     .where('p.event_id', '=', eventId)
-    .orderBy(sql`case p.role when 'OWNER' then 0 when 'EDITOR' then 1 else 2 end`)
-    .orderBy('u.username')
+    .orderBy(PARTICIPANT_ORDER)
     .execute();
   return rows.map((r) => ({ user_id: r.user_id, username: r.username, role: r.role, granted_at: formatDateTime(r.granted_at) }));
 }
+
+/**
+ * One round trip for GET: the event, the caller's role (the access rule's SQL)
+ * and the participants as JSON, compiled once.
+ */
+const eventWithParticipants = compiledOnce(2, (db: Kysely<Database>, eventId: number, userId: number) =>
+  db
+    .selectFrom('events as e')
+    .selectAll('e')
+    .select(roleOnEvent(userId).as('role'))
+    .select(
+      sql<TPermission[]>`(select coalesce(json_agg(json_build_object('user_id', p.user_id, 'username', u.username, 'role', p.role) order by ${PARTICIPANT_ORDER}), '[]'::json)
+        from event_permissions p join users u on u.id = p.user_id where p.event_id = e.id)`.as('permissions'),
+    )
+    .where('e.id', '=', eventId),
+);
 
 export async function getEvent(db: Kysely<Database>, actor: Actor, id: number, asOf?: Date): Promise<TEventDetail> {
   if (asOf) {
@@ -147,9 +166,10 @@ export async function getEvent(db: Kysely<Database>, actor: Actor, id: number, a
     const { event, role } = await eventAsOf(db, id, actor.id, asOf);
     return { ...toEvent(event, role), permissions: await permissionsAt(db, id, event.owner_id, asOf) };
   }
-  const { event, role } = await loadEventFor(db, id, actor.id, 'read');
-  const permissions = (await permissionsOf(db, id)).map(({ granted_at: _, ...p }) => p);
-  return { ...toEvent(event, role), permissions };
+  const row = (await db.executeQuery(eventWithParticipants(db, id, actor.id))).rows[0];
+  if (!row) throw eventNotFound();
+  const { role, permissions, ...event } = row;
+  return { ...toEvent(event, judge({ role, deleted: event.deleted_at !== null }, 'read')), permissions };
 }
 
 export const MAX_OCCURRENCE_WINDOW_MS = 2 * 366 * 24 * 3600 * 1000;

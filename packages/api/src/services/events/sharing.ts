@@ -6,7 +6,7 @@ import { audit } from '../audit.ts';
 import { recordPermissionChange } from '../changes.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
-import { loadEventFor } from './access.ts';
+import { checkAccess, loadEventFor } from './access.ts';
 import { permissionsOf } from './event-service.ts';
 
 type Grant = { user_id?: number | undefined; username?: string | undefined; role: 'EDITOR' | 'VIEWER' };
@@ -71,7 +71,7 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
 }
 
 export async function listParticipants(db: Kysely<Database>, actor: Actor, eventId: number) {
-  await loadEventFor(db, eventId, actor.id, 'read');
+  await checkAccess(db, eventId, actor.id, 'read');
   return { participants: await permissionsOf(db, eventId) };
 }
 

@@ -3,7 +3,7 @@ import { formatDateTime, type TUserRef } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
 import { AppError } from '../../errors.ts';
 import { audit } from '../audit.ts';
-import { loadEventFor } from '../events/access.ts';
+import { checkAccess, loadEventFor } from '../events/access.ts';
 import { contentOf, sameContent, type EventContent } from '../events/content.ts';
 import { checkVersion, writeEventContent } from '../events/event-service.ts';
 import { toEvent } from '../events/serialize.ts';
@@ -55,7 +55,7 @@ function entry(v: VersionWithActor) {
 
 /** Newest first, one indexed page at a time. */
 export async function listHistory(db: Kysely<Database>, actor: Actor, input: { id: number; limit?: number | undefined; cursor?: number | undefined }) {
-  await loadEventFor(db, input.id, actor.id, 'read_history');
+  await checkAccess(db, input.id, actor.id, 'read_history');
   let query = versionsOf(db, input.id).orderBy('v.version_id', 'desc').limit(input.limit ?? DEFAULT_PAGE);
   if (input.cursor) query = query.where('v.version_id', '<', input.cursor);
   return (await query.execute()).map(entry);
@@ -63,12 +63,17 @@ export async function listHistory(db: Kysely<Database>, actor: Actor, input: { i
 
 async function loadVersion(db: Kysely<Database>, eventId: number, versionId: number): Promise<VersionWithActor> {
   const version = await versionsOf(db, eventId).where('v.version_id', '=', versionId).executeTakeFirst();
-  if (!version) throw new AppError('NOT_FOUND', `Version ${versionId} of event ${eventId} not found`);
+  if (!version) {
+    throw new AppError(
+      'NOT_FOUND',
+      `version_id ${versionId} of event ${eventId} not found; the event's version_ids are listed by GET /api/events/${eventId}/history`,
+    );
+  }
   return version;
 }
 
 export async function getVersion(db: Kysely<Database>, actor: Actor, input: { id: number; version_id: number }) {
-  await loadEventFor(db, input.id, actor.id, 'read_history');
+  await checkAccess(db, input.id, actor.id, 'read_history');
   const v = await loadVersion(db, input.id, input.version_id);
   return {
     ...entry(v),
@@ -88,7 +93,7 @@ export async function getVersion(db: Kysely<Database>, actor: Actor, input: { id
 
 /** Oldest first; each entry lists what changed from the version before it. */
 export async function changelog(db: Kysely<Database>, actor: Actor, input: { id: number; limit?: number | undefined; cursor?: number | undefined }) {
-  await loadEventFor(db, input.id, actor.id, 'read_history');
+  await checkAccess(db, input.id, actor.id, 'read_history');
   let query = versionsOf(db, input.id).orderBy('v.version_id', 'asc').limit(input.limit ?? DEFAULT_PAGE);
   if (input.cursor) query = query.where('v.version_id', '>', input.cursor);
   const versions = await query.execute();
@@ -116,7 +121,7 @@ export async function diffVersions(
   actor: Actor,
   input: { id: number; version_id1: number; version_id2: number; detail?: boolean | undefined },
 ) {
-  await loadEventFor(db, input.id, actor.id, 'read_history');
+  await checkAccess(db, input.id, actor.id, 'read_history');
   const [a, b] = await Promise.all([loadVersion(db, input.id, input.version_id1), loadVersion(db, input.id, input.version_id2)]);
   return input.detail ? detailedDiff(snapshotContent(a), snapshotContent(b)) : diffSnapshots(snapshotContent(a), snapshotContent(b));
 }

@@ -1,0 +1,29 @@
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+
+/** Stands for the n-th argument of a query compiled once (see `compiledOnce`). */
+class Slot {
+  constructor(readonly index: number) {}
+}
+
+/**
+ * A query built and compiled once per database, then run with new arguments:
+ * kysely would otherwise rebuild and compile the same tree on every request.
+ * `build` receives stand-ins for the arguments and must use each only as a
+ * value (a parameter), never to shape the query.
+ */
+export function compiledOnce<Args extends unknown[], Row>(
+  arity: Args['length'],
+  build: (db: Kysely<any>, ...args: Args) => Compilable<Row>,
+): (db: Kysely<any>, ...args: Args) => CompiledQuery<Row> {
+  const compiled = new WeakMap<object, CompiledQuery<Row>>();
+  const slots = Array.from({ length: arity }, (_, i) => new Slot(i)) as unknown as Args;
+  return (db, ...args) => {
+    // Transactions are short-lived objects: they compile each time (the hot paths read outside them).
+    let query = compiled.get(db);
+    if (!query) {
+      query = build(db, ...slots).compile();
+      if (!db.isTransaction) compiled.set(db, query);
+    }
+    return { ...query, parameters: query.parameters.map((p) => (p instanceof Slot ? args[p.index] : p)) };
+  };
+}

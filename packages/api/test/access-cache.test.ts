@@ -1,0 +1,31 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import {
+  atOnce,
+  deletionEndsReads,
+  logoutEndsAccess,
+  newVersionIsSeen,
+  refreshReuseEndsAccess,
+  revokedPermissionEndsReads,
+  roleChangeIsSeen,
+} from './support/cache-scenarios.ts';
+import { apiClient, type ApiClient } from './support/http.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
+
+/** Sessions and roles are cached in memory; on the instance that made a change, no cache outlives it. */
+let server: TestServer;
+let api: ApiClient;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  api = apiClient(server.url);
+});
+afterAll(() => server?.stop());
+
+describe('caches on the instance that made the change', () => {
+  it('a logout ends a cached session at once', () => logoutEndsAccess(api, api, atOnce));
+  it('reuse of a spent refresh token ends the session at once', () => refreshReuseEndsAccess(api, api, atOnce));
+  it('a revoked permission ends cached reads at once', () => revokedPermissionEndsReads(api, api, atOnce));
+  it('a role change is honoured at once, down and back up', () => roleChangeIsSeen(api, api, atOnce));
+  it('a deletion ends cached reads at once (the owner keeps the history)', () => deletionEndsReads(api, api, atOnce));
+  it('a new version is read at once', () => newVersionIsSeen(api, api, atOnce));
+});

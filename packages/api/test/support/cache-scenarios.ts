@@ -1,0 +1,102 @@
+import { expect } from 'vitest';
+import { eventually } from './collab.ts';
+import { createEvent, shareWith } from './events.ts';
+import { registerUser, type ApiClient } from './http.ts';
+
+/**
+ * What no cache may outlive: a logout, a refresh-token reuse, a revoked
+ * permission, a role change, a deletion, a new version. The reader first
+ * fills its caches; the writer changes something; `settle` runs the reader's
+ * check (at once on the same instance, within a second on another one).
+ */
+export type Settle = (check: () => Promise<void>) => Promise<void>;
+
+export const atOnce: Settle = (check) => check();
+export const withinOneSecond: Settle = async (check) => void (await eventually(check, 1000, 25));
+
+async function warm(reader: ApiClient, path: string, token: string, times = 3) {
+  for (let i = 0; i < times; i++) expect((await reader.get(path, { token })).status).toBe(200);
+}
+
+export async function logoutEndsAccess(writer: ApiClient, reader: ApiClient, settle: Settle) {
+  const user = await registerUser(writer, 'logout');
+  await warm(reader, '/api/auth/me', user.access);
+  expect((await writer.post('/api/auth/logout', { body: { refresh: user.refresh } })).status).toBe(205);
+  await settle(async () => expect((await reader.get('/api/auth/me', { token: user.access })).status).toBe(401));
+}
+
+export async function refreshReuseEndsAccess(writer: ApiClient, reader: ApiClient, settle: Settle) {
+  const user = await registerUser(writer, 'reuse');
+  await warm(reader, '/api/auth/me', user.access);
+  const rotated = await writer.post('/api/auth/refresh', { body: { refresh: user.refresh } });
+  expect(rotated.status).toBe(200);
+  await warm(reader, '/api/auth/me', rotated.body.access);
+  expect((await writer.post('/api/auth/refresh', { body: { refresh: user.refresh } })).status).toBe(401);
+  await settle(async () => {
+    expect((await reader.get('/api/auth/me', { token: user.access })).status).toBe(401);
+    expect((await reader.get('/api/auth/me', { token: rotated.body.access })).status).toBe(401);
+  });
+}
+
+export async function revokedPermissionEndsReads(writer: ApiClient, reader: ApiClient, settle: Settle) {
+  const owner = await registerUser(writer, 'owner');
+  const viewer = await registerUser(writer, 'viewer');
+  const event = await createEvent(writer, owner);
+  await shareWith(writer, owner, event.id, viewer, 'VIEWER');
+  for (const path of ['', '/history', '/permissions', '/changelog']) await warm(reader, `/api/events/${event.id}${path}`, viewer.access);
+  expect((await writer.delete(`/api/events/${event.id}/permissions/${viewer.id}`, { token: owner.access })).status).toBe(200);
+  await settle(async () => {
+    for (const path of ['', '/history', '/permissions', '/changelog']) {
+      expect((await reader.get(`/api/events/${event.id}${path}`, { token: viewer.access })).status).toBe(404);
+    }
+  });
+}
+
+export async function roleChangeIsSeen(writer: ApiClient, reader: ApiClient, settle: Settle) {
+  const owner = await registerUser(writer, 'owner');
+  const editor = await registerUser(writer, 'editor');
+  const event = await createEvent(writer, owner);
+  await shareWith(writer, owner, event.id, editor, 'EDITOR');
+  await warm(reader, `/api/events/${event.id}`, editor.access);
+  await warm(reader, `/api/events/${event.id}/history`, editor.access);
+  const changed = await writer.put(`/api/events/${event.id}/permissions/${editor.id}`, { token: owner.access, body: { role: 'VIEWER' } });
+  expect(changed.status).toBe(200);
+  await settle(async () => {
+    const got = await reader.get(`/api/events/${event.id}`, { token: editor.access });
+    expect(got.body.my_role).toBe('VIEWER');
+    expect(got.body.permissions).toContainEqual({ user_id: editor.id, username: editor.username, role: 'VIEWER' });
+    expect((await reader.put(`/api/events/${event.id}`, { token: editor.access, body: { title: 'not allowed' } })).status).toBe(403);
+  });
+  // And back up: the new grant is honoured as well.
+  await writer.put(`/api/events/${event.id}/permissions/${editor.id}`, { token: owner.access, body: { role: 'EDITOR' } });
+  await settle(async () => {
+    expect((await reader.put(`/api/events/${event.id}`, { token: editor.access, body: { title: 'allowed again' } })).status).toBe(200);
+  });
+}
+
+export async function deletionEndsReads(writer: ApiClient, reader: ApiClient, settle: Settle) {
+  const owner = await registerUser(writer, 'owner');
+  const viewer = await registerUser(writer, 'viewer');
+  const event = await createEvent(writer, owner);
+  await shareWith(writer, owner, event.id, viewer, 'VIEWER');
+  await warm(reader, `/api/events/${event.id}/history`, viewer.access);
+  expect((await writer.delete(`/api/events/${event.id}`, { token: owner.access })).status).toBe(200);
+  await settle(async () => {
+    expect((await reader.get(`/api/events/${event.id}/history`, { token: viewer.access })).status).toBe(404);
+    expect((await reader.get(`/api/events/${event.id}`, { token: viewer.access })).status).toBe(404);
+    // The owner keeps the deleted event's history.
+    expect((await reader.get(`/api/events/${event.id}/history`, { token: owner.access })).status).toBe(200);
+  });
+}
+
+export async function newVersionIsSeen(writer: ApiClient, reader: ApiClient, settle: Settle) {
+  const owner = await registerUser(writer, 'owner');
+  const event = await createEvent(writer, owner, { title: 'before' });
+  await warm(reader, `/api/events/${event.id}`, owner.access);
+  expect((await writer.put(`/api/events/${event.id}`, { token: owner.access, body: { title: 'after' } })).status).toBe(200);
+  await settle(async () => {
+    const got = await reader.get(`/api/events/${event.id}`, { token: owner.access });
+    expect(got.body).toMatchObject({ title: 'after', version: 2 });
+    expect(got.headers.get('etag')).toBe('"2"');
+  });
+}
