@@ -4,6 +4,7 @@ import { createTRPCClient, httpBatchLink, httpLink, TRPCClientError } from '@trp
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContextFactory } from '../src/context.ts';
+import { trpcResponseMeta } from '../src/http/trpc-queries.ts';
 import type { AppRouter } from '../src/index.ts';
 import { appRouter } from '../src/routers/root.ts';
 import { createEvent } from './support/events.ts';
@@ -22,7 +23,7 @@ beforeAll(async () => {
   const api = apiClient(server.url);
   user = await registerUser(api, 'trpc');
   eventId = (await createEvent(api, user, { title: 'over tRPC' })).id;
-  reference = createServer(createHTTPHandler({ router: appRouter, createContext: createContextFactory(server.deps), basePath: '/trpc/' }));
+  reference = createServer(createHTTPHandler({ router: appRouter, createContext: createContextFactory(server.deps), basePath: '/trpc/', responseMeta: trpcResponseMeta }));
   await new Promise<void>((resolve) => reference.listen(0, '127.0.0.1', resolve));
   referenceUrl = `http://127.0.0.1:${(reference.address() as AddressInfo).port}`;
 });
@@ -40,6 +41,8 @@ async function both(path: string, headers: Record<string, string>) {
     type: r.headers.get('content-type'),
     vary: r.headers.get('vary'),
     allow: r.headers.get('allow'),
+    challenge: r.headers.get('www-authenticate'),
+    retryAfter: r.headers.get('retry-after'),
     body: await r.text(),
   });
   // The standard handler streams its body (chunked); the direct path writes it whole, with a length.

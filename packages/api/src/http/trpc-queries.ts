@@ -9,7 +9,7 @@ import {
 } from '@trpc/server/unstable-core-do-not-import';
 import { createContextFactory } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
-import { toAppError } from '../errors.ts';
+import { errorHeaders, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -23,7 +23,19 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | vo
  * streaming batches, connection params, unknown paths, an input that is not
  * JSON) goes to the standard handler, which answers it as before.
  */
-export function createTrpcQueryPath(deps: AppDeps, appRouter: AppRouter, standard: Handler): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
+/** Headers for an answer, from its errors (the standard handler's `responseMeta`). */
+type ResponseMeta = (opts: { errors: TRPCError[] }) => { headers?: Record<string, string> };
+
+/** A 401 carries its Bearer challenge, a 429 its Retry-After (the first error of a batch decides). */
+export const trpcResponseMeta: ResponseMeta = ({ errors }) =>
+  errors[0] ? { headers: errorHeaders(toAppError(errors[0], errors[0].code)) } : {};
+
+export function createTrpcQueryPath(
+  deps: AppDeps,
+  appRouter: AppRouter,
+  standard: Handler,
+  responseMeta: ResponseMeta,
+): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
   const config = appRouter._def._config;
   const procedures = appRouter._def.procedures as unknown as Record<string, AnyProcedure | undefined>;
   const createContext = createContextFactory(deps);
@@ -67,7 +79,13 @@ export function createTrpcQueryPath(deps: AppDeps, appRouter: AppRouter, standar
     const untransformed = isBatchCall ? json : json[0]!;
     const status = getHTTPStatusCode(untransformed as never, errors as never);
     const body = JSON.stringify(transformTRPCResponse(config, untransformed as never));
-    res.writeHead(status, { vary: 'trpc-accept, accept', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    const meta = responseMeta({ errors: errors.filter((error): error is TRPCError => error !== undefined) });
+    res.writeHead(status, {
+      vary: 'trpc-accept, accept',
+      'content-type': 'application/json',
+      ...meta.headers,
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   };
 }
