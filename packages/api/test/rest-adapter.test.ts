@@ -31,8 +31,11 @@ describe('routing', () => {
     const values: Record<string, number> = { id: eventId, version_id: versionId, version_id1: versionId, version_id2: versionId, user_id: user.id };
     let checked = 0;
     for (const [template, operations] of Object.entries(doc.paths)) {
-      for (const method of Object.keys(operations)) {
-        const path = `/api${template.replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? 1))}`;
+      // A path item may name its own server (the service routes live at the root, outside /api).
+      const base = ((operations['servers'] as Array<{ url: string }> | undefined)?.[0]?.url ?? '/api').replace(/\/$/, '');
+      const methods = Object.keys(operations).filter((key) => ['get', 'put', 'post', 'delete', 'patch'].includes(key));
+      for (const method of methods) {
+        const path = `${base}${template.replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? 1))}`;
         // Without a token: protected operations stop at 401, public ones at their input check; neither reaches data.
         const response = await fetch(`${server.url}${path}`, {
           method: method.toUpperCase(),
