@@ -18,12 +18,25 @@ export const ZRegisterInput = z.object({
 });
 export type TRegisterInput = z.infer<typeof ZRegisterInput>;
 
-/** JSON login; `username` may hold the email. The OAuth2 form fields arrive here too. */
-export const ZLoginInput = z.object({
-  username: z.string().min(1, 'is required').max(254),
-  password: z.string().min(1, 'is required').max(1024),
-  grant_type: z.literal('password').optional().describe('OAuth2 password grant (form-encoded requests)'),
-});
+/**
+ * JSON login; `username` may hold the email, and an `email` field is read as the
+ * login name too. The OAuth2 form fields arrive here as well.
+ */
+export const ZLoginInput = z
+  .object({
+    username: z.string().min(1, 'is required').max(254).optional().describe('Username or email'),
+    email: z.string().min(1, 'is required').max(254).optional().describe('The email, instead of username'),
+    password: z.string().min(1, 'is required').max(1024),
+    grant_type: z.literal('password').optional().describe('OAuth2 password grant (form-encoded requests)'),
+  })
+  .transform(({ email, ...fields }, ctx) => {
+    const username = fields.username ?? email;
+    if (username === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['username'], message: 'is required (the username or the email)' });
+      return z.NEVER;
+    }
+    return { ...fields, username };
+  });
 export type TLoginInput = z.infer<typeof ZLoginInput>;
 
 export const ZRefreshInput = z.object({ refresh: z.string().min(1, 'is required').max(4096) });

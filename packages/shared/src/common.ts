@@ -1,12 +1,19 @@
 import { z } from 'zod';
 import { parseDateTime } from './time.ts';
 
-/** A positive integer id; path and query strings are coerced. */
-export const ZId = z.coerce
+/** A positive integer id (the REST layer turns path and query strings into numbers). */
+export const ZId = z
   .number({ error: 'must be a positive integer' })
   .int('must be a positive integer')
   .positive('must be a positive integer')
   .max(2_147_483_647, 'is too large');
+
+/** An id as written in a URL outside the REST routes (WebSocket paths, the event stream's query). */
+export const ZIdText = z
+  .string()
+  .regex(/^\d{1,10}$/, 'must be a positive integer')
+  .transform(Number)
+  .pipe(ZId);
 
 /** A time in any accepted input form, parsed to a Date (see parseDateTime). */
 export const ZDateTimeInput = z
@@ -42,33 +49,37 @@ export const ROLES = ['OWNER', 'EDITOR', 'VIEWER'] as const;
 export type TRole = (typeof ROLES)[number];
 export const ZRole = z.enum(ROLES);
 
-/** Roles a permission can be granted with (case-insensitive on input). */
-export const ZGrantableRole = z.preprocess(
-  (value) => (typeof value === 'string' ? value.toUpperCase() : value),
-  z.enum(['EDITOR', 'VIEWER'], { error: 'must be EDITOR or VIEWER' }),
-);
-
-/** Any role, case-insensitive (used by filters, where OWNER is meaningful). */
-export const ZRoleFilter = z.preprocess(
-  (value) => (typeof value === 'string' ? value.toUpperCase() : value),
-  ZRole,
-);
-
-/** "true"/"false"/"1"/"0" in a query string, or a real boolean. */
-export const ZQueryBoolean = z.preprocess((value) => {
-  if (typeof value !== 'string') return value;
-  const lower = value.toLowerCase();
-  if (['true', '1', 'yes'].includes(lower)) return true;
-  if (['false', '0', 'no'].includes(lower)) return false;
-  return value;
-}, z.boolean());
+/** The spellings of a word the typed client accepts where the server ignores case: EDITOR, editor, Editor. */
+export type CaseVariants<T extends string> = Uppercase<T> | Lowercase<T> | Capitalize<Lowercase<T>>;
 
 /**
- * A JSON boolean, strictly. (A bare z.boolean() at the top of a body would be
- * coerced by the REST adapter, turning the string "false" into true; a pipe
- * is left alone.)
+ * An enum read case-insensitively. The server accepts any case; the typed
+ * input is the usual spellings, so a typo fails to compile.
  */
-export const ZStrictBoolean = z.boolean().pipe(z.boolean());
+export function caseInsensitiveEnum<const T extends readonly [string, ...string[]]>(
+  values: T,
+  convert: (value: string) => string,
+  params?: { error: string },
+) {
+  const inner = z.enum(values, params);
+  // At run time any value reaches the check below; the parameter type is what the typed client may send.
+  return z.preprocess((value: CaseVariants<T[number]>) => (typeof value === 'string' ? convert(value) : value), inner);
+}
+
+/** Roles a permission can be granted with (case-insensitive on input). */
+export const ZGrantableRole = caseInsensitiveEnum(['EDITOR', 'VIEWER'], (v) => v.toUpperCase(), { error: 'must be EDITOR or VIEWER' });
+
+/** Any role, case-insensitive (used by filters, where OWNER is meaningful). */
+export const ZRoleFilter = caseInsensitiveEnum(ROLES, (v) => v.toUpperCase());
+
+/**
+ * A boolean flag. Query strings ("true"/"false", "1"/"0", "yes"/"no") are
+ * turned into booleans by the REST layer, so the typed input stays `boolean`.
+ */
+export const ZQueryBoolean = z.boolean();
+
+/** A JSON boolean, strictly (the REST layer converts only query and form strings). */
+export const ZStrictBoolean = z.boolean();
 
 export const ZMessage = z.object({ message: z.string() });
 
@@ -76,6 +87,6 @@ export const ZUserRef = z.object({ id: z.number().int(), username: z.string() })
 export type TUserRef = z.infer<typeof ZUserRef>;
 
 export const ZPageInput = z.object({
-  page: z.coerce.number().int().min(1).max(1_000_000).optional().describe('1-based page number, default 1'),
-  page_size: z.coerce.number().int().min(1).max(100).optional().describe('default 10, at most 100'),
+  page: z.number().int().min(1).max(1_000_000).optional().describe('1-based page number, default 1'),
+  page_size: z.number().int().min(1).max(100).optional().describe('default 10, at most 100'),
 });

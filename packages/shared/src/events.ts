@@ -1,7 +1,19 @@
 import { z } from 'zod';
 import { ZConflict, type TErrorDetail } from './errors.ts';
 import { parseDateTime } from './time.ts';
-import { ZDateTime, ZDateTimeInput, ZEventTimeInput, ZId, ZPageInput, ZQueryBoolean, ZRole, ZRoleFilter, ZStrictBoolean } from './common.ts';
+import {
+  caseInsensitiveEnum,
+  type CaseVariants,
+  ZDateTime,
+  ZDateTimeInput,
+  ZEventTimeInput,
+  ZId,
+  ZPageInput,
+  ZQueryBoolean,
+  ZRole,
+  ZRoleFilter,
+  ZStrictBoolean,
+} from './common.ts';
 
 export const FREQUENCIES = ['daily', 'weekly', 'monthly', 'yearly'] as const;
 /** RFC 5545 weekday codes, Monday first (rrule.js counts weekdays the same way). */
@@ -9,21 +21,18 @@ export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
 /** Limits of a recurrence, in every form it is written (object form here, RRULE text on the server). */
 export const MAX_RECURRENCE_INTERVAL = 1000;
 export const MAX_RECURRENCE_COUNT = 100_000;
+/** Full day names, also accepted in `by_weekday` (their first two letters count). */
+const DAY_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 
 /** The object form of a recurrence (seeds 000 and 004). */
 export const ZRecurrenceObject = z
   .object({
-    frequency: z
-      .preprocess(
-        (v) => (typeof v === 'string' ? v.toLowerCase() : v),
-        z.enum(FREQUENCIES, { error: 'must be daily, weekly, monthly or yearly' }),
-      )
-      .optional(),
+    frequency: caseInsensitiveEnum(FREQUENCIES, (v) => v.toLowerCase(), { error: 'must be daily, weekly, monthly or yearly' }).optional(),
     interval: z.number().int().min(1).max(MAX_RECURRENCE_INTERVAL).optional(),
     by_weekday: z
       .array(
         z.preprocess(
-          (v) => (typeof v === 'string' ? v.slice(0, 2).toUpperCase() : v),
+          (v: CaseVariants<(typeof WEEKDAYS)[number] | (typeof DAY_NAMES)[number]>) => (typeof v === 'string' ? v.slice(0, 2).toUpperCase() : v),
           z.enum(WEEKDAYS, { error: 'must be a weekday such as MO or monday' }),
         ),
       )
@@ -137,7 +146,7 @@ export type TCreateEventInput = z.infer<typeof ZCreateEventInput>;
 /** PUT and PATCH are both partial. `version` is the optimistic-concurrency check (If-Match). */
 export const ZUpdateEventInput = ZEventFields.partial().extend({
   id: ZId,
-  version: z.coerce.number().int().min(0).optional().describe('Expected current version (same as If-Match)'),
+  version: z.number().int().min(0).optional().describe('Expected current version (same as If-Match)'),
   on_conflict: ZOnConflict,
 });
 export type TUpdateEventInput = z.infer<typeof ZUpdateEventInput>;
@@ -189,8 +198,8 @@ export const ZEventIdInput = z.object({ id: ZId });
 export const SORTS = ['start_time', '-start_time', 'updated_at', '-updated_at', 'title'] as const;
 
 export const ZListEventsInput = ZPageInput.extend({
-  skip: z.coerce.number().int().min(0).max(10_000_000).optional().describe('Offset (seed 000 style)'),
-  limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size (seed 000 style)'),
+  skip: z.number().int().min(0).max(10_000_000).optional().describe('Offset (seed 000 style)'),
+  limit: z.number().int().min(1).max(100).optional().describe('Page size (seed 000 style)'),
   start_date: ZDateTimeInput.optional().describe('Window start: events overlapping [start_date, end_date]'),
   end_date: ZDateTimeInput.optional().describe('Window end'),
   q: z.string().max(200).optional().describe('Text in title, description or location'),
@@ -227,7 +236,12 @@ export const ZOccurrenceList = z.array(ZOccurrence);
 
 export const BATCH_LIMIT = 10_000;
 export const ZBatchInput = z.object({
-  events: z.array(z.unknown()).max(BATCH_LIMIT, `at most ${BATCH_LIMIT} events per batch`),
+  // Items are validated one by one (each failure is reported with its index), so the schema takes
+  // any value; the typed client still sends event fields.
+  events: z.array(z.unknown()).max(BATCH_LIMIT, `at most ${BATCH_LIMIT} events per batch`) as unknown as z.ZodType<
+    unknown[],
+    Array<z.input<typeof ZEventFields>>
+  >,
   atomic: ZQueryBoolean.optional().describe('Default true: any invalid item fails the whole batch'),
   on_conflict: ZOnConflict,
 });

@@ -6,7 +6,7 @@ export const HISTORY_TYPES = ['+', '~', '-'] as const;
 
 export const ZHistoryPageInput = z.object({
   id: ZId,
-  limit: z.coerce.number().int().min(1).max(1000).optional().describe('At most this many entries (default 100)'),
+  limit: z.number().int().min(1).max(1000).optional().describe('At most this many entries (default 100)'),
   cursor: ZId.optional().describe('Continue after this version_id (the last one of the previous page)'),
 });
 
@@ -40,7 +40,7 @@ export const ZVersionSnapshot = ZHistoryEntry.extend(
 );
 
 export const ZRollbackInput = ZVersionInput.extend({
-  version: z.coerce.number().int().min(0).optional().describe('Expected current version (same as If-Match)'),
+  version: z.number().int().min(0).optional().describe('Expected current version (same as If-Match)'),
   on_conflict: ZOnConflict,
 });
 export const ZRollbackResult = ZEventMutationResult;

@@ -37,7 +37,7 @@ export const ZSubscribeInput = z.object({
 
 export const ZSyncInput = z.object({
   cursor: z.string().max(32).optional().describe('next_cursor of the previous answer; omit for a full snapshot'),
-  limit: z.coerce.number().int().min(1).max(1000).optional().describe('At most this many changes (default 500)'),
+  limit: z.number().int().min(1).max(1000).optional().describe('At most this many changes (default 500)'),
 });
 export const ZSyncChange = z.object({
   event_id: z.number().int(),

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Role } from '@scheduler/db';
-import { ZId } from '@scheduler/shared';
+import { ZIdText } from '@scheduler/shared';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from '../context.ts';
 import { writeRawError } from '../http/client-error.ts';
@@ -40,7 +40,7 @@ export class CollabServer {
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const idText = url.pathname.replace(/^\/collab\/?/, '').replace(/\/$/, '');
-    const parsedId = ZId.safeParse(idText);
+    const parsedId = ZIdText.safeParse(idText);
     if (!parsedId.success) return refuse(socket, 400, 'Bad Request');
     const protocolToken = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).find((p) => p.split('.').length === 3);
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization) ?? protocolToken ?? null;

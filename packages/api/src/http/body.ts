@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { AppError, validation } from '../errors.ts';
+import { isMsgpackType, unpackMsgpack } from './content.ts';
 
 /** Reads the raw body, refusing more than `limit` bytes (413) before buffering it all. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   const chunks: Buffer[] = [];
@@ -16,39 +17,62 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     }
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 const tooLarge = (limit: number) =>
   new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes`);
 
 /**
- * Parses a request body by its content type: JSON, or an OAuth2-style form.
- * An empty body reads as `{}`. Anything else is 415; malformed JSON is 400.
+ * Parses a request body by its content type: JSON, MessagePack, or an
+ * OAuth2-style form. An empty body reads as `{}`. Anything else is 415;
+ * a malformed body is 400.
  */
-export function parseBody(raw: string, contentType: string | undefined): unknown {
+export function parseBody(raw: Buffer, contentType: string | undefined): unknown {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (raw.trim() === '') {
-    if (type === '' || type === 'application/json' || type === 'application/x-www-form-urlencoded' || type.endsWith('+json')) return {};
+  const isJson = type === '' || type === 'application/json' || type.endsWith('+json');
+  if (raw.length === 0 || (!isMsgpackType(type) && raw.toString('utf8').trim() === '')) {
+    if (isJson || type === 'application/x-www-form-urlencoded' || isMsgpackType(type)) return {};
     throw unsupported(type);
   }
-  if (type === 'application/json' || type.endsWith('+json') || type === '') {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw) as unknown;
-    } catch (error) {
-      const reason = error instanceof SyntaxError ? error.message : 'invalid JSON';
-      throw validation('(body)', 'is not valid JSON', `Malformed JSON body: ${reason}`);
-    }
-    if (nestingDepth(parsed) > MAX_DEPTH) {
-      throw validation('(body)', `is nested deeper than ${MAX_DEPTH} levels`, `JSON body is nested deeper than ${MAX_DEPTH} levels`);
-    }
-    return parsed;
-  }
+  if (isJson) return checkDepth(parseJson(raw.toString('utf8')));
+  if (isMsgpackType(type)) return checkDepth(parseMsgpack(raw));
   if (type === 'application/x-www-form-urlencoded') {
-    return Object.fromEntries(new URLSearchParams(raw));
+    const text = raw.toString('utf8');
+    // curl -d '{...}' without a content type labels JSON as a form: say what to do instead of failing field by field.
+    if (/^\s*[[{]/.test(text)) {
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'The body looks like JSON but is labelled application/x-www-form-urlencoded; send it with the header Content-Type: application/json',
+      );
+    }
+    return Object.fromEntries(new URLSearchParams(text));
   }
   throw unsupported(type);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? error.message : 'invalid JSON';
+    throw validation('(body)', 'is not valid JSON', `Malformed JSON body: ${reason}`);
+  }
+}
+
+function parseMsgpack(raw: Buffer): unknown {
+  try {
+    return unpackMsgpack(raw);
+  } catch {
+    throw validation('(body)', 'is not valid MessagePack', 'Malformed MessagePack body');
+  }
+}
+
+function checkDepth(parsed: unknown): unknown {
+  if (nestingDepth(parsed) > MAX_DEPTH) {
+    throw validation('(body)', `is nested deeper than ${MAX_DEPTH} levels`, `Body is nested deeper than ${MAX_DEPTH} levels`);
+  }
+  return parsed;
 }
 
 /** No request of this API nests deeper; deeper bodies are hostile (recursive code downstream could overflow). */
@@ -69,4 +93,4 @@ export function nestingDepth(value: unknown): number {
 }
 
 const unsupported = (type: string) =>
-  new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported media type "${type}"; send application/json`);
+  new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported media type "${type}"; send application/json (or application/msgpack)`);

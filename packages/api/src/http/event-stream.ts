@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ZId } from '@scheduler/shared';
+import { ZIdText } from '@scheduler/shared';
 import { bearerToken } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
 import { AppError, toAppError, validation } from '../errors.ts';
@@ -18,14 +18,17 @@ const HEARTBEAT_MS = 15_000;
  */
 export function createEventStreamRoute(deps: AppDeps) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    if (req.method !== 'GET') return sendError(res, new AppError('METHOD_NOT_ALLOWED', 'Use GET for the event stream'));
+    if (req.method !== 'GET') {
+      res.setHeader('Allow', 'GET');
+      return sendError(res, new AppError('METHOD_NOT_ALLOWED', 'Use GET for the event stream'));
+    }
     const outcome = await authenticate(deps, bearerToken(req.headers.authorization) ?? url.searchParams.get('token'));
     if (!outcome.ok) return sendError(res, outcome.error);
     const { user } = outcome;
     let eventId: number | undefined;
     const rawEventId = url.searchParams.get('event_id');
     if (rawEventId !== null) {
-      const parsed = ZId.safeParse(rawEventId);
+      const parsed = ZIdText.safeParse(rawEventId);
       if (!parsed.success) {
         return sendError(res, validation('event_id', 'must be a positive integer'));
       }

@@ -3,12 +3,13 @@ import { pingDatabase } from '@scheduler/db';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { createContextFactory } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
-import { AppError, errorHeaders, toAppError } from '../errors.ts';
+import { AppError, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
 import { DOCS_HTML, readDocsAsset, readFavicon } from './docs-page.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { sendError, sendJson } from './respond.ts';
 import { createRestHandler } from './rest.ts';
+import { createTrpcQueryPath, trpcResponseMeta } from './trpc-queries.ts';
 import { createWebAppRoute } from './web-app.ts';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
@@ -25,14 +26,14 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
     createContext: createContextFactory(deps),
     basePath: '/trpc/',
     maxBodySize: deps.config.maxBodyBytes,
-    // A 401 carries its Bearer challenge, a 429 its Retry-After (the first error of a batch decides).
-    responseMeta: ({ errors }) => (errors[0] ? { headers: errorHeaders(toAppError(errors[0], errors[0].code)) } : {}),
+    responseMeta: trpcResponseMeta,
     onError: ({ error, path }) => {
       if (toAppError(error, error.code).code === 'INTERNAL_ERROR') {
         deps.logger.error({ err: error.cause ?? error, path }, 'unhandled tRPC error');
       }
     },
   });
+  const trpcQueries = createTrpcQueryPath(deps, appRouter, trpc, trpcResponseMeta);
   let openApiText: string | undefined;
   const webApp = createWebAppRoute();
 
@@ -49,9 +50,9 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
         if (path === prefix) return await route(req, res, url);
       }
       if (path === '/api' || path.startsWith('/api/')) {
-        return await rest(req, res, url.pathname.slice(4) + url.search);
+        return await rest(req, res, url);
       }
-      if (path.startsWith('/trpc/') || path === '/trpc') return await trpc(req, res);
+      if (path.startsWith('/trpc/') || path === '/trpc') return await trpcQueries(req, res, url);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendError(res, new AppError('NOT_FOUND', `No route for ${req.method} ${path}`));
       }

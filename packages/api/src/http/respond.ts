@@ -1,16 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import type { TErrorBody } from '@scheduler/shared';
 import { errorHeaders, type AppError } from '../errors.ts';
+import { encodeBody } from './content.ts';
 
+/** Writes a structured answer: JSON, or MessagePack when the request asked for it (see content.ts). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return void res.end();
-  const text = JSON.stringify(body);
+  const { type, bytes } = encodeBody(res, body);
   res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(bytes),
     ...headers,
   });
-  res.end(text);
+  res.end(bytes);
 }
 
 /** Writes an AppError in the contract's error shape. */

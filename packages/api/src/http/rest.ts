@@ -1,120 +1,94 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERROR_CODES, ERROR_STATUS, type TErrorBody, type TErrorCode } from '@scheduler/shared';
-import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
+import { TRPCError } from '@trpc/server';
 import { createContextFactory } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
 import { AppError, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
-import type { ProcedureMeta } from '../trpc.ts';
 import { parseBody, readBody } from './body.ts';
 import { assertPlainQueryKeys } from './query-keys.ts';
+import { answerInMsgpack, prefersMsgpack } from './content.ts';
 import { sendError, sendJson } from './respond.ts';
+import { buildInput } from './rest-input.ts';
+import { buildRouteTable, type RestRoute } from './rest-routes.ts';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
- * The REST adapter: trpc-to-openapi routes `/api/...` to the procedures; this
- * layer adds what it cannot express: form bodies and query parameters on
- * writes, array bodies, If-Match, the contract's error shape and statuses
- * (201, 205, 304, 410, 429 with Retry-After).
+ * The REST adapter: `/api/...` is matched against a route table built once
+ * from the procedures' OpenAPI meta, the path, query and body become one
+ * input object, and the procedure is called directly with the same context
+ * as tRPC's. It answers with the contract's statuses (201, 205, 304 with
+ * ETag/If-None-Match, 405 with Allow) and writes every failure through
+ * `sendError`, in JSON or, when asked for, MessagePack.
  */
 export function createRestHandler(deps: AppDeps, appRouter: AppRouter) {
+  const table = buildRouteTable(appRouter);
   const createContext = createContextFactory(deps);
-  const handler = createOpenApiNodeHttpHandler({
-    router: appRouter,
-    // Marks the call as REST, so procedures answer in the REST form (page links).
-    createContext: async (opts: Parameters<typeof createContext>[0]) => ({ ...(await createContext(opts)), rest: { basePath: '/api' } }),
-    responseMeta: ({ paths, errors, data }) => {
-      if (errors.length > 0 || !paths?.[0]) return {};
-      const meta = procedureMeta(appRouter, paths[0]);
-      const headers: Record<string, string> = {};
-      const version = (data[0] as { version?: unknown } | undefined)?.version;
-      if (meta?.openapi?.method === 'GET' && typeof version === 'number') headers['ETag'] = `"${version}"`;
-      return { status: meta?.status ?? 200, headers };
-    },
-    onError: ({ error, path }) => {
-      const app = toAppError(error, error.code);
-      if (app.code === 'INTERNAL_ERROR') deps.logger.error({ err: error.cause ?? error, path }, 'unhandled error');
-    },
-    maxBodySize: deps.config.maxBodyBytes,
-  });
 
-  return async (req: IncomingMessage & { body?: unknown }, res: ServerResponse, apiPath: string) => {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (prefersMsgpack(req.headers.accept)) answerInMsgpack(res);
+    const method = req.method ?? 'GET';
+    const pathname = url.pathname.slice('/api'.length) || '/';
+    let route: RestRoute | undefined;
     try {
-      const url = new URL(apiPath, 'http://localhost');
       assertPlainQueryKeys(url.searchParams);
-      if (BODY_METHODS.has(req.method ?? '')) {
-        const contentType = req.headers['content-type'];
-        const raw = await readBody(req, deps.config.maxBodyBytes);
-        const parsed = parseBody(raw, contentType);
-        const isForm = contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded') ?? false;
-        req.body = toInputObject(parsed, url, req, isForm);
-        req.headers['content-type'] = 'application/json';
+      const match = table.match(method, pathname);
+      if (!match) throw new AppError('NOT_FOUND', `No route for ${method} /api${pathname}`);
+      route = match.route;
+      if (!route) {
+        const allow = allowHeader(match.allowed);
+        res.setHeader('Allow', allow);
+        if (method === 'OPTIONS') return void res.writeHead(204).end();
+        throw new AppError('METHOD_NOT_ALLOWED', `${method} is not allowed on /api${pathname}; it allows ${allow}`);
       }
-      req.url = url.pathname + url.search;
-      shapeResponse(req, res);
-      await handler(req, res, () => sendError(res, new AppError('NOT_FOUND', `No route for ${req.method} /api${url.pathname}`)));
+      let body: unknown;
+      let bodyIsForm = false;
+      if (BODY_METHODS.has(method)) {
+        const contentType = req.headers['content-type'];
+        body = parseBody(await readBody(req, deps.config.maxBodyBytes), contentType);
+        bodyIsForm = (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+      }
+      const ifMatch = req.headers['if-match'];
+      const input = buildInput(route.fields, { params: match.params, search: url.searchParams, body, bodyIsForm, ifMatch });
+      // Marked as REST, so procedures answer in the REST form (page links).
+      const ctx = { ...(await createContext({ req, res })), rest: { basePath: '/api' } };
+      const data: unknown = await route.procedure({
+        ctx,
+        path: route.path,
+        type: route.type,
+        getRawInput: async () => input,
+        signal: undefined,
+        batchIndex: 0,
+      });
+      writeSuccess(req, res, route, data);
     } catch (error) {
-      sendError(res, toAppError(error));
+      const app = toAppError(error, error instanceof TRPCError ? error.code : undefined);
+      if (app.code === 'INTERNAL_ERROR') deps.logger.error({ err: error instanceof Error ? (error.cause ?? error) : error, path: route?.path }, 'unhandled error');
+      sendError(res, app);
     }
   };
 }
 
-/** Body fields win over query parameters; array bodies are seed 001's batch form. */
-function toInputObject(parsed: unknown, url: URL, req: IncomingMessage, isForm: boolean): Record<string, unknown> {
-  const isBatch = /^\/events\/batch\/?$/.test(url.pathname);
-  if (parsed === null || typeof parsed !== 'object' || (Array.isArray(parsed) && !isBatch)) {
-    throw new AppError('VALIDATION_ERROR', `The body must be a JSON object${isBatch ? ' or array' : ''}`, {
-      details: [{ path: '(body)', message: `must be a JSON object${isBatch ? ' or array' : ''}` }],
-    });
-  }
-  const body: Record<string, unknown> = Array.isArray(parsed) ? { events: parsed } : { ...(parsed as Record<string, unknown>) };
-  for (const [key, value] of url.searchParams) if (!(key in body)) body[key] = value;
-  if (isForm && body['grant_type'] === undefined) body['grant_type'] = 'password';
-  const ifMatch = req.headers['if-match'];
-  if (typeof ifMatch === 'string' && body['version'] === undefined && ifMatch.trim() !== '*') {
-    const version = Number(ifMatch.replace(/^W\//, '').replace(/"/g, '').trim());
-    // An unparseable If-Match can never match a version.
-    body['version'] = Number.isInteger(version) && version > 0 ? version : 0;
-  }
-  return body;
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** The methods a path answers, in the usual order; HEAD wherever GET is. */
+function allowHeader(methods: string[]): string {
+  const allowed = new Set(methods);
+  if (allowed.has('GET')) allowed.add('HEAD');
+  return METHOD_ORDER.filter((method) => allowed.has(method)).join(', ');
 }
 
-function procedureMeta(appRouter: AppRouter, path: string): ProcedureMeta | undefined {
-  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { meta?: ProcedureMeta } }>;
-  return procedures[path]?._def.meta;
-}
-
-/**
- * Rewrites what trpc-to-openapi writes: its error body becomes the contract's
- * `{error, code, details?}`, 205 answers carry no body, and a GET whose ETag
- * matches If-None-Match answers 304.
- */
-function shapeResponse(req: IncomingMessage, res: ServerResponse): void {
-  const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
-  res.end = ((chunk?: unknown) => {
-    if (res.headersSent) return end(chunk);
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    if (res.statusCode >= 400 && typeof chunk === 'string') {
-      const { status, body, retryAfter, wwwAuthenticate } = contractError(chunk);
-      res.statusCode = status;
-      if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
-      if (wwwAuthenticate) res.setHeader('WWW-Authenticate', wwwAuthenticate);
-      return end(JSON.stringify(body));
-    }
-    if (res.statusCode === 205) {
-      res.removeHeader('Content-Type');
-      res.setHeader('Content-Length', '0');
-      return end();
-    }
-    const etag = res.getHeader('ETag');
-    if (req.method === 'GET' && typeof etag === 'string' && ifNoneMatch(req, etag)) {
-      res.statusCode = 304;
-      res.removeHeader('Content-Type');
-      return end();
-    }
-    return end(chunk);
-  }) as typeof res.end;
+function writeSuccess(req: IncomingMessage, res: ServerResponse, route: RestRoute, data: unknown): void {
+  const status = route.meta.status ?? 200;
+  if (status === 205) return void res.writeHead(205, { 'Content-Length': '0' }).end();
+  const headers: Record<string, string> = {};
+  const version = (data as { version?: unknown } | null)?.version;
+  if (route.method === 'GET' && typeof version === 'number') {
+    const etag = `"${version}"`;
+    headers['ETag'] = etag;
+    if (ifNoneMatch(req, etag)) return void res.writeHead(304, headers).end();
+  }
+  sendJson(res, status, data ?? null, headers);
 }
 
 function ifNoneMatch(req: IncomingMessage, etag: string): boolean {
@@ -123,53 +97,3 @@ function ifNoneMatch(req: IncomingMessage, etag: string): boolean {
   return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag || tag.trim() === '*');
 }
 
-interface TrpcOpenApiErrorBody {
-  message?: string;
-  code?: string;
-  data?: { appCode?: string; details?: TErrorBody['details']; conflicts?: TErrorBody['conflicts']; retryAfter?: number; errors?: unknown[]; wwwAuthenticate?: string };
-}
-
-function contractError(raw: string): { status: number; body: TErrorBody; retryAfter?: number; wwwAuthenticate?: string } {
-  let parsed: TrpcOpenApiErrorBody = {};
-  try {
-    parsed = JSON.parse(raw) as TrpcOpenApiErrorBody;
-  } catch {
-    // fall through to a generic internal error
-  }
-  const appCode = parsed.data?.appCode;
-  const code: TErrorCode = (ERROR_CODES as readonly string[]).includes(appCode ?? '')
-    ? (appCode as TErrorCode)
-    : fromTrpcCode(parsed.code);
-  const first = parsed.data?.details?.[0];
-  // trpc-to-openapi replaces the message of input errors with a generic one; name the first problem instead.
-  const message = parsed.message === 'Input validation failed' && first ? `${first.path}: ${first.message}` : parsed.message;
-  const body: TErrorBody = { error: message ?? 'Internal server error', code };
-  if (code === 'INTERNAL_ERROR') body.error = 'Internal server error';
-  if (parsed.data?.details) body.details = parsed.data.details;
-  if (parsed.data?.conflicts) body.conflicts = parsed.data.conflicts;
-  if (parsed.data?.errors) Object.assign(body, { created_events: [], errors: parsed.data.errors });
-  const retryAfter = parsed.data?.retryAfter;
-  const wwwAuthenticate = parsed.data?.wwwAuthenticate ?? (code === 'UNAUTHORIZED' ? 'Bearer realm="api"' : undefined);
-  return { status: ERROR_STATUS[code], body, ...(retryAfter ? { retryAfter } : {}), ...(wwwAuthenticate ? { wwwAuthenticate } : {}) };
-}
-
-/** Errors raised by trpc-to-openapi itself (before any procedure ran). */
-function fromTrpcCode(code: string | undefined): TErrorCode {
-  switch (code) {
-    case 'NOT_FOUND':
-      return 'NOT_FOUND';
-    case 'PAYLOAD_TOO_LARGE':
-      return 'PAYLOAD_TOO_LARGE';
-    case 'UNSUPPORTED_MEDIA_TYPE':
-      return 'UNSUPPORTED_MEDIA_TYPE';
-    case 'BAD_REQUEST':
-    case 'PARSE_ERROR':
-      return 'VALIDATION_ERROR';
-    case 'UNAUTHORIZED':
-      return 'UNAUTHORIZED';
-    default:
-      return 'INTERNAL_ERROR';
-  }
-}
-
-export { sendJson };
