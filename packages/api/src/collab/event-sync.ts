@@ -21,7 +21,7 @@ import { rebaseEdit } from './rebase-text.ts';
 import type { CollabRoom, CollabUser } from './room.ts';
 
 /** The change reason of a write-back, for people reading the history (never parsed). */
-export const COLLAB_REASON = 'Collaborative edit';
+const COLLAB_REASON = 'Collaborative edit';
 
 /** Whom a write-back is attributed to. */
 export type Editor = Pick<CollabUser, 'id' | 'username'>;

@@ -119,7 +119,7 @@ const PARAMETER_DOCS_BY_OPERATION: Record<string, Record<string, string>> = {
 };
 
 /** Operations that take no bearer token: signing up and in, and the service routes. */
-export const PUBLIC_OPERATIONS = ['auth-register', 'auth-login', 'auth-refresh', 'auth-logout', 'service-root', 'service-healthz', 'service-readyz'];
+const PUBLIC_OPERATIONS = ['auth-register', 'auth-login', 'auth-refresh', 'auth-logout', 'service-root', 'service-healthz', 'service-readyz'];
 
 interface MediaType {
   schema?: Record<string, unknown>;

@@ -88,7 +88,7 @@ export function buildRouteTable(appRouter: AppRouter) {
   };
 }
 
-export type RouteTable = ReturnType<typeof buildRouteTable>;
+type RouteTable = ReturnType<typeof buildRouteTable>;
 
 function bySpecificity(a: PathEntry, b: PathEntry): number {
   for (let i = 0; i < a.segments.length; i++) {

@@ -66,4 +66,4 @@ export function useTestServer(options: TestServerOptions = {}) {
   };
 }
 
-export type TestContext = ReturnType<typeof useTestServer>;
+type TestContext = ReturnType<typeof useTestServer>;

@@ -1,11 +1,11 @@
 /** Durations in milliseconds. */
-export const SECOND = 1_000;
+const SECOND = 1_000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
-export const DAY = 24 * HOUR;
+const DAY = 24 * HOUR;
 
 /** RFC 3339 to the second, as the API writes it ("2040-01-01T10:00:00Z"). */
-export function iso(moment: number | string | Date): string {
+function iso(moment: number | string | Date): string {
   const ms = typeof moment === 'number' ? moment : typeof moment === 'string' ? Date.parse(moment) : moment.getTime();
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -17,7 +17,7 @@ export function at(moment: number | string | Date, offsetMs = 0): string {
 }
 
 /** A moment relative to now ("an hour ago" is `fromNow(-HOUR)`). */
-export function fromNow(offsetMs: number): string {
+function fromNow(offsetMs: number): string {
   return at(Date.now(), offsetMs);
 }
 
@@ -42,7 +42,7 @@ export function hourly(base: number, count: number, durationMs = 30 * MINUTE): A
  * then strictly earlier than whatever is written after: a bound on ordering,
  * not a wait for something to happen (use `eventually` for that).
  */
-export async function nextSecond(marginMs = 20): Promise<void> {
+async function nextSecond(marginMs = 20): Promise<void> {
   const target = (Math.floor(Date.now() / SECOND) + 1) * SECOND + marginMs;
   while (Date.now() < target) await new Promise((resolve) => setTimeout(resolve, target - Date.now()));
 }

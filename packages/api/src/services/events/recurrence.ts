@@ -295,7 +295,7 @@ function fromFloating(f: Date, zone: string): number {
  * nothing more (FREQ=DAILY;INTERVAL=7;BYDAY=TU from a Monday takes seconds).
  * A walk stops after this many periods: enough for COUNT=100000 daily.
  */
-export const MAX_PERIODS = 120_000;
+const MAX_PERIODS = 120_000;
 const OUT_OF_PERIODS = Symbol('out of periods');
 const hasValues = (value: unknown) => value !== null && value !== undefined && (!Array.isArray(value) || value.length > 0);
 
