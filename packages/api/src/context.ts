@@ -43,7 +43,7 @@ export function createContextFactory(deps: AppDeps) {
   return async (opts: {
     req: IncomingMessage;
     res?: unknown;
-    info?: CreateHTTPContextOptions['info'] | CreateWSSContextFnOptions['info'];
+    info?: CreateHTTPContextOptions['info']  ;
   }): Promise<Context> => {
     const params = opts.info?.connectionParams;
     const fromParams = typeof params?.['token'] === 'string' ? params['token'] : null;

@@ -57,7 +57,7 @@ function errorFromRest(path: string, response: Response, body: unknown): Schedul
     ...(retryAfter > 0 ? { retryAfter } : {}),
   };
   return new TRPCClientError<AppRouter>(message, {
-    result: { error: { code: TRPC_ERROR_CODES_BY_KEY[code], message, data } as never },
+    result: { error: { code: TRPC_ERROR_CODES_BY_KEY[code], message, data } },
   });
 }
 

@@ -92,7 +92,7 @@ export function isEmptyRecurrence(pattern: unknown): boolean {
     pattern === undefined ||
     pattern === null ||
     pattern === '' ||
-    (typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern as object).length === 0)
+    (typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern).length === 0)
   );
 }
 

@@ -108,7 +108,7 @@ export class DocumentRegistry {
    * flight).
    */
   async refresh(doc: LiveDocument): Promise<void> {
-    await this.follow(doc as OpenDocument);
+    await this.follow(doc);
     await this.jobs.run(doc.room.eventId, () => this.sync.pull(doc));
   }
 

@@ -35,7 +35,7 @@ async function roleAt(db: Kysely<Database>, eventId: number, ownerId: number, us
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
-  return (change?.role as Role | null | undefined) ?? null;
+  return (change?.role) ?? null;
 }
 
 /** A version row shaped like an event row, so the event serializer can answer with it. */
