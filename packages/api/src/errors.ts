@@ -54,8 +54,6 @@ export function errorHeaders(error: AppError): Record<string, string> {
   return headers;
 }
 
-const notFound = (what = 'Not found') => new AppError('NOT_FOUND', what);
-const forbidden = (message = 'Your role does not allow this action') => new AppError('FORBIDDEN', message);
 export const unauthorized = (message = 'Authentication credentials were not provided or are invalid') =>
   new AppError('UNAUTHORIZED', message);
 /** A 400 listing every problem; its message names the first (or says `summary`). */

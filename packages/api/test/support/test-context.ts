@@ -66,4 +66,3 @@ export function useTestServer(options: TestServerOptions = {}) {
   };
 }
 
-type TestContext = ReturnType<typeof useTestServer>;
