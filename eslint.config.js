@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** Type-aware linting for every package; formatting is Prettier's job. */
@@ -40,8 +41,10 @@ export default tseslint.config(
     },
   },
   {
+    // Build scripts and config files run in Node, outside any tsconfig.
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: globals.node },
   },
   prettier,
 );

@@ -192,7 +192,7 @@ async function main() {
   } finally {
     // Let every process close its pool before the database goes.
     await Promise.all(
-      children.map((child) => (child.exitCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')))),
+      children.map((child) => (child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')))),
     );
     await db.drop();
   }

@@ -44,7 +44,7 @@ try {
     'diff/{first}/{last}?detail=true': `${base}/diff/${first}/${last}?detail=true`,
   };
   for (const [name, url] of Object.entries(cases)) {
-    const answer = (await getJson(url, user.access)) as unknown;
+    const answer = (await getJson(url, user.access));
     const samples = await timeRuns(RUNS, 20, () => getJson(url, user.access));
     const size = Array.isArray(answer) ? answer.length : Object.keys(answer as object).length;
     console.log(JSON.stringify({ bench: 'history', case: name, answer_items: size, ...summarize(samples) }));

@@ -33,7 +33,7 @@ const database = await freshDatabase('soak');
 const server = await startServer({ DATABASE_URL: database.url }, { inProcess: false });
 const errors: string[] = [];
 const counts = { requests: 0, live: 0, sse: 0 };
-let clients: Array<ReturnType<typeof createWSClient>> = [];
+const clients: Array<ReturnType<typeof createWSClient>> = [];
 const streams: EventSource[] = [];
 
 async function call(token: string, method: string, path: string, body?: unknown): Promise<any> {

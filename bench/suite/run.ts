@@ -23,7 +23,7 @@ import type { LoadJob, LoadResult } from './load.ts';
 import { buildBundle, cleanUp, cleanUpOnSignals, forkHelper, interrupted, onCleanup, ROOT, runScript, watch, rssMiBOf, type Helper } from './processes.ts';
 import { renderSection, spliceSection, type ScenarioResult, type SuiteReport } from './report.ts';
 import { aggregate, median, ratio, type RunFigures } from './stats.ts';
-import { judge, TARGETS, type Metric } from './targets.ts';
+import { judge, TARGETS } from './targets.ts';
 
 type Load = Helper<LoadJob, { result?: LoadResult; error?: string }>;
 type Floor = Helper<FloorRoute, { ok: true }>;

@@ -44,7 +44,7 @@ export interface StartOptions {
   migrate?: boolean;
 }
 
-export const FEED_TOPIC = 'changes';
+const FEED_TOPIC = 'changes';
 
 /** Redis when configured, LISTEN/NOTIFY on PostgreSQL, in-process on the embedded database. */
 async function openWakeChannel(config: Readonly<Config>, database: DatabaseHandle, logger: Logger): Promise<WakeChannel> {

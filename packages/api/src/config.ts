@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseTrustProxy, type TrustProxy } from './http/client-address.ts';
+import { parseTrustProxy } from './http/client-address.ts';
 
 const duration = z
   .string()
@@ -64,32 +64,8 @@ const ZEnv = z.object({
     }),
 });
 
-export interface Config {
-  env: 'development' | 'production' | 'test';
-  host: string;
-  port: number;
-  /** postgres://... or undefined for the embedded database. */
-  databaseUrl: string | undefined;
-  databasePoolSize: number;
-  /** Embedded database directory; undefined keeps it in memory. */
-  dataDir: string | undefined;
-  jwt: { secret: Uint8Array; issuer: string; audience: string; accessTtl: number; refreshTtl: number };
-  logLevel: string;
-  maxBodyBytes: number;
-  redisUrl: string | undefined;
-  loginRateLimit: number;
-  collabWritebackMs: number;
-  /** Proxies whose X-Forwarded-For entries are believed (see http/client-address.ts). */
-  trustProxy: TrustProxy;
-  /** PostgreSQL only: statement_timeout and the wait for a pooled connection. */
-  database: { statementTimeoutMs: number; acquireTimeoutMs: number };
-  http: { requestTimeoutMs: number; headersTimeoutMs: number; keepAliveTimeoutMs: number };
-  /** Requests per user (or address, without a token) per window. */
-  rateLimit: { requests: number; windowSeconds: number };
-  websocket: { maxConnectionsPerUser: number; maxMessageBytes: number; maxBufferedBytes: number };
-  /** Change-feed rows older than this are pruned, checked every interval (seconds). */
-  feedRetention: { maxAgeSeconds: number; intervalSeconds: number };
-}
+/** The application's settings, read from the schema's output so the two cannot drift. */
+export type Config = ReturnType<typeof toConfig>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -115,12 +91,19 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     }
     secret = dataDir ? readOrCreateSecret(dataDir) : randomBytes(32).toString('base64url');
   }
-  return Object.freeze({
+  return Object.freeze(toConfig(e, dataDir, secret));
+}
+
+/** Maps the validated environment onto the settings the application reads. */
+function toConfig(e: z.output<typeof ZEnv>, dataDir: string | undefined, secret: string) {
+  return {
     env: e.NODE_ENV,
     host: e.HOST,
     port: e.PORT,
+    /** postgres://... or undefined for the embedded database. */
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    /** Embedded database directory; undefined keeps it in memory. */
     dataDir,
     jwt: {
       secret: new TextEncoder().encode(secret),
@@ -134,21 +117,25 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     redisUrl: e.REDIS_URL,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     collabWritebackMs: e.COLLAB_WRITEBACK_MS,
+    /** Proxies whose X-Forwarded-For entries are believed (see http/client-address.ts). */
     trustProxy: e.TRUST_PROXY,
+    /** PostgreSQL only: statement_timeout and the wait for a pooled connection. */
     database: { statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS, acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS },
     http: {
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
+    /** Requests per user (or address, without a token) per window. */
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowSeconds: e.RATE_LIMIT_WINDOW },
     websocket: {
       maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
       maxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     },
+    /** Change-feed rows older than this are pruned, checked every interval (seconds). */
     feedRetention: { maxAgeSeconds: e.FEED_RETENTION, intervalSeconds: e.FEED_PRUNE_INTERVAL },
-  });
+  };
 }
 
 function readOrCreateSecret(dataDir: string): string {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
-import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { WebSocket } from 'ws';
 import type { Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
@@ -43,7 +42,7 @@ export function createContextFactory(deps: AppDeps) {
   return async (opts: {
     req: IncomingMessage;
     res?: unknown;
-    info?: CreateHTTPContextOptions['info'] | CreateWSSContextFnOptions['info'];
+    info?: CreateHTTPContextOptions['info']  ;
   }): Promise<Context> => {
     const params = opts.info?.connectionParams;
     const fromParams = typeof params?.['token'] === 'string' ? params['token'] : null;

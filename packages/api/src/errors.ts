@@ -54,8 +54,6 @@ export function errorHeaders(error: AppError): Record<string, string> {
   return headers;
 }
 
-export const notFound = (what = 'Not found') => new AppError('NOT_FOUND', what);
-export const forbidden = (message = 'Your role does not allow this action') => new AppError('FORBIDDEN', message);
 export const unauthorized = (message = 'Authentication credentials were not provided or are invalid') =>
   new AppError('UNAUTHORIZED', message);
 /** A 400 listing every problem; its message names the first (or says `summary`). */
@@ -110,7 +108,7 @@ function describeIssue(issue: Issue, prefix: PropertyKey[]): TErrorDetail[] {
   return [{ path: path.map(String).join('.') || '(body)', message: issue.message }];
 }
 
-export function fromZodError(error: ZodError): AppError {
+function fromZodError(error: ZodError): AppError {
   const details = zodDetails(error);
   const first = details[0];
   const summary = first ? `${first.path}: ${first.message}` : 'Invalid input';

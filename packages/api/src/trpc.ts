@@ -75,7 +75,6 @@ const rejectNul = t.middleware(async ({ getRawInput, next }) => {
 });
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(appErrors).use(rejectNul);
 
 /** Guarantees `ctx.user`: a valid access token whose session is live. The context type narrows to a non-null user. */
@@ -85,4 +84,4 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { ...ctx, user: outcome.user } });
 });
 
-export { toAppError };
+;

@@ -134,7 +134,7 @@ describe('diff', () => {
     for (const field of Object.keys(detail)) {
       expect(back[field]!.version_1).toEqual(detail[field]!.version_2);
       expect(back[field]!.version_2).toEqual(detail[field]!.version_1);
-      if (detail[field]!.ops) expect(back[field]!.ops).toEqual(mirror(detail[field]!.ops!));
+      if (detail[field]!.ops) expect(back[field]!.ops).toEqual(mirror(detail[field]!.ops));
     }
   });
   it('word ops survive punctuation, newlines and runs of spaces', async () => {

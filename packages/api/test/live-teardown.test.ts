@@ -28,7 +28,7 @@ describe('live subscriptions that never start', () => {
       await expect(hub.subscribe(subscriberOf(user, 0))).rejects.toThrow();
       expect(hub.subscriberCount).toBe(0);
     } finally {
-      hub.stop();
+      await hub.stop();
     }
   });
 

@@ -41,7 +41,7 @@ const isErrorCode = (value: unknown): value is TErrorCode => (ERROR_CODES as rea
  * A REST error answer (`{error, code, details?}`) as the same `TRPCClientError`
  * the tRPC procedure would have thrown, so callers handle one error type.
  */
-export function errorFromRest(path: string, response: Response, body: unknown): SchedulerClientError {
+function errorFromRest(path: string, response: Response, body: unknown): SchedulerClientError {
   const rest = (typeof body === 'object' && body !== null ? body : {}) as Partial<TErrorBody>;
   const appCode: TErrorCode = isErrorCode(rest.code) ? rest.code : errorCodeOfStatus(response.status);
   const code: TRPC_ERROR_CODE_KEY = ERROR_TRPC_CODE[appCode];
@@ -57,7 +57,7 @@ export function errorFromRest(path: string, response: Response, body: unknown): 
     ...(retryAfter > 0 ? { retryAfter } : {}),
   };
   return new TRPCClientError<AppRouter>(message, {
-    result: { error: { code: TRPC_ERROR_CODES_BY_KEY[code], message, data } as never },
+    result: { error: { code: TRPC_ERROR_CODES_BY_KEY[code], message, data } },
   });
 }
 

@@ -493,7 +493,7 @@ describe('session', () => {
     expect(jwtTimes('not-a-jwt')).toEqual({});
     const pairs: TokenPair[] = [];
     const session = new Session(shortServer.url, { access: user.access, refresh: user.refresh }, (pair) => pairs.push(pair));
-    expect(session.expiresSoon(jwtTimes(user.access).iat!)).toBe(false);
+    expect(session.expiresSoon(jwtTimes(user.access).iat)).toBe(false);
     expect(await session.tokenForConnection()).toBe(user.access);
 
     await expired(shortApi, user.access);

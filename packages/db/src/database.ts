@@ -54,7 +54,7 @@ class GuardedClient extends pg.Client {
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
     const types = {
-      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      getTypeParser: (oid: number, format?: 'text' | 'binary'): unknown =>
         oid === INT8_OID ? toNumber : pg.types.getTypeParser(oid, format),
     };
     const statementTimeout = options.statementTimeoutMs ?? 30_000;

@@ -31,6 +31,7 @@ export class PGliteDialect implements Dialect {
   createQueryCompiler() {
     return new PostgresQueryCompiler();
   }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kysely's Dialect interface declares this parameter
   createIntrospector(db: Kysely<any>) {
     return new PostgresIntrospector(db);
   }

@@ -22,7 +22,7 @@ export const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const;
 export const MAX_RECURRENCE_INTERVAL = 1000;
 export const MAX_RECURRENCE_COUNT = 100_000;
 /** Full day names, also accepted in `by_weekday` (their first two letters count). */
-const DAY_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+type DayName = 'monday' | 'tuesday' | 'wednesday' | 'thursday' | 'friday' | 'saturday' | 'sunday';
 
 /** The object form of a recurrence (seeds 000 and 004). */
 export const ZRecurrenceObject = z
@@ -32,7 +32,7 @@ export const ZRecurrenceObject = z
     by_weekday: z
       .array(
         z.preprocess(
-          (v: CaseVariants<(typeof WEEKDAYS)[number] | (typeof DAY_NAMES)[number]>) => (typeof v === 'string' ? v.slice(0, 2).toUpperCase() : v),
+          (v: CaseVariants<(typeof WEEKDAYS)[number] | DayName>) => (typeof v === 'string' ? v.slice(0, 2).toUpperCase() : v),
           z.enum(WEEKDAYS, { error: 'must be a weekday such as MO or monday' }),
         ),
       )
@@ -92,7 +92,7 @@ export function isEmptyRecurrence(pattern: unknown): boolean {
     pattern === undefined ||
     pattern === null ||
     pattern === '' ||
-    (typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern as object).length === 0)
+    (typeof pattern === 'object' && !Array.isArray(pattern) && Object.keys(pattern).length === 0)
   );
 }
 

@@ -91,8 +91,8 @@ function offsetAt(format: Intl.DateTimeFormat, instant: number): number {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
   const wall = new Date(0);
-  wall.setUTCFullYear(parts.year!, parts.month! - 1, parts.day!);
-  wall.setUTCHours(parts.hour!, parts.minute!, parts.second!, 0);
+  wall.setUTCFullYear(parts.year!, parts.month! - 1, parts.day);
+  wall.setUTCHours(parts.hour!, parts.minute, parts.second, 0);
   return wall.getTime() - (instant - (((instant % 1000) + 1000) % 1000));
 }
 

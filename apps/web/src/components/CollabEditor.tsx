@@ -21,7 +21,7 @@ export interface Peer {
 
 /** A readable colour per user, with enough contrast for a cursor label on white text. */
 const COLORS = ['#1d4ed8', '#b91c1c', '#047857', '#7c3aed', '#b45309', '#0e7490', '#be185d', '#4d7c0f'];
-export const colorFor = (userId: number) => COLORS[userId % COLORS.length]!;
+const colorFor = (userId: number) => COLORS[userId % COLORS.length]!;
 
 /**
  * The description, edited together over Yjs: one Y.Doc per event synced with

@@ -16,7 +16,7 @@ export interface EventDraft {
 const RECURRENCES = ['', 'daily', 'weekly', 'monthly', 'yearly'] as const;
 
 /** `2026-12-02T10:00` in this browser's zone, as <input type="datetime-local"> wants it. */
-export function toLocalInput(iso: string): string {
+function toLocalInput(iso: string): string {
   const date = new Date(iso);
   const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
   return local.toISOString().slice(0, 16);

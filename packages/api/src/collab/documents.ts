@@ -4,8 +4,8 @@ import { catchUp, EventSync, type Editor, type LiveDocument } from './event-sync
 import { appendUpdates, compact, loadDocument } from './persistence.ts';
 import { CollabRoom } from './room.ts';
 
-export const COLLAB_UPDATES_TOPIC = 'collab';
-export const COLLAB_AWARENESS_TOPIC = 'collab_awareness';
+const COLLAB_UPDATES_TOPIC = 'collab';
+const COLLAB_AWARENESS_TOPIC = 'collab_awareness';
 /** Same limit as an event's description. */
 const MAX_TEXT_LENGTH = 100_000;
 /** Everything in a document, the description's history and any other shared type included. */
@@ -108,7 +108,7 @@ export class DocumentRegistry {
    * flight).
    */
   async refresh(doc: LiveDocument): Promise<void> {
-    await this.follow(doc as OpenDocument);
+    await this.follow(doc);
     await this.jobs.run(doc.room.eventId, () => this.sync.pull(doc));
   }
 

@@ -21,7 +21,7 @@ import { rebaseEdit } from './rebase-text.ts';
 import type { CollabRoom, CollabUser } from './room.ts';
 
 /** The change reason of a write-back, for people reading the history (never parsed). */
-export const COLLAB_REASON = 'Collaborative edit';
+const COLLAB_REASON = 'Collaborative edit';
 
 /** Whom a write-back is attributed to. */
 export type Editor = Pick<CollabUser, 'id' | 'username'>;
@@ -91,7 +91,8 @@ export class EventSync {
     const event = await this.db.selectFrom('events').select(['version', 'description', 'deleted_at']).where('id', '=', eventId).executeTakeFirst();
     if (!event || event.deleted_at) return;
     if (event.version > synced.version) return this.takeInEvent(doc);
-    if (doc.room.text.toString() !== event.description) this.hooks.unsaved(doc, await authorsAfter(this.db, eventId, synced.through));
+    // Y.Text's typings leave out its toString; toJSON returns the same string.
+    if (doc.room.text.toJSON() !== event.description) this.hooks.unsaved(doc, await authorsAfter(this.db, eventId, synced.through));
   }
 
   /** Brings a change of the event made elsewhere into the document, if there is one. */
@@ -146,7 +147,7 @@ export class EventSync {
         if (current.version > synced.version) merge = await this.rebaseOntoDocument(trx, doc, synced.version, current.description);
         else await catchUp(trx, doc);
         // Read together: every update up to `through` is in `text`.
-        const { text, through } = merge ?? { text: doc.room.text.toString(), through: doc.lastId };
+        const { text, through } = merge ?? { text: doc.room.text.toJSON(), through: doc.lastId };
         if (text === current.description) return markSynced(trx, eventId, current.version, through);
         const reason = editors.length > 1 ? `${COLLAB_REASON} (${editors.map((e) => e.username).join(', ')})` : COLLAB_REASON;
         const { event } = await writeEventContent(trx, current, { ...contentOf(current), description: text }, {
@@ -180,7 +181,7 @@ export class EventSync {
     const eventId = doc.room.eventId;
     await lockUpdates(trx, eventId);
     await catchUp(trx, doc);
-    const current = doc.room.text.toString();
+    const current = doc.room.text.toJSON();
     const through = doc.lastId;
     if (current === description) return { text: current, through };
     const base = (await descriptionAt(trx, eventId, syncedVersion)) ?? current;
@@ -199,7 +200,7 @@ export class EventSync {
       });
       const update = Y.encodeStateAsUpdate(copy, before);
       const { ids } = await appendUpdates(trx, eventId, [{ update, userId: null }]);
-      return { text: text.toString(), through: ids[0]!, update };
+      return { text: text.toJSON(), through: ids[0]!, update };
     } finally {
       copy.destroy();
     }

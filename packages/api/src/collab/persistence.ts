@@ -75,8 +75,8 @@ export interface LoadedDocument {
  * two instances opening it at once agree on one seed.
  */
 export async function loadDocument(db: Kysely<Database>, eventId: number, event: { description: string; version: number }): Promise<LoadedDocument> {
-  let snapshot = await db.selectFrom('collab_documents').select(['state', 'compacted_through']).where('event_id', '=', eventId).executeTakeFirst();
-  if (!snapshot) {
+  const stored = await db.selectFrom('collab_documents').select('event_id').where('event_id', '=', eventId).executeTakeFirst();
+  if (!stored) {
     const seed = new Y.Doc();
     seed.getText(DESCRIPTION).insert(0, event.description);
     await db
@@ -85,7 +85,6 @@ export async function loadDocument(db: Kysely<Database>, eventId: number, event:
       .onConflict((oc) => oc.column('event_id').doNothing())
       .execute();
     seed.destroy();
-    snapshot = await db.selectFrom('collab_documents').select(['state', 'compacted_through']).where('event_id', '=', eventId).executeTakeFirstOrThrow();
   }
   // Snapshot and tail in one repeatable-read transaction, so a compaction in between cannot hide updates.
   return db

@@ -9,10 +9,10 @@ import type { WebSocket } from 'ws';
 import { roleAllows } from '../services/events/access.ts';
 import { DESCRIPTION, type StoredUpdate } from './persistence.ts';
 
-export const MESSAGE_SYNC = 0;
-export const MESSAGE_AWARENESS = 1;
-export const MESSAGE_AUTH = 2;
-export const MESSAGE_QUERY_AWARENESS = 3;
+const MESSAGE_SYNC = 0;
+const MESSAGE_AWARENESS = 1;
+const MESSAGE_AUTH = 2;
+const MESSAGE_QUERY_AWARENESS = 3;
 
 /** Transaction origin of a round of updates from several connections. */
 const ROUND = Symbol('round');
@@ -50,7 +50,7 @@ export interface RoomHooks {
 }
 
 /** Whether a role may change the document: the access rule's 'collab.write'. */
-export const canWrite = (role: Role) => roleAllows(role, 'collab.write');
+const canWrite = (role: Role) => roleAllows(role, 'collab.write');
 
 /**
  * One event's shared document and the connections editing it, speaking the

@@ -79,7 +79,7 @@ function checkDepth(parsed: unknown): unknown {
 const MAX_DEPTH = 32;
 
 /** How deeply arrays and objects nest, measured without recursion. */
-export function nestingDepth(value: unknown): number {
+function nestingDepth(value: unknown): number {
   let deepest = 0;
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length > 0) {

@@ -27,7 +27,7 @@ function trustFn(trust: TrustProxy): TrustFn {
   let fn = compiled.get(trust);
   if (!fn) {
     // Hop 0 is the socket's peer; with n trusted hops, the peer and n - 1 forwarders are proxies.
-    fn = 'hops' in trust ? ((_address, hop) => hop < (trust as { hops: number }).hops) : proxyAddr.compile([...trust.proxies]);
+    fn = 'hops' in trust ? ((_address, hop) => hop < (trust).hops) : proxyAddr.compile([...trust.proxies]);
     compiled.set(trust, fn);
   }
   return fn;

@@ -29,7 +29,7 @@ export function writeRawError(
 }
 
 /** What a `clientError` means for the client, by Node's error code. */
-export function describeClientError(errorCode: string | undefined): { code: TErrorCode; message: string } {
+function describeClientError(errorCode: string | undefined): { code: TErrorCode; message: string } {
   switch (errorCode) {
     case 'HPE_HEADER_OVERFLOW':
       return { code: 'HEADERS_TOO_LARGE', message: 'The request headers are too large' };

@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { Packr, Unpackr } from 'msgpackr';
 
-export const JSON_TYPE = 'application/json; charset=utf-8';
-export const MSGPACK_TYPE = 'application/msgpack';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const MSGPACK_TYPE = 'application/msgpack';
 /** Both names in use for MessagePack; we answer with the first. */
-export const MSGPACK_TYPES = ['application/msgpack', 'application/vnd.msgpack'] as const;
+const MSGPACK_TYPES = ['application/msgpack', 'application/vnd.msgpack'] as const;
 
 /**
  * Plain MessagePack maps, no records extension (which only msgpackr can read),
@@ -18,7 +18,7 @@ const packr = new Packr({
 });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
-export const packMsgpack = (value: unknown): Buffer => packr.pack(value);
+const packMsgpack = (value: unknown): Buffer => packr.pack(value);
 export const unpackMsgpack = (bytes: Buffer): unknown => unpackr.unpack(bytes);
 
 export function isMsgpackType(mediaType: string): boolean {

@@ -6,13 +6,13 @@ const require = createRequire(import.meta.url);
 const swaggerDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
 /** Swagger UI's assets, served from the installed package so /docs works offline. */
-export const DOCS_ASSETS: Record<string, { file: string; type: string }> = {
+const DOCS_ASSETS: Record<string, { file: string; type: string }> = {
   'swagger-ui.css': { file: path.join(swaggerDir, 'swagger-ui.css'), type: 'text/css; charset=utf-8' },
   'swagger-ui-bundle.js': { file: path.join(swaggerDir, 'swagger-ui-bundle.js'), type: 'text/javascript; charset=utf-8' },
 };
 
 /** Browsers ask every site for /favicon.ico; Swagger UI's icon answers it (a PNG, which browsers take under that name). */
-export const FAVICON = { file: path.join(swaggerDir, 'favicon-32x32.png'), type: 'image/png' };
+const FAVICON = { file: path.join(swaggerDir, 'favicon-32x32.png'), type: 'image/png' };
 
 export function readFavicon(): { body: Buffer; type: string } {
   return { body: readFileSync(FAVICON.file), type: FAVICON.type };

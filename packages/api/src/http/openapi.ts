@@ -118,8 +118,6 @@ const PARAMETER_DOCS_BY_OPERATION: Record<string, Record<string, string>> = {
   'live-sync': { limit: 'At most this many changes (default 500)' },
 };
 
-/** Operations that take no bearer token: signing up and in, and the service routes. */
-export const PUBLIC_OPERATIONS = ['auth-register', 'auth-login', 'auth-refresh', 'auth-logout', 'service-root', 'service-healthz', 'service-readyz'];
 
 interface MediaType {
   schema?: Record<string, unknown>;

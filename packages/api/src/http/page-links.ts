@@ -23,6 +23,7 @@ export function withPageLinks<T extends Paged>(
     for (const [key, value] of Object.entries(params)) {
       if (value === undefined || value === null || PAGING_PARAMS.has(key)) continue;
       // Full precision: a link must name the same moment (as_of) and window as this page.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- parsed query parameters: scalars, or lists that String joins with commas as they came
       query.set(key, value instanceof Date ? value.toISOString() : String(value));
     }
     query.set('page', String(n));

@@ -88,8 +88,6 @@ export function buildRouteTable(appRouter: AppRouter) {
   };
 }
 
-export type RouteTable = ReturnType<typeof buildRouteTable>;
-
 function bySpecificity(a: PathEntry, b: PathEntry): number {
   for (let i = 0; i < a.segments.length; i++) {
     const fixedA = a.segments[i] !== null;

@@ -2,7 +2,7 @@ import { WebSocket } from 'ws';
 import type { AppDeps } from '../deps.ts';
 
 /** Close codes the guard uses (RFC 6455: 1008 policy violation, 1013 try again later). */
-export const GUARD_CLOSE = { tooSlow: 1008, tooMany: 1013 } as const;
+const GUARD_CLOSE = { tooSlow: 1008, tooMany: 1013 } as const;
 
 export interface SocketLimits {
   /** Open WebSockets (/trpc and /collab together) per user. */

@@ -77,7 +77,7 @@ export function createTrpcQueryPath(
     );
     const errors = results.map(([error]) => error);
     const untransformed = isBatchCall ? json : json[0]!;
-    const status = getHTTPStatusCode(untransformed as never, errors as never);
+    const status = getHTTPStatusCode(untransformed, errors);
     const body = JSON.stringify(transformTRPCResponse(config, untransformed as never));
     const meta = responseMeta({ errors: errors.filter((error): error is TRPCError => error !== undefined) });
     res.writeHead(status, {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 
 /** Where the web app is served; everything below it is the single-page app. */
-export const WEB_APP_PATH = '/app';
+const WEB_APP_PATH = '/app';
 
 /**
  * Stricter than the browser default: the app loads only its own scripts and
@@ -24,7 +24,7 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /** The built app (apps/web/dist), looked for above this module and above the working directory. */
-export function findWebAppDir(): string | undefined {
+function findWebAppDir(): string | undefined {
   const starts = [path.dirname(fileURLToPath(import.meta.url)), process.cwd()];
   for (const start of starts) {
     for (let dir = start; ; dir = path.dirname(dir)) {

@@ -23,7 +23,7 @@ export interface SubscriberOptions {
 }
 
 /** Why a subscription ended: its session was logged out or its token expired. */
-export class SessionEndedError extends AppError {
+class SessionEndedError extends AppError {
   override name = 'SessionEndedError';
   constructor() {
     super('UNAUTHORIZED', 'Your session ended; sign in again');

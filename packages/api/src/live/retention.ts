@@ -42,7 +42,7 @@ export async function pruneFeed(db: Kysely<Database>, maxAgeSeconds: number): Pr
 }
 
 /** The highest feed id that may have been pruned: positions below it cannot be resumed. */
-export async function prunedThrough(db: Kysely<Database>): Promise<number> {
+async function prunedThrough(db: Kysely<Database>): Promise<number> {
   const row = await db.selectFrom('feed_horizon').select('pruned_through').where('id', '=', 1).executeTakeFirst();
   return Number(row?.pruned_through ?? 0);
 }

@@ -1,6 +1,6 @@
 import type { Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
-import { AppError, validation } from '../errors.ts';
+import { validation } from '../errors.ts';
 import { toEvent } from '../services/events/serialize.ts';
 import { feedHead } from './messages.ts';
 import { assertRetained } from './retention.ts';

@@ -1,7 +1,7 @@
 import type { Database } from '@scheduler/db';
 import type { Kysely, Transaction } from 'kysely';
 
-export type AuditAction =
+type AuditAction =
   | 'register'
   | 'login'
   | 'login_failed'

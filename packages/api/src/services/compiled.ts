@@ -13,8 +13,10 @@ class Slot {
  */
 export function compiledOnce<Args extends unknown[], Row>(
   arity: Args['length'],
+  /* eslint-disable @typescript-eslint/no-explicit-any -- the helper serves queries over any database type; each query types its own rows */
   build: (db: Kysely<any>, ...args: Args) => Compilable<Row>,
 ): (db: Kysely<any>, ...args: Args) => CompiledQuery<Row> {
+  /* eslint-enable @typescript-eslint/no-explicit-any */
   const compiled = new WeakMap<object, CompiledQuery<Row>>();
   const slots = Array.from({ length: arity }, (_, i) => new Slot(i)) as unknown as Args;
   return (db, ...args) => {

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** Longest a loop keeps the event loop before letting other requests in. */
-export const SLICE_MS = 10;
+const SLICE_MS = 10;
 
 /**
  * For long loops on the event loop: `await pause()` between steps hands the

@@ -1,5 +1,5 @@
 /** PostgreSQL SQLSTATE of an error from pg or PGlite, if it has one. */
-export function sqlState(error: unknown): string | undefined {
+function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }

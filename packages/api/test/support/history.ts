@@ -85,7 +85,7 @@ export const rebuild = (ops: Op[], keep: 'delete' | 'insert') =>
     .filter((o) => o.op === 'equal' || o.op === keep)
     .map((o) => o.text)
     .join('');
-export const flip = (ops: Op[]) => ops.map((o) => ({ op: o.op === 'insert' ? 'delete' : o.op === 'delete' ? 'insert' : 'equal', text: o.text }));
+const flip = (ops: Op[]) => ops.map((o) => ({ op: o.op === 'insert' ? 'delete' : o.op === 'delete' ? 'insert' : 'equal', text: o.text }));
 /**
  * The ops of the swapped diff: inserts and deletes trade places. A replaced
  * word is always written delete-then-insert, so within a run of changes the

@@ -5,13 +5,13 @@ import type { TLiveMessage } from '@scheduler/shared';
 import type { AppRouter } from '../../src/routers/root.ts';
 import { eventually } from './collab.ts';
 
-export interface Received {
+interface Received {
   id: string;
   message: TLiveMessage;
 }
 
 /** Collects what a subscription delivers, with a helper to wait for a condition. */
-export class Inbox {
+class Inbox {
   readonly items: Received[] = [];
   errors: unknown[] = [];
   closedWith: number | undefined;

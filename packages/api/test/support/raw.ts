@@ -20,7 +20,7 @@ export function rawRequest(url: string, bytes: string | Buffer): Promise<RawAnsw
   });
 }
 
-export function parseAnswer(text: string): RawAnswer {
+function parseAnswer(text: string): RawAnswer {
   const split = text.indexOf('\r\n\r\n');
   const head = split === -1 ? text : text.slice(0, split);
   const [statusLine = '', ...lines] = head.split('\r\n');

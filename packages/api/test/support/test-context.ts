@@ -66,4 +66,3 @@ export function useTestServer(options: TestServerOptions = {}) {
   };
 }
 
-export type TestContext = ReturnType<typeof useTestServer>;

@@ -41,7 +41,7 @@ export function tokenRefused(message: string): AppError {
   return new AppError('UNAUTHORIZED', message, { wwwAuthenticate: bearerChallenge(message) });
 }
 
-export const missingToken = (): AppError => new AppError('UNAUTHORIZED', MISSING_TOKEN, { wwwAuthenticate: bearerChallenge() });
+const missingToken = (): AppError => new AppError('UNAUTHORIZED', MISSING_TOKEN, { wwwAuthenticate: bearerChallenge() });
 
 export type AuthOutcome = { ok: true; user: AuthenticatedUser } | { ok: false; error: AppError };
 

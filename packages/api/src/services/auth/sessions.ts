@@ -4,7 +4,7 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import type { WakeChannel } from '../../live/wake-channel.ts';
 
 /** Wake-up topic carrying the id of a session that ended ('' = forget every cached session). */
-export const SESSION_TOPIC = 'sessions';
+const SESSION_TOPIC = 'sessions';
 
 /**
  * The one rule for "is this session still live": not revoked and not past its

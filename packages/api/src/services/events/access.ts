@@ -145,7 +145,7 @@ async function accessOf(db: Kysely<Database>, eventId: number, userId: number): 
   if (access.role && generation === cache.generation) {
     if (cache.size >= CACHE_LIMIT) cache.forget([...cache.byEvent.keys()]);
     let users = cache.byEvent.get(eventId);
-    if (!users) cache.byEvent.set(eventId, (users = new Map()));
+    if (!users) cache.byEvent.set(eventId, (users = new Map<number, CachedAccess>()));
     if (!users.has(userId)) cache.size += 1;
     users.set(userId, { ...access, loadedAt: Date.now() });
   }
@@ -225,7 +225,7 @@ export async function readersOf(db: Kysely<Database>, eventIds: number[]): Promi
   const rows = await db.selectFrom('event_permissions').select(['event_id', 'user_id', 'role']).where('event_id', 'in', eventIds).execute();
   for (const row of rows) {
     let map = readers.get(row.event_id);
-    if (!map) readers.set(row.event_id, (map = new Map()));
+    if (!map) readers.set(row.event_id, (map = new Map<number, Role>()));
     map.set(row.user_id, row.role);
   }
   return readers;

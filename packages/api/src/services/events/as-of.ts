@@ -11,7 +11,7 @@ import { eventNotFound, eventsAllowedFor, loadEventFor } from './access.ts';
  */
 
 /** The newest version of an event at `at`, or undefined when it did not exist (yet, or any more). */
-export async function versionAt(db: Kysely<Database>, eventId: number, at: Date): Promise<EventVersionRow | undefined> {
+async function versionAt(db: Kysely<Database>, eventId: number, at: Date): Promise<EventVersionRow | undefined> {
   const version = await db
     .selectFrom('event_versions')
     .selectAll()
@@ -24,7 +24,7 @@ export async function versionAt(db: Kysely<Database>, eventId: number, at: Date)
 }
 
 /** The caller's role on an event at `at`, or null. */
-export async function roleAt(db: Kysely<Database>, eventId: number, ownerId: number, userId: number, at: Date): Promise<Role | null> {
+async function roleAt(db: Kysely<Database>, eventId: number, ownerId: number, userId: number, at: Date): Promise<Role | null> {
   if (ownerId === userId) return 'OWNER';
   const change = await db
     .selectFrom('changes')
@@ -35,7 +35,7 @@ export async function roleAt(db: Kysely<Database>, eventId: number, ownerId: num
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
-  return (change?.role as Role | null | undefined) ?? null;
+  return (change?.role) ?? null;
 }
 
 /** A version row shaped like an event row, so the event serializer can answer with it. */

@@ -5,7 +5,7 @@ import type { EventContent } from './content.ts';
 import { expandOccurrences } from './recurrence.ts';
 
 /** How far ahead a series is checked for overlaps (an endless series would never finish). */
-export const CONFLICT_HORIZON_MS = 2 * 366 * 24 * 3600 * 1000;
+const CONFLICT_HORIZON_MS = 2 * 366 * 24 * 3600 * 1000;
 const OWNER_LOCK_SPACE = 7301;
 
 /**

@@ -16,7 +16,7 @@ const END_OF_TIME = new Date('9999-12-31T23:59:59Z');
  * At most this many occurrence rows for `expand=true` (400 beyond: narrow the
  * window or filter). With the window bounded too, this bounds the work.
  */
-export const MAX_EXPANDED_ROWS = 50_000;
+const MAX_EXPANDED_ROWS = 50_000;
 
 interface Page {
   offset: number;

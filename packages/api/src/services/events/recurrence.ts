@@ -295,8 +295,9 @@ function fromFloating(f: Date, zone: string): number {
  * nothing more (FREQ=DAILY;INTERVAL=7;BYDAY=TU from a Monday takes seconds).
  * A walk stops after this many periods: enough for COUNT=100000 daily.
  */
-export const MAX_PERIODS = 120_000;
-const OUT_OF_PERIODS = Symbol('out of periods');
+const MAX_PERIODS = 120_000;
+/** Thrown from inside the walk to stop it once it has gone MAX_PERIODS periods. */
+class OutOfPeriods extends Error {}
 const hasValues = (value: unknown) => value !== null && value !== undefined && (!Array.isArray(value) || value.length > 0);
 
 interface Series {
@@ -421,7 +422,7 @@ function walk(series: Series, from: Date | null, visit: (date: Date, index: numb
   rule.options = Object.defineProperty({ ...rule.options }, 'interval', {
     enumerable: true,
     get() {
-      if (++reads > 2 * MAX_PERIODS + 1) throw OUT_OF_PERIODS;
+      if (++reads > 2 * MAX_PERIODS + 1) throw new OutOfPeriods('out of periods');
       return interval;
     },
   });
@@ -429,7 +430,7 @@ function walk(series: Series, from: Date | null, visit: (date: Date, index: numb
     rule.all((date, index) => visit(shift ? new Date(date.getTime() - shift) : date, index));
     return true;
   } catch (error) {
-    if (error === OUT_OF_PERIODS) return false;
+    if (error instanceof OutOfPeriods) return false;
     throw error;
   }
 }

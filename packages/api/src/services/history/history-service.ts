@@ -28,7 +28,7 @@ const actorOf = (v: VersionWithActor): TUserRef | null =>
   v.changed_by === null ? null : { id: v.changed_by, username: v.changed_by_username ?? '' };
 
 /** The compared content of a version: what diff and changelog look at. */
-export function snapshotContent(v: EventVersionRow): Record<string, unknown> {
+function snapshotContent(v: EventVersionRow): Record<string, unknown> {
   return {
     title: v.title,
     description: v.description,
