@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
 import {
   atOnce,
   deletionEndsReads,
@@ -8,18 +8,11 @@ import {
   revokedPermissionEndsReads,
   roleChangeIsSeen,
 } from './support/cache-scenarios.ts';
-import { apiClient, type ApiClient } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/test-context.ts';
 
 /** Sessions and roles are cached in memory; on the instance that made a change, no cache outlives it. */
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer();
+const { api } = ctx;
 
 describe('caches on the instance that made the change', () => {
   it('a logout ends a cached session at once', () => logoutEndsAccess(api, api, atOnce));

@@ -1,22 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent, shareWith } from './support/events.ts';
-import { apiClient, errorBody, registerUser, type ApiClient, type ApiResponse, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { errorBody, type ApiResponse, type TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
+import { iso, nextSecond } from './support/time.ts';
 
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer();
+const { api } = ctx;
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
-/** Writes whose times must fall in different seconds are this far apart (output times have second precision). */
-const tick = () => new Promise((resolve) => setTimeout(resolve, 1100));
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 type Ev = Record<string, unknown> & { id: number; version: number };
 
 /**
  * The moment right after a user's latest write: one second past the (second
  * precision) time of their newest audit row. It is later than every write
- * made so far, and earlier than any write made after a tick. Times come from
+ * made so far, and earlier than any write made after `nextSecond()`. Times come from
  * the server, so no clock of this process is compared with the database's.
  */
 async function momentAfterLastWrite(user: TestUser): Promise<string> {
@@ -51,30 +48,29 @@ let M1: string, M2: string, M3: string;
 let aHistory: Array<{ version_id: number; version: number; history_date: string }>;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-  owner = await registerUser(api, 'asof');
-  viewer = await registerUser(api, 'asofvi');
-  stranger = await registerUser(api, 'asofst');
+  owner = await ctx.user('asof');
+  viewer = await ctx.user('asofvi');
+  stranger = await ctx.user('asofst');
 
-  A = await createEvent(api, owner, { title: 'Alpha v1', description: 'first', location: 'Room 1' });
-  B = await createEvent(api, owner, { title: 'Bravo' });
-  D = await createEvent(api, owner, { title: 'Delta', recurrence_pattern: 'weekly' });
-  await shareWith(api, owner, A.id, viewer, 'VIEWER');
-  await shareWith(api, owner, D.id, viewer, 'EDITOR');
+  A = await ctx.event(owner, { title: 'Alpha v1', description: 'first', location: 'Room 1' });
+  B = await ctx.event(owner, { title: 'Bravo' });
+  D = await ctx.event(owner, { title: 'Delta', recurrence_pattern: 'weekly' });
+  await ctx.share(owner, A.id, viewer, 'VIEWER');
+  await ctx.share(owner, D.id, viewer, 'EDITOR');
   M1 = await momentAfterLastWrite(owner);
-  await tick();
+  // Output times have second precision: the next phase's writes fall in a later second.
+  await nextSecond();
 
   const a2 = await api.patch(`/api/events/${A.id}`, { token: owner.access, body: { title: 'Alpha v2', description: 'second' } });
   if (a2.status !== 200) throw new Error(a2.text);
-  await shareWith(api, owner, B.id, viewer, 'VIEWER');
+  await ctx.share(owner, B.id, viewer, 'VIEWER');
   const removed = await api.delete(`/api/events/${D.id}/permissions/${viewer.id}`, { token: owner.access });
   if (removed.status !== 200) throw new Error(removed.text);
-  C = await createEvent(api, owner, { title: 'Charlie' });
+  C = await ctx.event(owner, { title: 'Charlie' });
   const promoted = await api.put(`/api/events/${A.id}/permissions/${viewer.id}`, { token: owner.access, body: { role: 'EDITOR' } });
   if (promoted.status !== 200) throw new Error(promoted.text);
   M2 = await momentAfterLastWrite(owner);
-  await tick();
+  await nextSecond();
 
   const a3 = await api.patch(`/api/events/${A.id}`, { token: owner.access, body: { title: 'Alpha v3', location: 'Room 3' } });
   if (a3.status !== 200) throw new Error(a3.text);
@@ -84,7 +80,6 @@ beforeAll(async () => {
 
   aHistory = (await api.get(`/api/events/${A.id}/history`, { token: owner.access })).body.reverse();
 });
-afterAll(() => server?.stop());
 
 describe('one event as of a time', () => {
   it('answers the event as it was between two updates, in the full event shape', async () => {
@@ -284,15 +279,16 @@ describe('the listing as of a time', () => {
 
 describe('page links of a past listing', () => {
   it('keep the moment to the millisecond, so following them pages the same past', async () => {
-    const user = await registerUser(api, 'asofms');
-    await createEvent(api, user, { title: 'x1' });
-    await createEvent(api, user, { title: 'x2' });
+    const user = await ctx.user('asofms');
+    await ctx.event(user, { title: 'x1' });
+    await ctx.event(user, { title: 'x2' });
     // Create "a0" early in a second, and take a moment a little later in that same second:
     // a0 exists at that moment, but not at the start of its second.
     let moment = '';
     for (let attempt = 0; attempt < 5 && !moment; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
-      const a0 = await createEvent(api, user, { title: 'a0' });
+      await nextSecond();
+      const a0 = await ctx.event(user, { title: 'a0' });
+      // Not a wait for anything: it only puts the moment a little after a0's write.
       await new Promise((resolve) => setTimeout(resolve, 30));
       const now = Date.now();
       const created = (await api.get(`/api/events/${a0.id}/history`, { token: user.access })).body[0].history_date;
@@ -309,5 +305,60 @@ describe('page links of a past listing', () => {
     expect({ count: second.body.count, titles: titles(second) }).toEqual({ count: 3, titles: ['x1'] });
     const next = new URL(first.body.next, 'http://x');
     expect(Date.parse(next.searchParams.get('as_of')!)).toBe(Date.parse(moment));
+  });
+});
+
+describe('point in time', () => {
+  it('answers an event as it was, 404 before it existed and after it was deleted', async () => {
+    const owner = await ctx.user('time');
+    const before = new Date(Date.now() - 2000).toISOString();
+    const event = await ctx.event(owner, { title: 'first title' });
+    await nextSecond();
+    const between = new Date().toISOString();
+    await nextSecond();
+    await api.put(`/api/events/${event.id}`, { token: owner.access, body: { title: 'second title' } });
+    const then = await api.get(`/api/events/${event.id}?as_of=${between}`, { token: owner.access });
+    expect(then.status).toBe(200);
+    expect(then.body).toMatchObject({ id: event.id, title: 'first title', version: 1, my_role: 'OWNER' });
+    expect((await api.get(`/api/events/${event.id}?as_of=${before}`, { token: owner.access })).status).toBe(404);
+    const now = await api.get(`/api/events/${event.id}?as_of=${new Date(Date.now() + 1000).toISOString()}`, { token: owner.access });
+    expect(now.body.title).toBe('second title');
+    await api.delete(`/api/events/${event.id}`, { token: owner.access });
+    expect((await api.get(`/api/events/${event.id}?as_of=${new Date(Date.now() + 1000).toISOString()}`, { token: owner.access })).status).toBe(404);
+    expect((await api.get(`/api/events/${event.id}?as_of=${between}`, { token: owner.access })).body.title).toBe('first title');
+  });
+
+  it('lists what the caller could see then', async () => {
+    const owner = await ctx.user('lister');
+    const guest = await ctx.user('guest');
+    const early = await ctx.event(owner, { title: 'early' });
+    const sharedLater = await ctx.event(owner, { title: 'shared later' });
+    await ctx.share(owner, early.id, guest, 'VIEWER');
+    await nextSecond();
+    const moment = new Date().toISOString();
+    await nextSecond();
+    await ctx.share(owner, sharedLater.id, guest, 'VIEWER');
+    await api.put(`/api/events/${early.id}`, { token: owner.access, body: { title: 'early, renamed' } });
+    await api.put(`/api/events/${early.id}/permissions/${guest.id}`, { token: owner.access, body: { role: 'EDITOR' } });
+
+    const past = await api.get(`/api/events?as_of=${moment}`, { token: guest.access });
+    expect(past.status).toBe(200);
+    expect(past.body.results.map((e: { title: string }) => e.title)).toEqual(['early']);
+    expect(past.body.results[0].my_role).toBe('VIEWER');
+    const present = await api.get('/api/events?sort=title', { token: guest.access });
+    expect(present.body.results.map((e: { title: string }) => e.title)).toEqual(['early, renamed', 'shared later']);
+    // A single event follows the same rule.
+    expect((await api.get(`/api/events/${sharedLater.id}?as_of=${moment}`, { token: guest.access })).status).toBe(404);
+    const earlyThen = await api.get(`/api/events/${early.id}?as_of=${moment}`, { token: guest.access });
+    expect(earlyThen.status).toBe(200);
+    // The permissions as they were then: the guest was a viewer, whatever happened since.
+    expect(earlyThen.body.permissions).toEqual([
+      { user_id: owner.id, username: owner.username, role: 'OWNER' },
+      { user_id: guest.id, username: guest.username, role: 'VIEWER' },
+    ]);
+    const laterThen = await api.get(`/api/events/${sharedLater.id}?as_of=${moment}`, { token: owner.access });
+    expect(laterThen.body.permissions).toEqual([{ user_id: owner.id, username: owner.username, role: 'OWNER' }]);
+    const ownerPast = await api.get(`/api/events?as_of=${moment}&sort=title`, { token: owner.access });
+    expect(ownerPast.body.results.map((e: { title: string }) => e.title)).toEqual(['early', 'shared later']);
   });
 });

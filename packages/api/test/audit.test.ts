@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent, shareWith } from './support/events.ts';
-import { apiClient, errorBody, registerUser, uniqueName, type ApiClient, type ApiResponse, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { apiClient, errorBody, uniqueName, type ApiResponse, type TestUser } from './support/http.ts';
+import { startTestServer } from './support/server.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer();
+const { api } = ctx;
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -71,8 +65,8 @@ describe('audit entries', () => {
   });
 
   it('records logins, failed logins on the account tried, refreshes and logouts', async () => {
-    const user = await registerUser(api, 'auditauth');
-    const other = await registerUser(api, 'auditother');
+    const user = await ctx.user('auditauth');
+    const other = await ctx.user('auditother');
     expectStatus(await api.post('/api/auth/login', { body: { username: user.username, password: 'wrong-password' } }), 401, 'UNAUTHORIZED');
     expectStatus(await api.post('/api/auth/login', { body: { username: user.email.toUpperCase(), password: 'also-wrong' } }), 401, 'UNAUTHORIZED');
     // A failed login for a name nobody has is nobody's entry.
@@ -113,11 +107,11 @@ describe('audit entries', () => {
   });
 
   it('records every event action with its target', async () => {
-    const owner = await registerUser(api, 'auditev');
-    const friend = await registerUser(api, 'auditfr');
-    const event = await createEvent(api, owner, { title: 'audited' });
+    const owner = await ctx.user('auditev');
+    const friend = await ctx.user('auditfr');
+    const event = await ctx.event(owner, { title: 'audited' });
     expect((await api.put(`/api/events/${event.id}`, { token: owner.access, body: { title: 'audited 2' } })).status).toBe(200);
-    await shareWith(api, owner, event.id, friend, 'VIEWER');
+    await ctx.share(owner, event.id, friend, 'VIEWER');
     expect((await api.put(`/api/events/${event.id}/permissions/${friend.id}`, { token: owner.access, body: { role: 'EDITOR' } })).status).toBe(200);
     expect((await api.delete(`/api/events/${event.id}/permissions/${friend.id}`, { token: owner.access })).status).toBe(200);
     const v1 = (await api.get(`/api/events/${event.id}/history`, { token: owner.access })).body.at(-1).version_id;
@@ -151,12 +145,12 @@ describe('audit entries', () => {
   });
 
   it('files each action under the user who did it', async () => {
-    const owner = await registerUser(api, 'whoowner');
-    const editor = await registerUser(api, 'whoeditor');
-    const viewer = await registerUser(api, 'whoviewer');
-    const event = await createEvent(api, owner);
-    await shareWith(api, owner, event.id, editor, 'EDITOR');
-    await shareWith(api, owner, event.id, viewer, 'VIEWER');
+    const owner = await ctx.user('whoowner');
+    const editor = await ctx.user('whoeditor');
+    const viewer = await ctx.user('whoviewer');
+    const event = await ctx.event(owner);
+    await ctx.share(owner, event.id, editor, 'EDITOR');
+    await ctx.share(owner, event.id, viewer, 'VIEWER');
     expect((await api.patch(`/api/events/${event.id}`, { token: editor.access, body: { title: 'edited by the editor' } })).status).toBe(200);
     const v1 = (await api.get(`/api/events/${event.id}/history`, { token: editor.access })).body.at(-1).version_id;
     expect((await api.post(`/api/events/${event.id}/rollback/${v1}`, { token: editor.access })).status).toBe(200);
@@ -176,17 +170,17 @@ describe('audit entries', () => {
   });
 
   it('writes nothing for actions that fail', async () => {
-    const owner = await registerUser(api, 'failowner');
-    const editor = await registerUser(api, 'faileditor');
-    const viewer = await registerUser(api, 'failviewer');
-    const stranger = await registerUser(api, 'failstranger');
-    const event = await createEvent(api, owner, { start_time: '2072-02-01T10:00:00Z', end_time: '2072-02-01T11:00:00Z' });
-    await createEvent(api, owner, { title: 'neighbour', start_time: '2072-02-02T10:00:00Z', end_time: '2072-02-02T11:00:00Z' });
+    const owner = await ctx.user('failowner');
+    const editor = await ctx.user('faileditor');
+    const viewer = await ctx.user('failviewer');
+    const stranger = await ctx.user('failstranger');
+    const event = await ctx.event(owner, { start_time: '2072-02-01T10:00:00Z', end_time: '2072-02-01T11:00:00Z' });
+    await ctx.event(owner, { title: 'neighbour', start_time: '2072-02-02T10:00:00Z', end_time: '2072-02-02T11:00:00Z' });
     await api.patch(`/api/events/${event.id}`, { token: owner.access, body: { start_time: '2072-02-03T10:00:00Z', end_time: '2072-02-03T11:00:00Z' } });
     // Its first slot is taken after it moved, so rolling back to version 1 clashes.
-    await createEvent(api, owner, { title: 'squatter', start_time: '2072-02-01T10:30:00Z', end_time: '2072-02-01T11:30:00Z' });
-    await shareWith(api, owner, event.id, editor, 'EDITOR');
-    await shareWith(api, owner, event.id, viewer, 'VIEWER');
+    await ctx.event(owner, { title: 'squatter', start_time: '2072-02-01T10:30:00Z', end_time: '2072-02-01T11:30:00Z' });
+    await ctx.share(owner, event.id, editor, 'EDITOR');
+    await ctx.share(owner, event.id, viewer, 'VIEWER');
     const [v1, v2] = (await api.get(`/api/events/${event.id}/history`, { token: owner.access })).body.map((h: { version_id: number }) => h.version_id).reverse();
     // A session of its own for the refresh-token reuse below, so the owner's token stays valid.
     const login = await api.post('/api/auth/login', { body: { username: owner.username, password: owner.password } });
@@ -245,7 +239,7 @@ describe('audit entries', () => {
   });
 
   it('echoes a safe X-Request-Id and replaces anything else with a fresh id', async () => {
-    const user = await registerUser(api, 'reqid');
+    const user = await ctx.user('reqid');
     const ids = ['trace-123', 'a.b:c-d_E9', 'x'.repeat(128), 'has space', 'y'.repeat(129), '<script>', 'semi;colon', 'ünïcode', ''];
     for (const id of ids) {
       const headers: Record<string, string> = id === '' ? {} : { 'x-request-id': id };
@@ -260,14 +254,14 @@ describe('audit entries', () => {
   });
 
   it('records the client address, the forwarded one only behind a trusted proxy', async () => {
-    const user = await registerUser(api, 'addr');
+    const user = await ctx.user('addr');
     await api.post('/api/events', {
       token: user.access,
       headers: { 'x-forwarded-for': '203.0.113.7' },
       body: { title: 'direct', start_time: '2074-01-01T00:00:00Z', end_time: '2074-01-01T01:00:00Z' },
     });
     // A second server on the same database, behind a proxy it trusts (with its own signing key: log in there).
-    const proxied = await startTestServer({ TRUST_PROXY: 'true' }, server.database);
+    const proxied = await startTestServer({ TRUST_PROXY: 'true' }, ctx.server.database);
     try {
       const viaProxy = apiClient(proxied.url);
       // The proxy appended the address it saw; the entry to its left was written by the client.
@@ -297,8 +291,8 @@ describe('audit entries', () => {
 
 describe('audit listing', () => {
   it('pages newest first', async () => {
-    const user = await registerUser(api, 'pager');
-    for (let i = 0; i < 11; i++) await createEvent(api, user, { title: `page ${i}` });
+    const user = await ctx.user('pager');
+    for (let i = 0; i < 11; i++) await ctx.event(user, { title: `page ${i}` });
     const all = await auditPage(user);
     expect(all).toMatchObject({ count: 12, num_pages: 1, current_page: 1 });
     expect(all.results).toHaveLength(12);
@@ -333,7 +327,7 @@ describe('audit listing', () => {
   });
 
   it('refuses bad paging parameters and anonymous callers', async () => {
-    const user = await registerUser(api, 'badpage');
+    const user = await ctx.user('badpage');
     for (const query of ['page=0', 'page=-1', 'page=abc', 'page=1.5', 'page_size=0', 'page_size=101', 'page_size=ten']) {
       const res = await api.get(`/api/audit?${query}`, { token: user.access });
       expect(res.status, query).toBe(400);
@@ -343,5 +337,82 @@ describe('audit listing', () => {
     expectStatus(await api.get('/api/audit', { token: 'not-a-token' }), 401, 'UNAUTHORIZED');
     expect((await api.get('/api/audit/', { token: user.access })).status).toBe(200);
     expect((await auditPage(user)).count).toBe(1);
+  });
+});
+
+describe('audit trail', () => {
+  it('records every state-changing action of the caller, newest first, with request id and address', async () => {
+    const owner = await ctx.user('audited');
+    const friend = await ctx.user('friend');
+    await api.post('/api/auth/login', { body: { username: owner.username, password: 'wrong-password' } });
+    const login = await api.post('/api/auth/login', { body: { username: owner.username, password: owner.password } });
+    const refreshed = await api.post('/api/auth/refresh', { body: { refresh: login.body.refresh } });
+    const event = await ctx.event(owner);
+    await api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'x-request-id': 'trace-123' }, body: { title: 'audited 2' } });
+    await ctx.share(owner, event.id, friend, 'VIEWER');
+    await api.put(`/api/events/${event.id}/permissions/${friend.id}`, { token: owner.access, body: { role: 'EDITOR' } });
+    await api.delete(`/api/events/${event.id}/permissions/${friend.id}`, { token: owner.access });
+    const v1 = (await api.get(`/api/events/${event.id}/history`, { token: owner.access })).body.at(-1).version_id;
+    await api.post(`/api/events/${event.id}/rollback/${v1}`, { token: owner.access });
+    await api.post('/api/events/batch', { token: owner.access, body: [{ title: 'b', start_time: '2051-01-01T00:00:00Z', end_time: '2051-01-01T01:00:00Z' }] });
+    await api.delete(`/api/events/${event.id}`, { token: owner.access });
+    await api.post('/api/auth/logout', { body: { refresh: refreshed.body.refresh } });
+
+    expect(await actions(owner)).toEqual([
+      'register',
+      'login_failed',
+      'login',
+      'refresh',
+      'event.create',
+      'event.update',
+      'share',
+      'permission.update',
+      'permission.remove',
+      'rollback',
+      'event.batch',
+      'event.delete',
+      'logout',
+    ]);
+    const page = await auditPage(owner);
+    expect(page.results[0]).toEqual({
+      id: expect.any(Number),
+      action: 'logout',
+      target_type: 'session',
+      target_id: expect.any(String),
+      at: expect.stringMatching(/Z$/),
+      request_id: expect.any(String),
+      ip: expect.stringMatching(/127\.0\.0\.1/),
+    });
+    const update = page.results.find((r: { action: string }) => r.action === 'event.update');
+    expect(update).toMatchObject({ request_id: 'trace-123', target_type: 'event', target_id: String(event.id) });
+    // The friend's trail holds only the friend's own actions.
+    expect(await actions(friend)).toEqual(['register']);
+  });
+
+  it('writes nothing for actions that fail', async () => {
+    const owner = await ctx.user('failing');
+    const viewer = await ctx.user('viewer');
+    const event = await ctx.event(owner, { start_time: '2051-02-01T10:00:00Z', end_time: '2051-02-01T11:00:00Z' });
+    await ctx.share(owner, event.id, viewer, 'VIEWER');
+    const before = (await auditPage(owner)).count;
+    expect((await api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-match': '"9"' }, body: { title: 'x' } })).status).toBe(412);
+    expect((await api.post('/api/events', { token: owner.access, body: { title: 'clash', start_time: '2051-02-01T10:30:00Z', end_time: '2051-02-01T11:30:00Z' } })).status).toBe(409);
+    expect((await api.post('/api/events', { token: owner.access, body: { title: '' } })).status).toBe(400);
+    expect((await api.post('/api/events/batch', { token: owner.access, body: [{ title: '' }] })).status).toBe(400);
+    expect((await auditPage(owner)).count).toBe(before);
+    const viewerBefore = (await auditPage(viewer)).count;
+    expect((await api.delete(`/api/events/${event.id}`, { token: viewer.access })).status).toBe(403);
+    expect((await api.put(`/api/events/${event.id}`, { token: viewer.access, body: { title: 'x' } })).status).toBe(403);
+    expect((await auditPage(viewer)).count).toBe(viewerBefore);
+  });
+
+  it('paginates', async () => {
+    const user = await ctx.user('pager');
+    for (let i = 0; i < 3; i++) await ctx.event(user);
+    const first = await auditPage(user, 'page=1&page_size=2');
+    expect(first).toMatchObject({ count: 4, num_pages: 2, current_page: 1 });
+    expect(first.results.map((r: { action: string }) => r.action)).toEqual(['event.create', 'event.create']);
+    const second = await auditPage(user, 'page=2&page_size=2');
+    expect(second.results.map((r: { action: string }) => r.action)).toEqual(['event.create', 'register']);
   });
 });

@@ -1,27 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { apiClient, registerUser, type ApiClient, type TestUser } from './support/http.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/test-context.ts';
 
 /**
  * Behind a trusted proxy the client address is the one the proxy saw: the
  * right-most X-Forwarded-For entry not added by a trusted hop. Entries further
  * left were written by the client and prove nothing.
  */
-let direct: TestServer;
+const direct = useTestServer();
 const servers: TestServer[] = [];
 
-beforeAll(async () => {
-  direct = await startTestServer();
-});
+// Runs before the shared server stops (after-hooks run last-registered first).
 afterAll(async () => {
   for (const server of servers) await server.stop();
-  await direct?.stop();
 });
 
 /** A second server on the same database with its own proxy setting. */
 async function serverTrusting(trustProxy: string, env: Record<string, string> = {}): Promise<ApiClient> {
-  const server = await startTestServer({ TRUST_PROXY: trustProxy, ...env }, direct.database);
+  const server = await startTestServer({ TRUST_PROXY: trustProxy, ...env }, direct.server.database);
   servers.push(server);
   return apiClient(server.url);
 }
@@ -45,7 +43,7 @@ const LOOPBACK = /^(::ffff:)?127\.0\.0\.1$|^::1$/;
 
 describe('client address behind a proxy', () => {
   it('ignores X-Forwarded-For unless a proxy is trusted', async () => {
-    expect(await recordedAddress(apiClient(direct.url), '203.0.113.7')).toMatch(LOOPBACK);
+    expect(await recordedAddress(direct.api, '203.0.113.7')).toMatch(LOOPBACK);
   });
 
   it('with TRUST_PROXY=true takes the entry the one trusted proxy added, not one the client wrote', async () => {

@@ -1,7 +1,6 @@
-import type { DatabaseHandle } from '@scheduler/db';
 import { sql } from 'kysely';
 import { WebSocket } from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
@@ -10,9 +9,11 @@ import { loadEventFor } from '../src/services/events/access.ts';
 import { contentOf } from '../src/services/events/content.ts';
 import { writeEventContent } from '../src/services/events/event-service.ts';
 import { inTransaction } from '../src/services/write.ts';
-import { eventually, openDoc } from './support/collab.ts';
-import { apiClient, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { openTestDatabase, startTestServer, type TestServer } from './support/server.ts';
+import { openDoc } from './support/collab.ts';
+import { eventually } from './support/eventually.ts';
+import { apiClient, registerUser, type TestUser } from './support/http.ts';
+import { startTestServer } from './support/server.ts';
+import { useTestServer } from './support/test-context.ts';
 
 /**
  * Regression tests for the collaboration review: lost updates between a
@@ -21,20 +22,9 @@ import { openTestDatabase, startTestServer, type TestServer } from './support/se
  * be passed.
  */
 
-let database: DatabaseHandle;
 /** Writes back only when the last client leaves (or at shutdown), so each test decides when. */
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  database = await openTestDatabase();
-  server = await startTestServer({ COLLAB_WRITEBACK_MS: '60000' }, database);
-  api = apiClient(server.url);
-});
-afterAll(async () => {
-  await server?.stop();
-  await database?.close();
-});
+const ctx = useTestServer({ env: { COLLAB_WRITEBACK_MS: '60000' } });
+const { api } = ctx;
 
 let slot = 0;
 async function eventFor(owner: TestUser, description: string, client = api): Promise<number> {
@@ -55,7 +45,7 @@ async function descriptionOf(eventId: number, token: string, client = api): Prom
 }
 
 async function storedUpdates(eventId: number): Promise<number> {
-  const rows = await database.db.selectFrom('collab_updates').select('id').where('event_id', '=', eventId).execute();
+  const rows = await ctx.server.database.db.selectFrom('collab_updates').select('id').where('event_id', '=', eventId).execute();
   return rows.length;
 }
 
@@ -78,9 +68,9 @@ function rawConnect(url: string): Promise<WebSocket> {
 
 describe('write-back and REST changes', () => {
   it('keeps a change of the description committed after the document last synced (no lost update)', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await eventFor(owner, 'draft one');
-    const a = openDoc(server.url, eventId, owner.access);
+    const a = openDoc(ctx.server.url, eventId, owner.access);
     await a.synced();
     a.text.insert(a.text.length, ' two');
     await eventually(async () => expect(await storedUpdates(eventId)).toBeGreaterThan(0));
@@ -91,7 +81,7 @@ describe('write-back and REST changes', () => {
     const isLocked = new Promise<void>((resolve) => (locked = resolve));
     let leave!: () => void;
     const left = new Promise<void>((resolve) => (leave = resolve));
-    const restUpdate = inTransaction(server.deps, async (trx) => {
+    const restUpdate = inTransaction(ctx.server.deps, async (trx) => {
       const { event: current } = await loadEventFor(trx, eventId, owner.id, 'update', { forUpdate: true });
       locked();
       await left;
@@ -104,22 +94,22 @@ describe('write-back and REST changes', () => {
     leave();
     await restUpdate;
 
-    await eventually(() => expect(server.collab.openDocuments).toBe(0));
+    await eventually(() => expect(ctx.server.collab.openDocuments).toBe(0));
     expect(await descriptionOf(eventId, owner.access)).toBe('final one two');
     // And the change is in the document for good.
-    const again = openDoc(server.url, eventId, owner.access);
+    const again = openDoc(ctx.server.url, eventId, owner.access);
     try {
       await again.synced();
       await eventually(() => expect(again.text.toString()).toBe('final one two'));
     } finally {
       again.destroy();
     }
-    await eventually(() => expect(server.collab.openDocuments).toBe(0));
+    await eventually(() => expect(ctx.server.collab.openDocuments).toBe(0));
     expect(await descriptionOf(eventId, owner.access)).toBe('final one two');
   });
 
   it('shutdown waits for a write-back that is already running', async () => {
-    const local = await startTestServer({ COLLAB_WRITEBACK_MS: '60000' }, database);
+    const local = await startTestServer({ COLLAB_WRITEBACK_MS: '60000' }, ctx.server.database);
     const localApi = apiClient(local.url);
     const owner = await registerUser(localApi, 'owner');
     const eventId = await eventFor(owner, 'before', localApi);
@@ -133,7 +123,7 @@ describe('write-back and REST changes', () => {
     const released = new Promise<void>((resolve) => (release = resolve));
     let locked!: () => void;
     const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const holder = database.db.transaction().execute(async (trx) => {
+    const holder = ctx.server.database.db.transaction().execute(async (trx) => {
       await trx.selectFrom('events').select('id').where('id', '=', eventId).forUpdate().execute();
       locked();
       await released;
@@ -155,16 +145,16 @@ describe('write-back and REST changes', () => {
     }
     // The server stopped only after the text was in the event.
     expect(outcome).toBe('still writing back');
-    const row = await database.db.selectFrom('events').select('description').where('id', '=', eventId).executeTakeFirstOrThrow();
+    const row = await ctx.server.database.db.selectFrom('events').select('description').where('id', '=', eventId).executeTakeFirstOrThrow();
     expect(row.description).toBe('before after');
   });
 });
 
 describe('compaction', () => {
   it('never deletes an update it did not fold in (a later id with an earlier time)', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await eventFor(owner, '');
-    const db = database.db;
+    const db = ctx.server.database.db;
     await loadDocument(db, eventId, { description: '', version: 1 });
 
     const writer = new Y.Doc();
@@ -187,10 +177,10 @@ describe('compaction', () => {
 
 describe('document limits', () => {
   it('counts updates waiting in the current round towards the text limit', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await eventFor(owner, 'x'.repeat(99_990));
-    const watcher = openDoc(server.url, eventId, owner.access);
-    const ws = await rawConnect(server.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${owner.access}`);
+    const watcher = openDoc(ctx.server.url, eventId, owner.access);
+    const ws = await rawConnect(ctx.server.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${owner.access}`);
     try {
       await watcher.synced();
       const writer = new Y.Doc();
@@ -210,14 +200,14 @@ describe('document limits', () => {
       ws.close();
       watcher.destroy();
     }
-    await eventually(() => expect(server.collab.openDocuments).toBe(0));
+    await eventually(() => expect(ctx.server.collab.openDocuments).toBe(0));
     expect((await descriptionOf(eventId, owner.access)).length).toBe(100_000);
   });
 
   it('bounds the whole document, not only its description', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await eventFor(owner, 'small');
-    const ws = await rawConnect(server.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${owner.access}`);
+    const ws = await rawConnect(ctx.server.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${owner.access}`);
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
     const writer = new Y.Doc();
     const notes = writer.getMap('notes');
@@ -237,7 +227,7 @@ describe('document limits', () => {
     } finally {
       ws.close();
     }
-    const stored = await database.db
+    const stored = await ctx.server.database.db
       .selectFrom('collab_updates')
       .select((eb) => eb.fn.sum<string>(eb.fn('octet_length', ['update'])).as('bytes'))
       .where('event_id', '=', eventId)

@@ -1,26 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiClient, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { eventually, openDoc } from './support/collab.ts';
-import { openTestDatabase, startTestServer, type TestServer } from './support/server.ts';
-import type { DatabaseHandle } from '@scheduler/db';
+import { openDoc } from './support/collab.ts';
+import { eventually } from './support/eventually.ts';
+import { openTestDatabase, startTestServer } from './support/server.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let database: DatabaseHandle;
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  database = await openTestDatabase();
-  server = await startTestServer({ COLLAB_WRITEBACK_MS: '200' }, database);
-  api = apiClient(server.url);
-});
-afterAll(async () => {
-  await server?.stop();
-  await database?.close();
-});
+const COLLAB_ENV = { COLLAB_WRITEBACK_MS: '200' };
+const ctx = useTestServer({ env: COLLAB_ENV });
 
 let slot = 0;
-async function eventFor(owner: TestUser, description = '') {
+async function eventFor(owner: TestUser, description = '', api: ApiClient = ctx.api) {
   slot += 1;
   const start = new Date(Date.UTC(2031, 0, 1) + slot * 3600_000 * 3).toISOString();
   const end = new Date(Date.UTC(2031, 0, 1) + slot * 3600_000 * 3 + 3600_000).toISOString();
@@ -30,7 +21,7 @@ async function eventFor(owner: TestUser, description = '') {
 }
 
 async function share(owner: TestUser, eventId: number, user: TestUser, role: 'EDITOR' | 'VIEWER') {
-  const res = await api.post(`/api/events/${eventId}/share`, { token: owner.access, body: { users: [{ user_id: user.id, role }] } });
+  const res = await ctx.api.post(`/api/events/${eventId}/share`, { token: owner.access, body: { users: [{ user_id: user.id, role }] } });
   expect(res.status).toBe(200);
 }
 
@@ -46,12 +37,12 @@ function rawConnect(url: string): Promise<{ opened: boolean; status?: number; cl
 
 describe('collaborative editing', () => {
   it('lets two editors type at once; both converge and the text lands in the event and its history', async () => {
-    const owner = await registerUser(api, 'owner');
-    const editor = await registerUser(api, 'editor');
+    const owner = await ctx.user('owner');
+    const editor = await ctx.user('editor');
     const eventId = await eventFor(owner, 'Agenda: ');
     await share(owner, eventId, editor, 'EDITOR');
-    const a = openDoc(server.url, eventId, owner.access);
-    const b = openDoc(server.url, eventId, editor.access);
+    const a = openDoc(ctx.url, eventId, owner.access);
+    const b = openDoc(ctx.url, eventId, editor.access);
     try {
       await Promise.all([a.synced(), b.synced()]);
       expect(a.text.toString()).toBe('Agenda: ');
@@ -64,10 +55,10 @@ describe('collaborative editing', () => {
       });
       const expected = a.text.toString();
       await eventually(async () => {
-        const res = await api.get(`/api/events/${eventId}`, { token: owner.access });
+        const res = await ctx.api.get(`/api/events/${eventId}`, { token: owner.access });
         expect(res.body.description).toBe(expected);
       });
-      const history = await api.get(`/api/events/${eventId}/history`, { token: owner.access });
+      const history = await ctx.api.get(`/api/events/${eventId}/history`, { token: owner.access });
       const collabVersions = history.body.filter((h: { change_reason: string | null }) => h.change_reason?.startsWith('Collaborative edit'));
       expect(collabVersions.length).toBeGreaterThanOrEqual(1);
       expect([owner.id, editor.id]).toContain(collabVersions[0].changed_by.id);
@@ -78,9 +69,9 @@ describe('collaborative editing', () => {
   });
 
   it('converges with ten concurrent editors', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await eventFor(owner);
-    const clients = Array.from({ length: 10 }, () => openDoc(server.url, eventId, owner.access));
+    const clients = Array.from({ length: 10 }, () => openDoc(ctx.url, eventId, owner.access));
     try {
       await Promise.all(clients.map((c) => c.synced()));
       clients.forEach((c, i) => {
@@ -97,21 +88,22 @@ describe('collaborative editing', () => {
   });
 
   it('drops a viewer’s updates, but the viewer still receives everyone else’s', async () => {
-    const owner = await registerUser(api, 'owner');
-    const viewer = await registerUser(api, 'viewer');
+    const owner = await ctx.user('owner');
+    const viewer = await ctx.user('viewer');
     const eventId = await eventFor(owner, 'fixed');
     await share(owner, eventId, viewer, 'VIEWER');
-    const o = openDoc(server.url, eventId, owner.access);
-    const v = openDoc(server.url, eventId, viewer.access);
+    const o = openDoc(ctx.url, eventId, owner.access);
+    const v = openDoc(ctx.url, eventId, viewer.access);
     try {
       await Promise.all([o.synced(), v.synced()]);
       v.text.insert(0, 'HACK ');
       o.text.insert(o.text.length, ' text');
       await eventually(() => expect(v.text.toString()).toContain('fixed text'));
+      // Not a wait for delivery: a while for the dropped update to show up, if it were relayed.
       await new Promise((r) => setTimeout(r, 500));
       expect(o.text.toString()).toBe('fixed text');
       await eventually(async () => {
-        const res = await api.get(`/api/events/${eventId}`, { token: owner.access });
+        const res = await ctx.api.get(`/api/events/${eventId}`, { token: owner.access });
         expect(res.body.description).toBe('fixed text');
       });
     } finally {
@@ -121,47 +113,47 @@ describe('collaborative editing', () => {
   });
 
   it('refuses bad tokens and strangers before sending any document data', async () => {
-    const owner = await registerUser(api, 'owner');
-    const stranger = await registerUser(api, 'stranger');
+    const owner = await ctx.user('owner');
+    const stranger = await ctx.user('stranger');
     const eventId = await eventFor(owner, 'secret');
-    const base = server.url.replace(/^http/, 'ws') + `/collab/${eventId}`;
+    const base = ctx.url.replace(/^http/, 'ws') + `/collab/${eventId}`;
     expect((await rawConnect(`${base}?token=garbage`)).status).toBe(401);
     expect((await rawConnect(base)).status).toBe(401);
     expect((await rawConnect(`${base}?token=${stranger.refresh}`)).status).toBe(401);
     expect((await rawConnect(`${base}?token=${stranger.access}`)).status).toBe(404);
-    expect((await rawConnect(server.url.replace(/^http/, 'ws') + `/collab/abc?token=${owner.access}`)).status).toBe(400);
+    expect((await rawConnect(ctx.url.replace(/^http/, 'ws') + `/collab/abc?token=${owner.access}`)).status).toBe(400);
     const ok = await rawConnect(`${base}?token=${owner.access}`);
     expect(ok.opened).toBe(true);
     ok.ws?.close();
   });
 
   it('disconnects a user whose access is revoked', async () => {
-    const owner = await registerUser(api, 'owner');
-    const editor = await registerUser(api, 'editor');
+    const owner = await ctx.user('owner');
+    const editor = await ctx.user('editor');
     const eventId = await eventFor(owner);
     await share(owner, eventId, editor, 'EDITOR');
-    const connection = await rawConnect(server.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${editor.access}`);
+    const connection = await rawConnect(ctx.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${editor.access}`);
     expect(connection.opened).toBe(true);
     const closed = new Promise<number>((resolve) => connection.ws!.on('close', (code) => resolve(code)));
-    expect((await api.delete(`/api/events/${eventId}/permissions/${editor.id}`, { token: owner.access })).status).toBe(200);
+    expect((await ctx.api.delete(`/api/events/${eventId}/permissions/${editor.id}`, { token: owner.access })).status).toBe(200);
     // The periodic re-check closes it (every 500 ms); the test's own timeout bounds the wait.
     expect(await closed).toBe(4403);
   });
 
   it('disconnects a user whose session logs out', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await eventFor(owner);
-    const connection = await rawConnect(server.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${owner.access}`);
+    const connection = await rawConnect(ctx.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${owner.access}`);
     const closed = new Promise<number>((resolve) => connection.ws!.on('close', (code) => resolve(code)));
-    expect((await api.post('/api/auth/logout', { body: { refresh: owner.refresh } })).status).toBe(205);
+    expect((await ctx.api.post('/api/auth/logout', { body: { refresh: owner.refresh } })).status).toBe(205);
     expect(await closed).toBe(4401);
   });
 
   it('closes only the connection that sends a malformed message', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await eventFor(owner, 'start');
-    const good = openDoc(server.url, eventId, owner.access);
-    const bad = await rawConnect(server.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${owner.access}`);
+    const good = openDoc(ctx.url, eventId, owner.access);
+    const bad = await rawConnect(ctx.url.replace(/^http/, 'ws') + `/collab/${eventId}?token=${owner.access}`);
     try {
       await good.synced();
       const closed = new Promise<number>((resolve) => bad.ws!.on('close', (code) => resolve(code)));
@@ -169,7 +161,7 @@ describe('collaborative editing', () => {
       expect(await closed).toBe(1007);
       good.text.insert(good.text.length, ' still fine');
       await eventually(async () => {
-        const res = await api.get(`/api/events/${eventId}`, { token: owner.access });
+        const res = await ctx.api.get(`/api/events/${eventId}`, { token: owner.access });
         expect(res.body.description).toBe('start still fine');
       });
     } finally {
@@ -178,16 +170,16 @@ describe('collaborative editing', () => {
   });
 
   it('applies a REST update of the description to the open document', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await eventFor(owner, 'old words');
-    const c = openDoc(server.url, eventId, owner.access);
+    const c = openDoc(ctx.url, eventId, owner.access);
     try {
       await c.synced();
-      expect((await api.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'new words here' } })).status).toBe(200);
+      expect((await ctx.api.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'new words here' } })).status).toBe(200);
       await eventually(() => expect(c.text.toString()).toBe('new words here'));
-      // No edit loop: the REST version stays the newest one.
+      // No edit loop: the REST version stays the newest one (a while for a loop to show, not a wait for anything).
       await new Promise((r) => setTimeout(r, 800));
-      const history = await api.get(`/api/events/${eventId}/history`, { token: owner.access });
+      const history = await ctx.api.get(`/api/events/${eventId}/history`, { token: owner.access });
       expect(history.body[0].change_reason).toBeNull();
       expect(history.body).toHaveLength(2);
     } finally {
@@ -197,7 +189,7 @@ describe('collaborative editing', () => {
 
   it('keeps what editors typed when a REST update of the description arrives before their text was saved', async () => {
     // Write-back only after 5 s, so the typing below is not in the event when the REST update lands.
-    const slow = await startTestServer({ COLLAB_WRITEBACK_MS: '5000' }, database);
+    const slow = await startTestServer({ COLLAB_WRITEBACK_MS: '5000' }, ctx.server.database);
     const slowApi = apiClient(slow.url);
     const owner = await registerUser(slowApi, 'owner');
     const created = await slowApi.post('/api/events', {
@@ -227,29 +219,29 @@ describe('collaborative editing', () => {
   });
 
   it('brings a REST change of the description made while the document was closed into it when it reopens', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await eventFor(owner, 'draft');
-    const first = openDoc(server.url, eventId, owner.access);
+    const first = openDoc(ctx.url, eventId, owner.access);
     try {
       await first.synced();
       first.text.insert(first.text.length, ' one');
-      await eventually(async () => expect((await api.get(`/api/events/${eventId}`, { token: owner.access })).body.description).toBe('draft one'));
+      await eventually(async () => expect((await ctx.api.get(`/api/events/${eventId}`, { token: owner.access })).body.description).toBe('draft one'));
     } finally {
       first.destroy();
     }
     // Closed (unloaded after its write-back): a title change, then a description change through REST.
-    await eventually(async () => expect(server.collab.openDocuments).toBe(0));
-    expect((await api.patch(`/api/events/${eventId}`, { token: owner.access, body: { title: 'Renamed' } })).status).toBe(200);
-    const reopened = openDoc(server.url, eventId, owner.access);
+    await eventually(async () => expect(ctx.server.collab.openDocuments).toBe(0));
+    expect((await ctx.api.patch(`/api/events/${eventId}`, { token: owner.access, body: { title: 'Renamed' } })).status).toBe(200);
+    const reopened = openDoc(ctx.url, eventId, owner.access);
     try {
       await reopened.synced();
       expect(reopened.text.toString()).toBe('draft one');
     } finally {
       reopened.destroy();
     }
-    await eventually(async () => expect(server.collab.openDocuments).toBe(0));
-    expect((await api.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'rewritten by REST' } })).status).toBe(200);
-    const again = openDoc(server.url, eventId, owner.access);
+    await eventually(async () => expect(ctx.server.collab.openDocuments).toBe(0));
+    expect((await ctx.api.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'rewritten by REST' } })).status).toBe(200);
+    const again = openDoc(ctx.url, eventId, owner.access);
     try {
       await again.synced();
       await eventually(() => expect(again.text.toString()).toBe('rewritten by REST'));
@@ -259,12 +251,12 @@ describe('collaborative editing', () => {
   });
 
   it('sets presence from the token: a client cannot claim to be someone else', async () => {
-    const owner = await registerUser(api, 'owner');
-    const editor = await registerUser(api, 'editor');
+    const owner = await ctx.user('owner');
+    const editor = await ctx.user('editor');
     const eventId = await eventFor(owner);
     await share(owner, eventId, editor, 'EDITOR');
-    const a = openDoc(server.url, eventId, owner.access);
-    const b = openDoc(server.url, eventId, editor.access);
+    const a = openDoc(ctx.url, eventId, owner.access);
+    const b = openDoc(ctx.url, eventId, editor.access);
     try {
       await Promise.all([a.synced(), b.synced()]);
       b.provider.awareness.setLocalStateField('user', { id: owner.id, username: owner.username, name: owner.username, color: '#123456', colorLight: 'url(x)' });
@@ -281,19 +273,20 @@ describe('collaborative editing', () => {
   });
 
   it('closes a connection whose update would grow the document past its limit, with reason 1009', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await eventFor(owner, 'small');
-    const big = openDoc(server.url, eventId, owner.access);
-    const watcher = openDoc(server.url, eventId, owner.access);
+    const big = openDoc(ctx.url, eventId, owner.access);
+    const watcher = openDoc(ctx.url, eventId, owner.access);
     try {
       await Promise.all([big.synced(), watcher.synced()]);
       const closed = new Promise<number>((resolve) => big.provider.ws?.addEventListener('close', (e) => resolve((e as { code: number }).code)));
       big.text.insert(0, 'x'.repeat(100_001));
       expect(await closed).toBe(1009);
       big.provider.disconnect();
+      // Not a wait for delivery: a while for the refused update to reach the watcher, if it were relayed.
       await new Promise((r) => setTimeout(r, 300));
       expect(watcher.text.toString()).toBe('small');
-      const res = await api.get(`/api/events/${eventId}`, { token: owner.access });
+      const res = await ctx.api.get(`/api/events/${eventId}`, { token: owner.access });
       expect(res.body.description).toBe('small');
     } finally {
       big.destroy();
@@ -302,25 +295,35 @@ describe('collaborative editing', () => {
   });
 
   it('keeps the text across a server restart', async () => {
-    const owner = await registerUser(api, 'owner');
-    const eventId = await eventFor(owner);
-    const c = openDoc(server.url, eventId, owner.access);
-    await c.synced();
-    c.text.insert(0, 'survives restarts');
-    await eventually(async () => {
-      const rows = await database.db.selectFrom('collab_updates').select('id').where('event_id', '=', eventId).execute();
-      expect(rows.length).toBeGreaterThan(0);
-    });
-    c.destroy();
-    await server.stop();
-    server = await startTestServer({ COLLAB_WRITEBACK_MS: '200', JWT_SECRET: server.deps.config.jwt.secret ? Buffer.from(server.deps.config.jwt.secret).toString() : '' }, database);
-    api = apiClient(server.url);
-    const again = openDoc(server.url, eventId, owner.access);
+    // A server of its own on a database of its own, so the suite's server stays up while this one restarts.
+    const database = await openTestDatabase();
+    const env = { ...COLLAB_ENV, JWT_SECRET: randomBytes(32).toString('hex') };
+    let server = await startTestServer(env, database);
     try {
-      await again.synced();
-      expect(again.text.toString()).toBe('survives restarts');
+      const api = apiClient(server.url);
+      const owner = await registerUser(api, 'owner');
+      const eventId = await eventFor(owner, '', api);
+      const c = openDoc(server.url, eventId, owner.access);
+      await c.synced();
+      c.text.insert(0, 'survives restarts');
+      await eventually(async () => {
+        const rows = await database.db.selectFrom('collab_updates').select('id').where('event_id', '=', eventId).execute();
+        expect(rows.length).toBeGreaterThan(0);
+      });
+      c.destroy();
+      await server.stop();
+      // The same signing key, so the owner's token is still good.
+      server = await startTestServer(env, database);
+      const again = openDoc(server.url, eventId, owner.access);
+      try {
+        await again.synced();
+        expect(again.text.toString()).toBe('survives restarts');
+      } finally {
+        again.destroy();
+      }
     } finally {
-      again.destroy();
+      await server.stop();
+      await database.close();
     }
   });
 });

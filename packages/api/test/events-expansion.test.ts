@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, errorBody, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { errorBody, type TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
 /**
  * `expand=true` is bounded (a window of at most two years, at most 50,000
@@ -8,14 +8,12 @@ import { startTestServer, type TestServer } from './support/server.ts';
  * expansion runs.
  */
 const SERIES = 70;
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer();
+const { api } = ctx;
 let user: TestUser;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-  user = await registerUser(api, 'expand');
+  user = await ctx.user('expand');
   // Endless daily series, ten minutes each at different times of day.
   const events = Array.from({ length: SERIES }, (_, i) => {
     const start = Date.UTC(2030, 0, 1, 0, i * 15);
@@ -30,7 +28,6 @@ beforeAll(async () => {
   const created = await api.post('/api/events/batch', { token: user.access, body: { events } });
   expect(created.status, created.text).toBe(201);
 });
-afterAll(() => server?.stop());
 
 const expandOver = (from: string, to: string, extra = '') =>
   api.get(`/api/events?expand=true&start_date=${from}&end_date=${to}&page_size=100${extra}`, { token: user.access });
@@ -66,7 +63,7 @@ describe('expanded listing bounds', () => {
     });
     let answeredDuring = 0;
     while (!bigDone) {
-      const probe = await fetch(`${server.url}/healthz`);
+      const probe = await fetch(`${ctx.url}/healthz`);
       expect(probe.status).toBe(200);
       if (!bigDone) answeredDuring += 1;
     }

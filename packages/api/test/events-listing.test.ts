@@ -1,18 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
+import { nextSecond } from './support/time.ts';
 
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer();
+const { api } = ctx;
 let user: TestUser;
 let friend: TestUser;
 const ids: Record<string, number> = {};
 
 beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-  user = await registerUser(api, 'lister');
-  friend = await registerUser(api, 'friend');
+  user = await ctx.user('lister');
+  friend = await ctx.user('friend');
   const make = async (who: TestUser, key: string, body: Record<string, unknown>) => {
     const res = await api.post('/api/events', { token: who.access, body });
     if (res.status !== 201) throw new Error(res.text);
@@ -26,7 +25,6 @@ beforeAll(async () => {
   await make(friend, 'private', { title: 'Friend secret', start_time: '2048-01-16T18:00:00Z', end_time: '2048-01-16T22:00:00Z' });
   await api.post(`/api/events/${ids['shared']}/share`, { token: friend.access, body: { user_id: user.id, role: 'VIEWER' } });
 });
-afterAll(() => server?.stop());
 
 const list = async (query: string) => {
   const res = await api.get(`/api/events?${query}`, { token: user.access });
@@ -106,7 +104,7 @@ describe('pagination over 23 events', () => {
   const names = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => name(from + k));
 
   beforeAll(async () => {
-    pager = await registerUser(api, 'pager');
+    pager = await ctx.user('pager');
     const res = await api.post('/api/events/batch', {
       token: pager.access,
       body: Array.from({ length: 23 }, (_, i) => ({ title: name(i), start_time: at(i), end_time: at(i + 0.5) })),
@@ -188,9 +186,9 @@ describe('filters, roles, windows and expansion', () => {
   const id: Record<string, number> = {};
 
   beforeAll(async () => {
-    me = await registerUser(api, 'filter');
-    other = await registerUser(api, 'sharer');
-    nobody = await registerUser(api, 'nobody');
+    me = await ctx.user('filter');
+    other = await ctx.user('sharer');
+    nobody = await ctx.user('nobody');
     const make = async (who: TestUser, key: string, body: Record<string, unknown>) => {
       const res = await api.post('/api/events', { token: who.access, body });
       if (res.status !== 201) throw new Error(res.text);
@@ -284,8 +282,8 @@ describe('filters, roles, windows and expansion', () => {
     expect(titles(await find('sort=title'))).toEqual(['Budget', 'Design review', 'Short series', 'Weekly planning', 'X editor event', 'X viewer event']);
     expect(titles(await find('sort=start_time'))).toEqual(['Short series', 'Weekly planning', 'Design review', 'X editor event', 'Budget', 'X viewer event']);
     expect(titles(await find('sort=-start_time'))).toEqual(['X viewer event', 'Budget', 'X editor event', 'Design review', 'Weekly planning', 'Short series']);
-    // updated_at has second precision: let a second pass so the touched event is strictly the newest.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // updated_at has second precision: in a later second the touched event is strictly the newest.
+    await nextSecond();
     expect((await api.patch(`/api/events/${id['design']}`, { token: me.access, body: { description: 'figma walkthrough, again' } })).status).toBe(200);
     expect(titles(await find('sort=-updated_at')).at(0)).toBe('Design review');
     expect(titles(await find('sort=updated_at')).at(-1)).toBe('Design review');
@@ -331,7 +329,7 @@ describe('page links by transport', () => {
     const rest = await list('page_size=2&q=a');
     expect(rest).toMatchObject({ current_page: 1, next: '/api/events?q=a&page=2&page_size=2', previous: null });
     const input = encodeURIComponent(JSON.stringify({ page_size: 2, q: 'a' }));
-    const res = await fetch(`${server.url}/trpc/events.list?input=${input}`, { headers: { authorization: `Bearer ${user.access}` } });
+    const res = await fetch(`${ctx.url}/trpc/events.list?input=${input}`, { headers: { authorization: `Bearer ${user.access}` } });
     expect(res.status).toBe(200);
     const page = ((await res.json()) as { result: { data: Record<string, unknown> } }).result.data;
     expect(page).toMatchObject({ count: rest.count, num_pages: rest.num_pages, current_page: 1 });

@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEvent } from './support/events.ts';
-import { apiClient, registerUser, type ApiClient } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer();
+const { api } = ctx;
 
 /** Zone-less times are read in the event's timezone when the body gives one, else UTC (the contract's Conventions). */
 describe('times without a zone', () => {
   it('reads them in the timezone the body gives, as Google Calendar does', async () => {
-    const user = await registerUser(api, 'zoned');
+    const user = await ctx.user('zoned');
     const event = await createEvent(api, user, {
       title: 'Berlin morning',
       start_time: '2025-03-28T09:00:00',
@@ -26,7 +19,7 @@ describe('times without a zone', () => {
   });
 
   it('reads them in summer time after the DST change, and keeps a weekly series at 09:00 local', async () => {
-    const user = await registerUser(api, 'dst');
+    const user = await ctx.user('dst');
     // Berlin moves to summer time on 30 March 2025; 09:00 on the 31st is 07:00Z.
     const event = await createEvent(api, user, {
       title: 'Standup',
@@ -47,7 +40,7 @@ describe('times without a zone', () => {
   });
 
   it('leaves times with Z or an offset as they are, and reads zone-less ones as UTC without a timezone', async () => {
-    const user = await registerUser(api, 'utc');
+    const user = await ctx.user('utc');
     const withOffset = await createEvent(api, user, {
       title: 'Offset wins',
       start_time: '2025-03-28T09:00:00Z',
@@ -60,7 +53,7 @@ describe('times without a zone', () => {
   });
 
   it('on update, reads them in the timezone the update gives, else UTC', async () => {
-    const user = await registerUser(api, 'update');
+    const user = await ctx.user('update');
     const event = await createEvent(api, user, {
       title: 'Tokyo call',
       start_time: '2025-05-01T09:00',
@@ -80,7 +73,7 @@ describe('times without a zone', () => {
   });
 
   it('reads each batch item in its own timezone', async () => {
-    const user = await registerUser(api, 'batch');
+    const user = await ctx.user('batch');
     const res = await api.post('/api/events/batch', {
       token: user.access,
       body: [
@@ -93,7 +86,7 @@ describe('times without a zone', () => {
   });
 
   it('refuses a time that is not one, naming the field', async () => {
-    const user = await registerUser(api, 'bad');
+    const user = await ctx.user('bad');
     const res = await api.post('/api/events', {
       token: user.access,
       body: { title: 'Bad', start_time: '28/03/2025 09:00', end_time: '2025-03-28T10:00', timezone: 'Europe/Berlin' },

@@ -1,15 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, shareWith } from './support/events.ts';
-import { apiClient, errorBody, registerUser, type ApiClient, type ApiResponse, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { errorBody, type ApiResponse, type TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
 /**
  * Access is judged now: someone who lost access to an event reads nothing of
  * it any more, its past included (the event as of a time, the listing as of a
  * time, history, one version, changelog, diff).
  */
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer();
+const { api } = ctx;
 let owner: TestUser;
 let removed: TestUser;
 let leaver: TestUser;
@@ -23,12 +23,10 @@ let whileShared: string;
 const pause = () => new Promise((resolve) => setTimeout(resolve, 1100));
 
 beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-  owner = await registerUser(api, 'nowown');
-  removed = await registerUser(api, 'nowrem');
-  leaver = await registerUser(api, 'nowlea');
-  stays = await registerUser(api, 'nowsta');
+  owner = await ctx.user('nowown');
+  removed = await ctx.user('nowrem');
+  leaver = await ctx.user('nowlea');
+  stays = await ctx.user('nowsta');
   event = await createEvent(api, owner, { title: 'Shared then' });
   gone = await createEvent(api, owner, { title: 'Deleted later' });
   await shareWith(api, owner, event.id, removed, 'VIEWER');
@@ -46,7 +44,6 @@ beforeAll(async () => {
   versionIds = (await api.get(`/api/events/${event.id}/history`, { token: owner.access })).body.map((v: { version_id: number }) => v.version_id);
   expect(versionIds).toHaveLength(2);
 });
-afterAll(() => server?.stop());
 
 /** Every way to read one event's present or past. */
 function readsOf(user: TestUser, id: number, versions: number[]): Record<string, Promise<ApiResponse>> {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createEvent } from './support/events.ts';
-import { apiClient, registerUser, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import type { TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
 /**
  * Property: whatever arrives at a REST operation (generated ids, query
@@ -17,17 +17,16 @@ interface Operation {
   bodyFields: string[];
 }
 
-let server: TestServer;
+const ctx = useTestServer({ env: { MAX_BODY_BYTES: '65536' } });
 let owner: TestUser;
 let other: TestUser;
 let eventId: number;
 let operations: Operation[];
 
 beforeAll(async () => {
-  server = await startTestServer({ MAX_BODY_BYTES: '65536' });
-  const api = apiClient(server.url);
-  owner = await registerUser(api, 'fuzz');
-  other = await registerUser(api, 'fuzz_other');
+  const { api } = ctx;
+  owner = await ctx.user('fuzz');
+  other = await ctx.user('fuzz_other');
   eventId = (await createEvent(api, owner, { title: 'Fuzzed' })).id;
   const doc = (await api.get('/openapi.json')).body as {
     paths: Record<string, Record<string, { parameters?: Operation['parameters']; requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } }>>;
@@ -41,7 +40,6 @@ beforeAll(async () => {
     })),
   );
 });
-afterAll(() => server?.stop());
 
 /** Ids: real ones, numbers at the edges, and things that are not numbers at all. */
 const idArb = () =>
@@ -88,7 +86,7 @@ function fillPath(template: string, ids: string[]): string {
 type GeneratedRequest = ReturnType<typeof requestArb> extends fc.Arbitrary<infer T> ? T : never;
 
 async function send(op: Operation, req: GeneratedRequest) {
-  const url = new URL(server.url + fillPath(op.path, req.ids));
+  const url = new URL(ctx.url + fillPath(op.path, req.ids));
   for (const [key, value] of Object.entries(req.query)) url.searchParams.set(key, value);
   const headers: Record<string, string> = { ...req.headers };
   const token = { owner: owner.access, other: other.access, none: undefined, garbage: 'eyJhbGciOi.x.y', refresh: owner.refresh }[req.auth];

@@ -1,21 +1,16 @@
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger, loadConfig, startApp, type App } from '../src/index.ts';
 import { createEvent } from './support/events.ts';
-import { apiClient, errorBody, registerUser, type ApiClient } from './support/http.ts';
+import { apiClient, errorBody, registerUser } from './support/http.ts';
 import { closeOf, rawRequest, tryUpgrade } from './support/raw.ts';
-import { openTestDatabase, startTestServer, type TestServer } from './support/server.ts';
+import { openTestDatabase } from './support/server.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  server = await startTestServer({ HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', WS_MAX_CONNECTIONS_PER_USER: '2' });
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer({ env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', WS_MAX_CONNECTIONS_PER_USER: '2' } });
+const { api } = ctx;
 
 function expectErrorShape(answer: { status: number; headers: Record<string, string>; body: string }, status: number, code: string) {
   expect(answer.status).toBe(status);
@@ -27,25 +22,25 @@ function expectErrorShape(answer: { status: number; headers: Record<string, stri
 
 describe('requests Node refuses before the handler runs', () => {
   it('answers oversized headers with 431 in the error shape', async () => {
-    const answer = await rawRequest(server.url, `GET /api/events HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const answer = await rawRequest(ctx.url, `GET /api/events HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expectErrorShape(answer, 431, 'HEADERS_TOO_LARGE');
   });
 
   it('answers a malformed request line with 400 in the error shape', async () => {
-    const answer = await rawRequest(server.url, 'NOT A REQUEST\r\n\r\n');
+    const answer = await rawRequest(ctx.url, 'NOT A REQUEST\r\n\r\n');
     expectErrorShape(answer, 400, 'VALIDATION_ERROR');
   });
 
   it('answers a request whose headers never finish with 408 in the error shape', async () => {
-    const answer = await rawRequest(server.url, 'GET /api/events HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n');
+    const answer = await rawRequest(ctx.url, 'GET /api/events HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n');
     expectErrorShape(answer, 408, 'REQUEST_TIMEOUT');
   });
 });
 
 describe('refused WebSocket upgrades', () => {
   it('answer in the error shape: unknown path, bad collab id, bad tokens', async () => {
-    const ws = server.url.replace(/^http/, 'ws');
-    const user = await registerUser(api, 'upg');
+    const ws = ctx.url.replace(/^http/, 'ws');
+    const user = await ctx.user('upg');
     const event = await createEvent(api, user);
     const cases: Array<[string, Record<string, string>, number, string]> = [
       [`${ws}/nowhere`, {}, 404, 'NOT_FOUND'],
@@ -62,9 +57,9 @@ describe('refused WebSocket upgrades', () => {
   });
 
   it('closes a socket over the per-user connection limit with 1013 and a reason', async () => {
-    const user = await registerUser(api, 'wslimit');
+    const user = await ctx.user('wslimit');
     const event = await createEvent(api, user);
-    const url = `${server.url.replace(/^http/, 'ws')}/collab/${event.id}?token=${user.access}`;
+    const url = `${ctx.url.replace(/^http/, 'ws')}/collab/${event.id}?token=${user.access}`;
     const open = (ws: WebSocket) => new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const first = new WebSocket(url);
     const second = new WebSocket(url);
@@ -98,7 +93,7 @@ describe('request ids', () => {
   });
 
   it('records the same id in the audit row the request wrote', async () => {
-    const user = await registerUser(api, 'reqid');
+    const user = await ctx.user('reqid');
     const res = await api.post('/api/auth/login', {
       body: { username: user.username, password: user.password },
       headers: { 'x-request-id': 'login-trace-42' },
@@ -115,14 +110,10 @@ describe('request ids', () => {
 });
 
 describe('rate limit', () => {
-  let limited: TestServer;
-  beforeAll(async () => {
-    limited = await startTestServer({ RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW: '60s' });
-  });
-  afterAll(() => limited?.stop());
+  const limited = useTestServer({ env: { RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW: '60s' } });
 
   it('answers 429 RATE_LIMITED with Retry-After once a user spends the budget, per user', async () => {
-    const client = apiClient(limited.url);
+    const client = limited.api;
     const ada = await registerUser(client, 'rl'); // one anonymous request (by address)
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await client.get('/api/auth/me', { token: ada.access })).status);
@@ -174,7 +165,7 @@ describe('access log', () => {
 
 describe('query parameters named like properties of every object (found by fuzzing)', () => {
   it('are refused with 400 in the error shape, not a 500', async () => {
-    const user = await registerUser(api, 'proto');
+    const user = await ctx.user('proto');
     for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
       const res = await api.get(`/api/events?${name}=1`, { token: user.access });
       expect(res.status, name).toBe(400);

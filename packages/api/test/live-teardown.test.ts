@@ -1,20 +1,15 @@
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/index.ts';
 import { LiveHub } from '../src/live/hub.ts';
 import { createEvent } from './support/events.ts';
-import { apiClient, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { openTestDatabase, startTestServer, type TestServer } from './support/server.ts';
+import type { TestUser } from './support/http.ts';
+import { openTestDatabase } from './support/server.ts';
+import { useTestServer } from './support/test-context.ts';
 
 /** A live subscription that cannot start, or whose consumer left before it started, leaves nothing behind. */
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer();
+const { api } = ctx;
 
 const subscriberOf = (user: TestUser, after?: number) => {
   const claims = decodeJwt(user.access);
@@ -23,7 +18,7 @@ const subscriberOf = (user: TestUser, after?: number) => {
 
 describe('live subscriptions that never start', () => {
   it('unregisters a subscriber whose replay fails', async () => {
-    const user = await registerUser(api, 'replayfail');
+    const user = await ctx.user('replayfail');
     // A hub of its own over a real database that goes away between start-up and the subscription.
     const database = await openTestDatabase();
     const hub = new LiveHub(database.db, createLogger('silent'), async (ids) => new Set(ids));
@@ -38,8 +33,8 @@ describe('live subscriptions that never start', () => {
   });
 
   it('ends at once a stream whose consumer aborted before reading', async () => {
-    const user = await registerUser(api, 'earlyabort');
-    const hub = server.deps.live;
+    const user = await ctx.user('earlyabort');
+    const hub = ctx.server.deps.live;
     const before = hub.subscriberCount;
     const sub = await hub.subscribe(subscriberOf(user));
     const left = new AbortController();

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { eventually } from './support/collab.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestUser } from './support/http.ts';
+import { eventually } from './support/eventually.ts';
 import { restStream, sseSubscriber, wsSubscriber } from './support/live.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer();
+const { api } = ctx;
 
 let slot = 0;
 function nextSlot() {
@@ -31,9 +25,9 @@ const share = (owner: TestUser, eventId: number, user: TestUser, role: string) =
 
 describe('live updates over a tRPC WebSocket subscription', () => {
   it('delivers every kind of change, in order, with the contract’s message shape', async () => {
-    const owner = await registerUser(api, 'owner');
-    const friend = await registerUser(api, 'friend');
-    const sub = wsSubscriber(server.url, owner.access);
+    const owner = await ctx.user('owner');
+    const friend = await ctx.user('friend');
+    const sub = wsSubscriber(ctx.url, owner.access);
     await sub.ready;
     try {
       const eventId = await createEvent(owner, 'Kickoff');
@@ -79,10 +73,10 @@ describe('live updates over a tRPC WebSocket subscription', () => {
   });
 
   it('starts delivering when access is granted and stops after permission.revoked', async () => {
-    const owner = await registerUser(api, 'owner');
-    const guest = await registerUser(api, 'guest');
+    const owner = await ctx.user('owner');
+    const guest = await ctx.user('guest');
     const eventId = await createEvent(owner);
-    const sub = wsSubscriber(server.url, guest.access);
+    const sub = wsSubscriber(ctx.url, guest.access);
     await sub.ready;
     try {
       await api.put(`/api/events/${eventId}`, { token: owner.access, body: { title: 'before access' } });
@@ -108,9 +102,9 @@ describe('live updates over a tRPC WebSocket subscription', () => {
   });
 
   it('resumes after a disconnect from the last id: no gap, no duplicate', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await createEvent(owner);
-    const first = wsSubscriber(server.url, owner.access, { event_id: eventId });
+    const first = wsSubscriber(ctx.url, owner.access, { event_id: eventId });
     await first.ready;
     await api.put(`/api/events/${eventId}`, { token: owner.access, body: { title: 'one' } });
     await first.inbox.waitFor((inbox) => inbox.items.length === 1);
@@ -119,11 +113,12 @@ describe('live updates over a tRPC WebSocket subscription', () => {
     for (const title of ['two', 'three', 'four']) {
       await api.put(`/api/events/${eventId}`, { token: owner.access, body: { title } });
     }
-    const second = wsSubscriber(server.url, owner.access, { event_id: eventId, lastEventId: lastId });
+    const second = wsSubscriber(ctx.url, owner.access, { event_id: eventId, lastEventId: lastId });
     await second.ready;
     try {
       await api.put(`/api/events/${eventId}`, { token: owner.access, body: { title: 'five' } });
       await second.inbox.waitFor((inbox) => inbox.items.length >= 4);
+      // Not a wait for delivery: a while for a duplicate to show up, if there were one.
       await new Promise((r) => setTimeout(r, 300));
       expect(second.inbox.messages.map((m) => m.event?.title)).toEqual(['two', 'three', 'four', 'five']);
     } finally {
@@ -132,11 +127,11 @@ describe('live updates over a tRPC WebSocket subscription', () => {
   });
 
   it('refuses a subscription to an event the caller cannot see, and one without a valid token', async () => {
-    const owner = await registerUser(api, 'owner');
-    const stranger = await registerUser(api, 'stranger');
+    const owner = await ctx.user('owner');
+    const stranger = await ctx.user('stranger');
     const eventId = await createEvent(owner);
-    const sub = wsSubscriber(server.url, stranger.access, { event_id: eventId });
-    const anonymous = wsSubscriber(server.url, 'not-a-token');
+    const sub = wsSubscriber(ctx.url, stranger.access, { event_id: eventId });
+    const anonymous = wsSubscriber(ctx.url, 'not-a-token');
     try {
       await eventually(() => expect(sub.inbox.errors.length).toBeGreaterThan(0));
       expect((sub.inbox.errors[0] as { data?: { appCode?: string } }).data?.appCode).toBe('NOT_FOUND');
@@ -149,13 +144,13 @@ describe('live updates over a tRPC WebSocket subscription', () => {
   });
 
   it('ends the subscription when the session logs out', async () => {
-    const owner = await registerUser(api, 'owner');
-    const sub = wsSubscriber(server.url, owner.access);
+    const owner = await ctx.user('owner');
+    const sub = wsSubscriber(ctx.url, owner.access);
     await sub.ready;
     try {
       expect((await api.post('/api/auth/logout', { body: { refresh: owner.refresh } })).status).toBe(205);
       // First the UNAUTHORIZED error frame, then the socket closes with 4401.
-      await eventually(() => expect(sub.inbox.closedWith).toBe(4401), 5000);
+      await eventually(() => expect(sub.inbox.closedWith).toBe(4401), { timeout: 5000 });
       expect(sub.inbox.errors).toHaveLength(1);
       expect((sub.inbox.errors[0] as { data?: { code?: string } }).data?.code).toBe('UNAUTHORIZED');
     } finally {
@@ -166,8 +161,8 @@ describe('live updates over a tRPC WebSocket subscription', () => {
 
 describe('live updates over SSE', () => {
   it('delivers through tRPC’s httpSubscriptionLink', async () => {
-    const owner = await registerUser(api, 'owner');
-    const sub = sseSubscriber(server.url, owner.access);
+    const owner = await ctx.user('owner');
+    const sub = sseSubscriber(ctx.url, owner.access);
     await sub.ready;
     try {
       const eventId = await createEvent(owner, 'over sse');
@@ -179,11 +174,12 @@ describe('live updates over SSE', () => {
   });
 
   it('serves GET /api/events/stream with ids, and resumes with Last-Event-ID', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await createEvent(owner);
-    const stream = restStream(server.url, owner.access, `?event_id=${eventId}`);
+    const stream = restStream(ctx.url, owner.access, `?event_id=${eventId}`);
     await stream.opened;
-    await new Promise((r) => setTimeout(r, 100));
+    // The ready event comes once the server listens for this stream's changes.
+    await stream.ready;
     await api.put(`/api/events/${eventId}`, { token: owner.access, body: { title: 'streamed' } });
     await stream.inbox.waitFor((inbox) => inbox.items.length === 1);
     expect(stream.inbox.items[0]!.message).toMatchObject({ type: 'event.updated', event: { title: 'streamed' } });
@@ -191,7 +187,7 @@ describe('live updates over SSE', () => {
     expect(lastId).toMatch(/^\d+$/);
     stream.close();
     await api.put(`/api/events/${eventId}`, { token: owner.access, body: { title: 'missed' } });
-    const resumed = restStream(server.url, owner.access, `?event_id=${eventId}`, lastId);
+    const resumed = restStream(ctx.url, owner.access, `?event_id=${eventId}`, lastId);
     try {
       await resumed.inbox.waitFor((inbox) => inbox.items.length === 1);
       expect(resumed.inbox.items[0]!.message.event?.title).toBe('missed');
@@ -201,15 +197,15 @@ describe('live updates over SSE', () => {
   });
 
   it('starts the stream with a ready event whose id resumes a client that saw no change yet', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await createEvent(owner);
-    const stream = restStream(server.url, owner.access, `?event_id=${eventId}`);
+    const stream = restStream(ctx.url, owner.access, `?event_id=${eventId}`);
     const ready = await stream.ready;
     expect(ready.id).toMatch(/^\d+$/);
     expect(ready.cursor).toBe(ready.id);
     stream.close();
     await api.put(`/api/events/${eventId}`, { token: owner.access, body: { title: 'while away' } });
-    const resumed = restStream(server.url, owner.access, `?event_id=${eventId}`, ready.id);
+    const resumed = restStream(ctx.url, owner.access, `?event_id=${eventId}`, ready.id);
     try {
       await resumed.inbox.waitFor((inbox) => inbox.items.length === 1);
       expect(resumed.inbox.items[0]!.message).toMatchObject({ type: 'event.updated', event: { title: 'while away' } });
@@ -221,9 +217,9 @@ describe('live updates over SSE', () => {
   });
 
   it('starts a stream resumed from an id the feed never reached at the head, and delivers what follows', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const eventId = await createEvent(owner);
-    const stream = restStream(server.url, owner.access, `?event_id=${eventId}`, '999999999');
+    const stream = restStream(ctx.url, owner.access, `?event_id=${eventId}`, '999999999');
     try {
       const ready = await stream.ready;
       expect(Number(ready.id)).toBeLessThan(999999999);
@@ -236,19 +232,19 @@ describe('live updates over SSE', () => {
   });
 
   it('answers the stream without a token with 401 JSON', async () => {
-    const res = await fetch(`${server.url}/api/events/stream`);
+    const res = await fetch(`${ctx.url}/api/events/stream`);
     expect(res.status).toBe(401);
     expect((await res.json()).code).toBe('UNAUTHORIZED');
-    const owner = await registerUser(api, 'owner');
-    const bad = await fetch(`${server.url}/api/events/stream?event_id=abc`, { headers: { authorization: `Bearer ${owner.access}` } });
+    const owner = await ctx.user('owner');
+    const bad = await fetch(`${ctx.url}/api/events/stream?event_id=abc`, { headers: { authorization: `Bearer ${owner.access}` } });
     expect(bad.status).toBe(400);
   });
 });
 
 describe('sync', () => {
   it('gives a snapshot, then only what changed, with tombstones for deleted and revoked events', async () => {
-    const owner = await registerUser(api, 'owner');
-    const member = await registerUser(api, 'member');
+    const owner = await ctx.user('owner');
+    const member = await ctx.user('member');
     const kept = await createEvent(owner, 'kept');
     const revoked = await createEvent(owner, 'revoked');
     const deleted = await createEvent(owner, 'deleted');
@@ -275,7 +271,7 @@ describe('sync', () => {
   });
 
   it('pages with has_more and rejects a cursor it never gave out', async () => {
-    const owner = await registerUser(api, 'owner');
+    const owner = await ctx.user('owner');
     const head = (await api.get('/api/sync', { token: owner.access })).body.next_cursor;
     for (let i = 0; i < 3; i++) await createEvent(owner);
     const page = await api.get(`/api/sync?cursor=${head}&limit=2`, { token: owner.access });
@@ -293,8 +289,8 @@ describe('sync', () => {
 
 describe('visibility under random sharing', () => {
   it('never tells anyone about an event they cannot see', async () => {
-    const users = await Promise.all(Array.from({ length: 5 }, () => registerUser(api, 'rnd')));
-    const subs = users.map((u) => wsSubscriber(server.url, u.access));
+    const users = await Promise.all(Array.from({ length: 5 }, () => ctx.user('rnd')));
+    const subs = users.map((u) => wsSubscriber(ctx.url, u.access));
     await Promise.all(subs.map((s) => s.ready));
     let seed = 42;
     const random = (n: number) => {

@@ -1,25 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
 /** The failed-login limit holds however many attempts arrive at once, on every way in. */
 const LIMIT = 10;
 const ATTEMPTS = 60;
-let server: TestServer;
-let api: ApiClient;
-
-beforeAll(async () => {
-  server = await startTestServer({ LOGIN_RATE_LIMIT: String(LIMIT) });
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer({ env: { LOGIN_RATE_LIMIT: String(LIMIT) } });
+const { api } = ctx;
 
 const countStatuses = (statuses: number[]) =>
   statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
 
 describe('failed-login limit under concurrency', () => {
   it('checks at most the limit of concurrent wrong passwords over REST JSON', async () => {
-    const user = await registerUser(api, 'limit');
+    const user = await ctx.user('limit');
     const answers = await Promise.all(
       Array.from({ length: ATTEMPTS }, () => api.post('/api/auth/login', { body: { username: user.username, password: 'wrong-pass' } })),
     );
@@ -27,7 +21,7 @@ describe('failed-login limit under concurrency', () => {
   });
 
   it('checks at most the limit over the OAuth2 password form', async () => {
-    const user = await registerUser(api, 'limit');
+    const user = await ctx.user('limit');
     const form = new URLSearchParams({ grant_type: 'password', username: user.username, password: 'wrong-pass' }).toString();
     const answers = await Promise.all(
       Array.from({ length: ATTEMPTS }, () =>
@@ -38,12 +32,12 @@ describe('failed-login limit under concurrency', () => {
   });
 
   it('checks at most the limit inside one tRPC batch', async () => {
-    const user = await registerUser(api, 'limit');
+    const user = await ctx.user('limit');
     const input = Object.fromEntries(
       Array.from({ length: ATTEMPTS }, (_, i) => [String(i), { username: user.username, password: 'wrong-pass' }]),
     );
     const paths = Array.from({ length: ATTEMPTS }, () => 'auth.login').join(',');
-    const res = await fetch(`${server.url}/trpc/${paths}?batch=1`, {
+    const res = await fetch(`${ctx.url}/trpc/${paths}?batch=1`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(input),
@@ -54,7 +48,7 @@ describe('failed-login limit under concurrency', () => {
   });
 
   it('gives a success its attempt back, so a user who gets it right is not held to earlier slips', async () => {
-    const user: TestUser = await registerUser(api, 'limit');
+    const user: TestUser = await ctx.user('limit');
     const wrong = () => api.post('/api/auth/login', { body: { username: user.username, password: 'wrong-pass' } });
     for (let i = 0; i < LIMIT - 1; i++) expect((await wrong()).status).toBe(401);
     const right = await api.post('/api/auth/login', { body: { username: user.username, password: user.password } });

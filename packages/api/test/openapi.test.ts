@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, type ApiClient } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestServer } from './support/test-context.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
@@ -28,20 +27,17 @@ interface Operation {
   responses: Record<string, { description: string; content?: Record<string, MediaType> }>;
 }
 
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer();
+const { api } = ctx;
 let doc: { paths: Record<string, Record<string, Operation>> };
 let operations: Array<{ key: string; path: string; method: string; op: Operation }>;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
   doc = (await api.get('/openapi.json')).body;
   operations = Object.entries(doc.paths).flatMap(([p, item]) =>
     METHODS.filter((m) => item[m]).map((m) => ({ key: `${m.toUpperCase()} ${p}`, path: p, method: m, op: item[m]! })),
   );
 });
-afterAll(() => server?.stop());
 
 describe('the OpenAPI document', () => {
   it('is valid for swagger-parser and for Redocly’s recommended rules', async () => {
@@ -167,10 +163,10 @@ describe('the OpenAPI document', () => {
   });
 
   it('serves a favicon, so the docs page loads without a 404', async () => {
-    const res = await fetch(`${server.url}/favicon.ico`);
+    const res = await fetch(`${ctx.url}/favicon.ico`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
     expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(100);
-    expect(await (await fetch(`${server.url}/docs`)).text()).toContain('href="/favicon.ico"');
+    expect(await (await fetch(`${ctx.url}/docs`)).text()).toContain('href="/favicon.ico"');
   });
 });

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from './support/test-context.ts';
 
 const readme = readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../README.md'), 'utf8');
 
@@ -35,11 +35,7 @@ function runBash(script: string): Promise<{ code: number | null; stdout: string;
   });
 }
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server?.stop());
+const ctx = useTestServer();
 
 describe('the README walk-through', () => {
   it('has the steps the README promises', () => {
@@ -56,8 +52,8 @@ describe('the README walk-through', () => {
     const blocks = tryItBlocks();
     const second = blocks.find((b) => b.terminal === 'second')!;
     const secondAt = blocks.indexOf(second);
-    const before = blocks.slice(0, secondAt).map((b) => asScript(b.code, server.url)).join('\n');
-    const after = blocks.slice(secondAt + 1).map((b) => asScript(b.code, server.url)).join('\n');
+    const before = blocks.slice(0, secondAt).map((b) => asScript(b.code, ctx.url)).join('\n');
+    const after = blocks.slice(secondAt + 1).map((b) => asScript(b.code, ctx.url)).join('\n');
 
     // The variables the first blocks set, for the blocks after the second terminal (one shell in real life).
     const first = await runBash(before + "\nprintf '\\n'; declare -p API ACCESS EVENT");
@@ -65,7 +61,7 @@ describe('the README walk-through', () => {
     expect(first.code).toBe(0);
 
     // The second terminal: its stream runs until the rest of the walk-through is done.
-    const streamScript = asScript(second.code, server.url).replace('curl -s --show-error --fail-with-body -N', 'curl -s --show-error -N');
+    const streamScript = asScript(second.code, ctx.url).replace('curl -s --show-error --fail-with-body -N', 'curl -s --show-error -N');
     // Its own process group, so that ending it ends its curl too.
     const streamer = spawn('bash', ['-c', `set -euo pipefail\n${streamScript}`], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let seen = '';

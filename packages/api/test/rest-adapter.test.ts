@@ -1,27 +1,24 @@
 import { decode, encode } from '@msgpack/msgpack';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, freeSlot } from './support/events.ts';
-import { apiClient, errorBody, registerUser, type ApiClient, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { errorBody, type TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer();
+const { api } = ctx;
 let user: TestUser;
 let eventId: number;
 let versionId: number;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  api = apiClient(server.url);
-  user = await registerUser(api, 'rest');
+  user = await ctx.user('rest');
   eventId = (await createEvent(api, user, { title: 'routed' })).id;
   versionId = (await api.get(`/api/events/${eventId}/history`, { token: user.access })).body[0].version_id;
 });
-afterAll(() => server?.stop());
 
 /** A request with a raw body and headers, answering the raw bytes (for MessagePack). */
 async function send(method: string, path: string, options: { body?: Uint8Array | string; headers?: Record<string, string> } = {}) {
-  const response = await fetch(`${server.url}${path}`, { method, headers: options.headers, body: options.body as BodyInit | undefined });
+  const response = await fetch(`${ctx.url}${path}`, { method, headers: options.headers, body: options.body as BodyInit | undefined });
   return { status: response.status, headers: response.headers, bytes: new Uint8Array(await response.arrayBuffer()) };
 }
 
@@ -37,7 +34,7 @@ describe('routing', () => {
       for (const method of methods) {
         const path = `${base}${template.replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? 1))}`;
         // Without a token: protected operations stop at 401, public ones at their input check; neither reaches data.
-        const response = await fetch(`${server.url}${path}`, {
+        const response = await fetch(`${ctx.url}${path}`, {
           method: method.toUpperCase(),
           headers: method === 'get' || method === 'delete' ? {} : { 'content-type': 'application/json' },
           body: method === 'get' || method === 'delete' ? undefined : '{}',
@@ -187,7 +184,7 @@ describe('content types', () => {
     expect(updated.status).toBe(200);
     expect(decode(updated.bytes)).toMatchObject({ event: { title: 'repacked', version: 2 } });
 
-    const guest = await registerUser(api, 'packguest');
+    const guest = await ctx.user('packguest');
     const shared = await send('POST', `/api/events/${event.id}/share`, { headers: headers(), body: encode({ users: [{ user_id: guest.id, role: 'viewer' }] }) });
     expect(shared.status).toBe(200);
 

@@ -8,10 +8,10 @@ import { trpcResponseMeta } from '../src/http/trpc-queries.ts';
 import type { AppRouter } from '../src/index.ts';
 import { appRouter } from '../src/routers/root.ts';
 import { createEvent } from './support/events.ts';
-import { apiClient, registerUser, type TestUser } from './support/http.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import type { TestUser } from './support/http.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
+const ctx = useTestServer();
 /** tRPC's own standalone handler on the same router and dependencies: the reference for every byte. */
 let reference: Server;
 let referenceUrl: string;
@@ -19,23 +19,21 @@ let user: TestUser;
 let eventId: number;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const api = apiClient(server.url);
-  user = await registerUser(api, 'trpc');
-  eventId = (await createEvent(api, user, { title: 'over tRPC' })).id;
-  reference = createServer(createHTTPHandler({ router: appRouter, createContext: createContextFactory(server.deps), basePath: '/trpc/', responseMeta: trpcResponseMeta }));
+  user = await ctx.user('trpc');
+  eventId = (await createEvent(ctx.api, user, { title: 'over tRPC' })).id;
+  reference = createServer(createHTTPHandler({ router: appRouter, createContext: createContextFactory(ctx.server.deps), basePath: '/trpc/', responseMeta: trpcResponseMeta }));
   await new Promise<void>((resolve) => reference.listen(0, '127.0.0.1', resolve));
   referenceUrl = `http://127.0.0.1:${(reference.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  // Before the server stops (after-hooks run last-registered first).
   await new Promise((resolve) => reference?.close(resolve));
-  await server?.stop();
 });
 
 const input = (value: unknown) => encodeURIComponent(JSON.stringify(value));
 
 async function both(path: string, headers: Record<string, string>) {
-  const [ours, theirs] = await Promise.all([fetch(`${server.url}${path}`, { headers }), fetch(`${referenceUrl}${path}`, { headers })]);
+  const [ours, theirs] = await Promise.all([fetch(`${ctx.url}${path}`, { headers }), fetch(`${referenceUrl}${path}`, { headers })]);
   const read = async (r: Response) => ({
     status: r.status,
     type: r.headers.get('content-type'),
@@ -91,8 +89,8 @@ describe('tRPC over HTTP GET', () => {
 
 describe('typed clients', () => {
   const clients = () => ({
-    batch: createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${server.url}/trpc`, headers: { authorization: `Bearer ${user.access}` } })] }),
-    single: createTRPCClient<AppRouter>({ links: [httpLink({ url: `${server.url}/trpc`, headers: { authorization: `Bearer ${user.access}` } })] }),
+    batch: createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${ctx.url}/trpc`, headers: { authorization: `Bearer ${user.access}` } })] }),
+    single: createTRPCClient<AppRouter>({ links: [httpLink({ url: `${ctx.url}/trpc`, headers: { authorization: `Bearer ${user.access}` } })] }),
   });
 
   it('httpBatchLink: batched queries, one failing, and mutations', async () => {
@@ -121,7 +119,7 @@ describe('typed clients', () => {
     const invalid = await single.events.list.query({ page_size: 1000 }).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(TRPCClientError);
     expect((invalid as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'BAD_REQUEST', appCode: 'VALIDATION_ERROR', details: [expect.objectContaining({ path: 'page_size' })] });
-    const anonymous = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${server.url}/trpc` })] });
+    const anonymous = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${ctx.url}/trpc` })] });
     const refused = await anonymous.auth.me.query({}).catch((e: unknown) => e);
     expect((refused as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401 });
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebAppRoute } from '../src/http/web-app.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/test-context.ts';
 
 /**
  * The web app's mount point: a built app (a stand-in folder) served at /app/
@@ -75,13 +75,7 @@ describe('the web app route', () => {
 });
 
 describe('the API server with the web app mounted', () => {
-  let api: TestServer;
-  beforeAll(async () => {
-    api = await startTestServer();
-  });
-  afterAll(async () => {
-    await api?.stop();
-  });
+  const api = useTestServer();
 
   it('still answers GET / with the contract JSON, and unknown API paths with the error shape', async () => {
     const root = await fetch(`${api.url}/`, { headers: { accept: 'application/json' } });

@@ -1,21 +1,15 @@
 import { WebSocket } from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from './support/collab.ts';
 import { createEvent, freeSlot } from './support/events.ts';
-import { apiClient, registerUser, type ApiClient, type TestUser } from './support/http.ts';
+import type { TestUser } from './support/http.ts';
 import { closeOf } from './support/raw.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
+import { useTestServer } from './support/test-context.ts';
 
-let server: TestServer;
-let api: ApiClient;
+const ctx = useTestServer({ env: { WS_MAX_BUFFERED_BYTES: '262144', MAX_BODY_BYTES: '20000000', WS_MAX_CONNECTIONS_PER_USER: '1000' } });
+const { api } = ctx;
 
-beforeAll(async () => {
-  server = await startTestServer({ WS_MAX_BUFFERED_BYTES: '262144', MAX_BODY_BYTES: '20000000', WS_MAX_CONNECTIONS_PER_USER: '1000' });
-  api = apiClient(server.url);
-});
-afterAll(() => server?.stop());
-
-const wsUrl = () => server.url.replace(/^http/, 'ws');
+const wsUrl = () => ctx.url.replace(/^http/, 'ws');
 
 /** A raw tRPC WebSocket subscription to live.onChange, authenticated on the upgrade; resolves once started. */
 async function rawSubscription(user: TestUser): Promise<WebSocket> {
@@ -36,18 +30,18 @@ async function rawSubscription(user: TestUser): Promise<WebSocket> {
 /** What the server holds for WebSocket clients: anything left here after clients leave is a leak. */
 function held() {
   return {
-    subscribers: server.deps.live.subscriberCount,
-    sockets: server.deps.sockets!.openSockets,
-    watched: server.deps.sockets!.watchedSockets,
-    documents: server.collab.openDocuments,
-    upgradeListeners: server.server.listenerCount('upgrade'),
-    requestListeners: server.server.listenerCount('request'),
+    subscribers: ctx.server.deps.live.subscriberCount,
+    sockets: ctx.server.deps.sockets!.openSockets,
+    watched: ctx.server.deps.sockets!.watchedSockets,
+    documents: ctx.server.collab.openDocuments,
+    upgradeListeners: ctx.server.server.listenerCount('upgrade'),
+    requestListeners: ctx.server.server.listenerCount('request'),
   };
 }
 
 describe('a slow WebSocket consumer', () => {
   it('is closed with 1008 and a reason once its unread messages pass the bound, and nothing of it stays', async () => {
-    const user = await registerUser(api, 'slow');
+    const user = await ctx.user('slow');
     const before = held();
     const ws = await rawSubscription(user);
     // Stop reading: everything the server sends now waits in buffers.
@@ -58,7 +52,7 @@ describe('a slow WebSocket consumer', () => {
       const res = await api.post('/api/events/batch', { token: user.access, body: events });
       expect(res.status, res.text).toBe(201);
     }
-    await eventually(() => expect(server.deps.sockets!.slowConsumersClosed).toBe(1), 30_000);
+    await eventually(() => expect(ctx.server.deps.sockets!.slowConsumersClosed).toBe(1), { timeout: 30_000 });
     const closed = closeOf(ws);
     (ws as unknown as { _socket: { resume(): void } })._socket.resume();
     const { code, reason } = await closed;
@@ -70,7 +64,7 @@ describe('a slow WebSocket consumer', () => {
 
 describe('connect and disconnect cycles', () => {
   it('1,000 tRPC subscriptions opened and closed leave no subscribers, sockets, listeners or handles behind', async () => {
-    const user = await registerUser(api, 'cycles');
+    const user = await ctx.user('cycles');
     const before = held();
     const handles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
     const handlesBefore = handles();
@@ -89,7 +83,7 @@ describe('connect and disconnect cycles', () => {
   }, 180_000);
 
   it('200 collaborative sessions opened and closed unload their document and leave nothing behind', async () => {
-    const user = await registerUser(api, 'cyclescollab');
+    const user = await ctx.user('cyclescollab');
     const event = await createEvent(api, user);
     const before = held();
     for (let batch = 0; batch < 20; batch++) {
