@@ -27,6 +27,11 @@ import { startServerProcess } from '../packages/api/test/support/processes.ts';
 export const ADMIN_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** 64 hex characters. */
 export const JWT_SECRET = randomBytes(32).toString('hex');
+/**
+ * A benchmark drives one user (or one address) far past what a person sends: the per-user
+ * request and WebSocket limits that protect a public server would measure themselves instead.
+ */
+export const UNLIMITED = { RATE_LIMIT_REQUESTS: '1000000000', WS_MAX_CONNECTIONS_PER_USER: '100000' };
 
 /** A fresh, migrated database on the local PostgreSQL; drop() removes it. */
 export async function freshDatabase(name: string): Promise<{ url: string; pool: pg.Pool; drop(): Promise<void> }> {
@@ -82,7 +87,7 @@ export async function startServer(
   options: { inProcess: boolean; database?: DatabaseHandle },
 ): Promise<BenchServer> {
   if (options.inProcess) {
-    const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', JWT_SECRET, ...env });
+    const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', JWT_SECRET, ...UNLIMITED, ...env });
     const app = await startApp(config, options.database ? { database: options.database } : {});
     return {
       url: app.url,
@@ -94,8 +99,8 @@ export async function startServer(
       },
     };
   }
-  if (process.argv.includes('--bundle')) return startBundle({ JWT_SECRET, LOG_LEVEL: 'warn', ...env });
-  const child = await startServerProcess({ JWT_SECRET, LOG_LEVEL: 'warn', ...env });
+  if (process.argv.includes('--bundle')) return startBundle({ JWT_SECRET, LOG_LEVEL: 'warn', ...UNLIMITED, ...env });
+  const child = await startServerProcess({ JWT_SECRET, LOG_LEVEL: 'warn', ...UNLIMITED, ...env });
   return { url: child.url, pid: serverPid(child.child.pid!), inProcess: false, stop: () => child.stop() };
 }
 

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { ADMIN_URL, freshDatabase, inParallel, JWT_SECRET, loginUsers, machineFacts, register, startBundle, type BenchServer } from '../support.ts';
+import { ADMIN_URL, freshDatabase, inParallel, JWT_SECRET, loginUsers, UNLIMITED, machineFacts, register, startBundle, type BenchServer } from '../support.ts';
 import { batchItems, seedHistory, seedListing } from '../seeds.ts';
 import { parseArgs, type Settings } from './cli.ts';
 import type { FloorRoute } from './floor.ts';
@@ -430,7 +430,7 @@ async function dropDatabase(name: string): Promise<void> {
 
 /** The product process's environment: production mode, tokens that outlive the run. */
 function productEnv(env: Record<string, string>): Record<string, string> {
-  return { NODE_ENV: 'production', LOG_LEVEL: 'warn', ACCESS_TOKEN_TTL: '3h', JWT_SECRET, ...env };
+  return { NODE_ENV: 'production', LOG_LEVEL: 'warn', ACCESS_TOKEN_TTL: '3h', JWT_SECRET, ...UNLIMITED, ...env };
 }
 
 async function createEvent(url: string, token: string, body: Record<string, unknown>): Promise<number> {

@@ -98,7 +98,7 @@ describe('docker/compose.yaml', () => {
     expect(new URL(env['REDIS_URL']!).hostname).toBe('redis');
     // And the server accepts that environment (with a real secret in place of the placeholder).
     const config = loadConfig({ ...env, JWT_SECRET: 'x'.repeat(40) });
-    expect(config).toMatchObject({ env: 'production', databaseUrl: env['DATABASE_URL'], redisUrl: env['REDIS_URL'], trustProxy: true });
+    expect(config).toMatchObject({ env: 'production', databaseUrl: env['DATABASE_URL'], redisUrl: env['REDIS_URL'], trustProxy: { hops: 1 } });
   });
 
   it('the server refuses to start in production without a JWT secret', () => {
@@ -183,11 +183,13 @@ describe('docker/Dockerfile', () => {
     const entry = cmd.at(-1)!;
     expect(entry).toBe('apps/server/dist/main.mjs');
     expect(all('RUN').some((s) => s.args === 'npm run build')).toBe(true);
-    expect(JSON.parse(read('package.json')).scripts.build).toBe('npm run build -w @scheduler/server');
+    expect(JSON.parse(read('package.json')).scripts.build).toBe('npm run build -w @scheduler/web && npm run build -w @scheduler/server');
     expect(JSON.parse(read('apps/server/package.json')).scripts.build).toBe('node build.mjs');
     expect(read('apps/server/build.mjs')).toMatch(/entryPoints: \{ main: 'src\/main\.ts'/);
     expect(read('apps/server/build.mjs')).toContain("outdir: 'dist'");
     expect(all('COPY', runtime).some((s) => s.args.includes('/app/apps/server/dist'))).toBe(true);
+    // The server serves the built web app at /app/.
+    expect(all('COPY', runtime).some((s) => s.args.includes('/app/apps/web/dist'))).toBe(true);
   });
 
   it('copies only paths that exist, and every workspace manifest before installing', () => {
@@ -211,7 +213,7 @@ describe('.dockerignore', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '**/node_modules', 'data', '.git', 'coverage', '.turbo']));
     // Nothing the Dockerfile copies is ignored.
-    for (const source of ['package.json', 'package-lock.json', 'tsconfig.base.json', 'apps/server', 'packages']) {
+    for (const source of ['package.json', 'package-lock.json', 'tsconfig.base.json', 'apps', 'apps/server', 'apps/web', 'packages']) {
       expect(ignored).not.toContain(source);
     }
   });
