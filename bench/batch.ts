@@ -34,7 +34,15 @@ async function run(label: string, env: Record<string, string>) {
       if (res.status !== 201 || answer.created_events?.length !== ITEMS) throw new Error(`batch failed: ${res.status}`);
     }
     console.log(
-      JSON.stringify({ bench: 'batch', items: ITEMS, database: label, in_process: server.inProcess, body_bytes: JSON.stringify(items(0)).length, runs_ms: samples.map(Math.round), ...summarize(samples) }),
+      JSON.stringify({
+        bench: 'batch',
+        items: ITEMS,
+        database: label,
+        in_process: server.inProcess,
+        body_bytes: JSON.stringify(items(0)).length,
+        runs_ms: samples.map(Math.round),
+        ...summarize(samples),
+      }),
     );
   } finally {
     await server.stop();

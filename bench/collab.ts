@@ -20,7 +20,17 @@
  */
 import * as Y from 'yjs';
 import { openDoc } from '../packages/api/test/support/collab.ts';
-import { cpuSeconds, freshDatabase, loginUsers, machineFacts, positional, rssMiB, startServer, summarize, wantInProcess } from './support.ts';
+import {
+  cpuSeconds,
+  freshDatabase,
+  loginUsers,
+  machineFacts,
+  positional,
+  rssMiB,
+  startServer,
+  summarize,
+  wantInProcess,
+} from './support.ts';
 
 const EDITORS = Number(positional[0] ?? 50);
 const SECONDS = Math.min(Number(positional[1] ?? 30), 300);
@@ -50,7 +60,12 @@ try {
   const created = await fetch(`${server.url}/api/events`, {
     method: 'POST',
     headers,
-    body: JSON.stringify({ title: 'Shared notes', description: SEED, start_time: '2030-01-01T10:00:00Z', end_time: '2030-01-01T11:00:00Z' }),
+    body: JSON.stringify({
+      title: 'Shared notes',
+      description: SEED,
+      start_time: '2030-01-01T10:00:00Z',
+      end_time: '2030-01-01T11:00:00Z',
+    }),
   });
   const eventId = ((await created.json()) as { event: { id: number } }).event.id;
   const shared = await fetch(`${server.url}/api/events/${eventId}/share`, {
@@ -130,7 +145,8 @@ try {
   // Let the last keystrokes arrive everywhere (bounded).
   const deadline = performance.now() + 15_000;
   const full = docs.slice(0, FULL);
-  while (performance.now() < deadline && full.some((d) => d.text.length !== SEED.length + keystrokes)) await new Promise((r) => setTimeout(r, 100));
+  while (performance.now() < deadline && full.some((d) => d.text.length !== SEED.length + keystrokes))
+    await new Promise((r) => setTimeout(r, 100));
   clearInterval(sampler);
 
   const converged = new Set(full.map((d) => d.text.toString())).size === 1;
@@ -151,7 +167,9 @@ try {
   console.log(
     JSON.stringify({
       bench: 'collab',
-      [server.inProcess ? 'cpu_percent_of_one_core_server_and_clients' : 'server_cpu_percent_of_one_core']: Math.round((cpu / elapsed) * 100),
+      [server.inProcess ? 'cpu_percent_of_one_core_server_and_clients' : 'server_cpu_percent_of_one_core']: Math.round(
+        (cpu / elapsed) * 100,
+      ),
       ...(server.inProcess ? {} : { client_process_cpu_percent_of_one_core: Math.round((clientCpu / elapsed) * 100) }),
       [server.inProcess ? 'rss_mib_server_and_clients' : 'server_rss_mib']: { before: rssBefore, peak: peakRss },
     }),

@@ -132,7 +132,12 @@ async function main() {
     const created = await fetch(`${first}/api/events`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ title: 'Planning', start_time: '2030-01-01T09:00:00Z', end_time: '2030-01-01T10:00:00Z', description: 'Quarterly planning' }),
+      body: JSON.stringify({
+        title: 'Planning',
+        start_time: '2030-01-01T09:00:00Z',
+        end_time: '2030-01-01T10:00:00Z',
+        description: 'Quarterly planning',
+      }),
     });
     const { event } = (await created.json()) as { event: { id: number } };
     const restPath = `/api/events/${event.id}`;
@@ -162,7 +167,9 @@ async function main() {
       for (const scenario of scenarios) {
         const figures = await load(scenario.url, scenario.headers, scenario.pid);
         runs.get(scenario.name)!.push(figures);
-        console.error(`round ${round + 1}: ${scenario.name}: ${Math.round(figures.rps)} req/s, p99 ${figures.p99} ms, ${figures.cpuUs} µs CPU/request`);
+        console.error(
+          `round ${round + 1}: ${scenario.name}: ${Math.round(figures.rps)} req/s, p99 ${figures.p99} ms, ${figures.cpuUs} µs CPU/request`,
+        );
       }
     }
     const floorRps = median(runs.get('floor')!.map((f) => f.rps));
@@ -185,14 +192,21 @@ async function main() {
     console.log('| scenario | req/s | p50 ms | p99 ms | errors | share of the floor (req/s) | server CPU µs/request | floor CPU ÷ this |');
     console.log('|---|---|---|---|---|---|---|---|');
     for (const r of rows) {
-      console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.floor_ratio.toFixed(2)} | ${r.cpu_us} | ${r.cpu_floor_ratio.toFixed(2)} |`);
+      console.log(
+        `| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.floor_ratio.toFixed(2)} | ${r.cpu_us} | ${r.cpu_floor_ratio.toFixed(2)} |`,
+      );
     }
     mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(root, 'bench/results/entry-path.json'), JSON.stringify({ at: new Date().toISOString(), seconds, rounds, rows }, null, 2));
+    writeFileSync(
+      path.join(root, 'bench/results/entry-path.json'),
+      JSON.stringify({ at: new Date().toISOString(), seconds, rounds, rows }, null, 2),
+    );
   } finally {
     // Let every process close its pool before the database goes.
     await Promise.all(
-      children.map((child) => (child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')))),
+      children.map((child) =>
+        child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')),
+      ),
     );
     await db.drop();
   }

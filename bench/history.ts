@@ -23,7 +23,12 @@ try {
   const created = await fetch(`${server.url}/api/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${user.access}` },
-    body: JSON.stringify({ title: 'Deep history', description: 'version 1 of a long description', start_time: '2030-01-01T10:00:00Z', end_time: '2030-01-01T11:00:00Z' }),
+    body: JSON.stringify({
+      title: 'Deep history',
+      description: 'version 1 of a long description',
+      start_time: '2030-01-01T10:00:00Z',
+      end_time: '2030-01-01T11:00:00Z',
+    }),
   });
   if (created.status !== 201) throw new Error(`create: ${created.status} ${await created.text()}`);
   const eventId = ((await created.json()) as { event: { id: number } }).event.id;
@@ -44,7 +49,7 @@ try {
     'diff/{first}/{last}?detail=true': `${base}/diff/${first}/${last}?detail=true`,
   };
   for (const [name, url] of Object.entries(cases)) {
-    const answer = (await getJson(url, user.access));
+    const answer = await getJson(url, user.access);
     const samples = await timeRuns(RUNS, 20, () => getJson(url, user.access));
     const size = Array.isArray(answer) ? answer.length : Object.keys(answer as object).length;
     console.log(JSON.stringify({ bench: 'history', case: name, answer_items: size, ...summarize(samples) }));

@@ -50,7 +50,15 @@ try {
   const t0 = performance.now();
   const sizes = await seedListing(pool, me.id, EVENTS);
   const visible = (await getJson(`${server.url}/api/events?page_size=1`, me.access)) as { count: number };
-  console.log(JSON.stringify({ bench: 'listing', seed_ms: Math.round(performance.now() - t0), ...sizes, api_count: visible.count, in_process: inProcess }));
+  console.log(
+    JSON.stringify({
+      bench: 'listing',
+      seed_ms: Math.round(performance.now() - t0),
+      ...sizes,
+      api_count: visible.count,
+      in_process: inProcess,
+    }),
+  );
   if (visible.count !== 1000) throw new Error(`expected the user to see 1,000 events, saw ${visible.count}`);
 
   const queries: Record<string, string> = {
@@ -81,7 +89,9 @@ try {
         const plan = await pool.query(`explain (analyze, buffers) ${statement.sql}`, [...statement.parameters]);
         const shown = statement.sql.replace(/\s+/g, ' ').replace(/any\(\$\d+::int\[\]\)/, 'any($ids::int[])');
         console.log(`\n-- ${name}: ${shown.length > 300 ? shown.slice(0, 300) + ' ...' : shown}`);
-        const lines = plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']!.replace(/'\{[\d,]{200,}\}'/, (ids) => `'{…${ids.split(',').length} ids…}'`));
+        const lines = plan.rows.map((r: Record<string, string>) =>
+          r['QUERY PLAN']!.replace(/'\{[\d,]{200,}\}'/, (ids) => `'{…${ids.split(',').length} ids…}'`),
+        );
         console.log(lines.join('\n'));
       }
     }

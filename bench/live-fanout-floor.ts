@@ -91,7 +91,9 @@ async function measure(): Promise<void> {
     const sent: Array<{ title: string; startedAt: number; wroteMs: number }> = [];
     for (let i = 0; i < UPDATES; i++) {
       const title = `Town hall update ${i}`;
-      const reply = new Promise<{ title: string; startedAt: number; wroteMs: number }>((resolve) => server.once('message', resolve as never));
+      const reply = new Promise<{ title: string; startedAt: number; wroteMs: number }>((resolve) =>
+        server.once('message', resolve as never),
+      );
       server.send({ title, version: i + 2 });
       sent.push(await reply);
       await new Promise((r) => setTimeout(r, INTERVAL_MS));
@@ -104,10 +106,26 @@ async function measure(): Promise<void> {
       for (const t of times) latencies.push(t - startedAt);
       last.push(Math.max(...times) - startedAt);
     }
-    console.log(JSON.stringify({ bench: 'live-fanout-floor', subscribers: SUBSCRIBERS, updates: UPDATES, receipts: latencies.length, expected: SUBSCRIBERS * UPDATES }));
+    console.log(
+      JSON.stringify({
+        bench: 'live-fanout-floor',
+        subscribers: SUBSCRIBERS,
+        updates: UPDATES,
+        receipts: latencies.length,
+        expected: SUBSCRIBERS * UPDATES,
+      }),
+    );
     console.log(JSON.stringify({ bench: 'live-fanout-floor', measure: 'server starts writing -> receipt (ms)', ...summarize(latencies) }));
-    console.log(JSON.stringify({ bench: 'live-fanout-floor', measure: 'per update: last receipt (ms, median)', last: summarize(last).p50 }));
-    console.log(JSON.stringify({ bench: 'live-fanout-floor', measure: 'server time to write every socket (ms, median)', write: summarize(sent.map((s) => s.wroteMs)).p50 }));
+    console.log(
+      JSON.stringify({ bench: 'live-fanout-floor', measure: 'per update: last receipt (ms, median)', last: summarize(last).p50 }),
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'live-fanout-floor',
+        measure: 'server time to write every socket (ms, median)',
+        write: summarize(sent.map((s) => s.wroteMs)).p50,
+      }),
+    );
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     server.kill();

@@ -15,7 +15,19 @@
  *   npx tsx bench/live-fanout.ts [subscribers] [--in-process | --bundle]            (default 2000)
  */
 import type { createWSClient } from '@trpc/client';
-import { cpuSeconds, freshDatabase, loginUsers, machineFacts, positional, register, rssMiB, startServer, subscribeEach, summarize, wantInProcess } from './support.ts';
+import {
+  cpuSeconds,
+  freshDatabase,
+  loginUsers,
+  machineFacts,
+  positional,
+  register,
+  rssMiB,
+  startServer,
+  subscribeEach,
+  summarize,
+  wantInProcess,
+} from './support.ts';
 
 const SUBSCRIBERS = Number(positional[0] ?? 2000);
 const UPDATES = 20;
@@ -65,11 +77,25 @@ try {
     }
     list.push(performance.now());
   };
-  await subscribeEach(clients, server.url.replace('http', 'ws') + '/trpc', users.map((u) => u.token), eventId, recordReceipt);
+  await subscribeEach(
+    clients,
+    server.url.replace('http', 'ws') + '/trpc',
+    users.map((u) => u.token),
+    eventId,
+    recordReceipt,
+  );
   const subscribeMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, 2000)); // let connection set-up garbage settle
   const rssSubscribed = serverRss();
-  console.log(JSON.stringify({ bench: 'live-fanout', subscribers: SUBSCRIBERS, login_ms: Math.round(loginMs), subscribe_ms: Math.round(subscribeMs), in_process: server.inProcess }));
+  console.log(
+    JSON.stringify({
+      bench: 'live-fanout',
+      subscribers: SUBSCRIBERS,
+      login_ms: Math.round(loginMs),
+      subscribe_ms: Math.round(subscribeMs),
+      in_process: server.inProcess,
+    }),
+  );
 
   const fromResponse: number[] = [];
   const fromRequest: number[] = [];
@@ -90,7 +116,9 @@ try {
   const clientCpu = process.cpuUsage(cpuStart.client);
   const cpuPercent = {
     ...(server.inProcess ? {} : { server_process: Math.round(((cpuSeconds(server.pid) - cpuStart.server) / busySeconds) * 100) }),
-    [server.inProcess ? 'server_and_clients' : 'client_process']: Math.round(((clientCpu.user + clientCpu.system) / 1e6 / busySeconds) * 100),
+    [server.inProcess ? 'server_and_clients' : 'client_process']: Math.round(
+      ((clientCpu.user + clientCpu.system) / 1e6 / busySeconds) * 100,
+    ),
   };
   await new Promise((r) => setTimeout(r, 2000)); // late arrivals count too
   let late = 0;
@@ -107,19 +135,43 @@ try {
     }
   }
   const total = [...receipts.values()].reduce((n, list) => n + list.length, 0);
-  console.log(JSON.stringify({ bench: 'live-fanout', updates: UPDATES, receipts: total, expected: SUBSCRIBERS * UPDATES, received_before_put_response: late }));
+  console.log(
+    JSON.stringify({
+      bench: 'live-fanout',
+      updates: UPDATES,
+      receipts: total,
+      expected: SUBSCRIBERS * UPDATES,
+      received_before_put_response: late,
+    }),
+  );
   console.log(JSON.stringify({ bench: 'live-fanout', measure: 'PUT response -> receipt (ms)', ...summarize(fromResponse) }));
   console.log(JSON.stringify({ bench: 'live-fanout', measure: 'PUT request -> receipt (ms)', ...summarize(fromRequest) }));
   // How long one update takes to reach its first and its last subscriber (median over the updates).
-  console.log(JSON.stringify({ bench: 'live-fanout', measure: 'per update, PUT response -> first / last receipt (ms, median)', first: summarize(firstReceipt).p50, last: summarize(lastReceipt).p50 }));
-  console.log(JSON.stringify({ bench: 'live-fanout', measure: 'GET /healthz sent at the first receipt of each update (ms)', ...summarize(duringFanout) }));
+  console.log(
+    JSON.stringify({
+      bench: 'live-fanout',
+      measure: 'per update, PUT response -> first / last receipt (ms, median)',
+      first: summarize(firstReceipt).p50,
+      last: summarize(lastReceipt).p50,
+    }),
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'live-fanout',
+      measure: 'GET /healthz sent at the first receipt of each update (ms)',
+      ...summarize(duringFanout),
+    }),
+  );
   console.log(JSON.stringify({ bench: 'live-fanout', cpu_percent_of_one_core_during_updates: cpuPercent }));
   console.log(
     JSON.stringify({
       bench: 'live-fanout',
       rss_mib: server.inProcess
         ? { server_and_clients_in_one_process: { started: rssStarted, after_logins: rssIdle, subscribed: rssSubscribed, peak: peakRss } }
-        : { server_process: { started: rssStarted, after_logins: rssIdle, subscribed: rssSubscribed, peak: peakRss }, client_process: Math.round(process.memoryUsage().rss / 2 ** 20) },
+        : {
+            server_process: { started: rssStarted, after_logins: rssIdle, subscribed: rssSubscribed, peak: peakRss },
+            client_process: Math.round(process.memoryUsage().rss / 2 ** 20),
+          },
     }),
   );
 } finally {

@@ -9,7 +9,11 @@ import type pg from 'pg';
  * among the other owners, and shares to the measured user `meId`: with 100,000 events that
  * user owns 600 and has 400 shared, so sees exactly 1,000. Then ANALYZE.
  */
-export async function seedListing(pool: pg.Pool, meId: number, events: number): Promise<{ events: number; permissions: number; mine: number }> {
+export async function seedListing(
+  pool: pg.Pool,
+  meId: number,
+  events: number,
+): Promise<{ events: number; permissions: number; mine: number }> {
   const others = await pool.query<{ id: number }>(
     `insert into users (username, email, password_hash)
      select 'owner_' || $1 || '_' || i, 'owner_' || $1 || '_' || i || '@bench.test', 'x' from generate_series(1, 99) i order by i returning id`,

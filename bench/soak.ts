@@ -66,7 +66,11 @@ try {
     listeners.map(
       (listener) =>
         new Promise<void>((resolve) => {
-          const wsClient = createWSClient({ url: `${server.url.replace(/^http/, 'ws')}/trpc`, WebSocket: WebSocket as never, connectionParams: async () => ({ token: listener.access }) });
+          const wsClient = createWSClient({
+            url: `${server.url.replace(/^http/, 'ws')}/trpc`,
+            WebSocket: WebSocket as never,
+            connectionParams: async () => ({ token: listener.access }),
+          });
           clients.push(wsClient);
           createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] }).live.onChange.subscribe(
             {},
@@ -83,7 +87,8 @@ try {
     const source = new EventSource(`${server.url}/api/events/stream`, {
       fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, authorization: `Bearer ${listener.access}` } }),
     });
-    for (const type of ['event.created', 'event.updated', 'event.deleted', 'permission.granted']) source.addEventListener(type, () => (counts.sse += 1));
+    for (const type of ['event.created', 'event.updated', 'event.deleted', 'permission.granted'])
+      source.addEventListener(type, () => (counts.sse += 1));
     streams.push(source);
   }
 
@@ -100,14 +105,20 @@ try {
       let round = 0;
       while (Date.now() < deadline) {
         round += 1;
-        const created = await call(worker.access, 'POST', '/api/events', { title: `Soak ${w}.${round}`, description: 'x'.repeat(200), ...nextSlot() });
+        const created = await call(worker.access, 'POST', '/api/events', {
+          title: `Soak ${w}.${round}`,
+          description: 'x'.repeat(200),
+          ...nextSlot(),
+        });
         const id = created?.event?.id as number | undefined;
         if (id) {
           await call(worker.access, 'GET', `/api/events/${id}`);
           await call(worker.access, 'PATCH', `/api/events/${id}`, { title: `Soak ${w}.${round} (edited)` });
           // Share with two listeners, so live messages reach subscribers.
           const shareTo = [listeners[round % SUBSCRIBERS]!, listeners[(round + w) % SUBSCRIBERS]!];
-          await call(worker.access, 'POST', `/api/events/${id}/share`, { users: [...new Set(shareTo.map((l) => l.id))].map((user_id) => ({ user_id, role: 'VIEWER' })) });
+          await call(worker.access, 'POST', `/api/events/${id}/share`, {
+            users: [...new Set(shareTo.map((l) => l.id))].map((user_id) => ({ user_id, role: 'VIEWER' })),
+          });
           await call(worker.access, 'GET', `/api/events/${id}/history`);
           if (round % 3 === 0) await call(worker.access, 'DELETE', `/api/events/${id}`);
         }

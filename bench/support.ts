@@ -124,9 +124,16 @@ export async function startBundle(env: Record<string, string>): Promise<BenchSer
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 200))) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error('the bundled server did not start');
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
   }
-  const stop = () => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))));
+  const stop = () =>
+    new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))));
   return { url, pid: child.pid!, inProcess: false, stop };
 }
 
@@ -172,7 +179,12 @@ export async function inParallel<T, R>(items: T[], limit: number, task: (item: T
  * `count` users inserted set-based (one real argon2 hash shared by all), then each logged in
  * through POST /api/auth/login: real sessions and real access tokens.
  */
-export async function loginUsers(baseUrl: string, pool: pg.Pool, count: number, prefix: string): Promise<Array<{ id: number; token: string }>> {
+export async function loginUsers(
+  baseUrl: string,
+  pool: pg.Pool,
+  count: number,
+  prefix: string,
+): Promise<Array<{ id: number; token: string }>> {
   const password = 'bench-password';
   const passwordHash = await hash(password);
   const tag = `${prefix}${process.pid}_`;

@@ -74,7 +74,12 @@ try {
   const created = await json(`${base}/api/events`, {
     method: 'POST',
     headers: { ...auth, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 'Bench', description: 'One event', start_time: '2030-01-01T10:00:00Z', end_time: '2030-01-01T11:00:00Z' }),
+    body: JSON.stringify({
+      title: 'Bench',
+      description: 'One event',
+      start_time: '2030-01-01T10:00:00Z',
+      end_time: '2030-01-01T11:00:00Z',
+    }),
   });
   const id = created.body.event.id;
   await json(`${base}/api/events/${id}/share`, {

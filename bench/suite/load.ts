@@ -63,7 +63,11 @@ async function http(job: Extract<LoadJob, { kind: 'http' }>): Promise<LoadResult
       const headers = { ...job.request.headers, authorization: `Bearer ${tokens[index % tokens.length]}` };
       const body = () => {
         const start = firstStartMs + createSlot++ * 7_200_000;
-        return JSON.stringify({ title: `Load ${createSlot}`, start_time: new Date(start).toISOString(), end_time: new Date(start + 3_600_000).toISOString() });
+        return JSON.stringify({
+          title: `Load ${createSlot}`,
+          start_time: new Date(start).toISOString(),
+          end_time: new Date(start + 3_600_000).toISOString(),
+        });
       };
       client.setHeadersAndBody(headers, body());
       client.on('response', () => client.setBody(body()));
@@ -72,7 +76,9 @@ async function http(job: Extract<LoadJob, { kind: 'http' }>): Promise<LoadResult
       const event = job.put.events[index % job.put.events.length]!;
       const headers = (version: number) => ({ ...job.request.headers, authorization: `Bearer ${event.token}`, 'if-match': `"${version}"` });
       // setRequests, not setRequest: the client returns to requests[0] after every answer.
-      client.setRequests([{ method: 'PUT', path: `/api/events/${event.id}`, headers: headers(event.version), body: job.request.body ?? '{}' }]);
+      client.setRequests([
+        { method: 'PUT', path: `/api/events/${event.id}`, headers: headers(event.version), body: job.request.body ?? '{}' },
+      ]);
       client.on('body', (body: Buffer) => {
         const version = versionOf(body);
         if (version !== undefined) client.setHeaders(headers(version));
@@ -164,7 +170,14 @@ async function idleOpen(job: Extract<LoadJob, { kind: 'idle-open' }>): Promise<L
 
 async function idleClose(): Promise<LoadResult> {
   const open = idle.filter((ws) => ws.readyState === WebSocket.OPEN).length;
-  await Promise.all(idle.map((ws) => new Promise<void>((resolve) => (ws.readyState === WebSocket.CLOSED ? resolve() : (ws.once('close', () => resolve()), ws.terminate())))));
+  await Promise.all(
+    idle.map(
+      (ws) =>
+        new Promise<void>((resolve) =>
+          ws.readyState === WebSocket.CLOSED ? resolve() : (ws.once('close', () => resolve()), ws.terminate()),
+        ),
+    ),
+  );
   idle = [];
   return { reqPerSec: 0, p50: NaN, p99: NaN, errors: 0, requests: 0, opened: open };
 }
@@ -185,7 +198,7 @@ function run(job: LoadJob): Promise<LoadResult> {
 process.on('message', (job: LoadJob) => {
   run(job).then(
     (result) => process.send!({ result }),
-    (error: unknown) => process.send!({ error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+    (error: unknown) => process.send!({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
   );
 });
 process.on('disconnect', () => process.exit(0));

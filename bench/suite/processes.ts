@@ -85,7 +85,10 @@ export interface Helper<Request, Reply> {
   stop(): Promise<void>;
 }
 
-export async function forkHelper<Request, Reply>(module: string, env: Record<string, string> = {}): Promise<{ helper: Helper<Request, Reply>; hello: unknown }> {
+export async function forkHelper<Request, Reply>(
+  module: string,
+  env: Record<string, string> = {},
+): Promise<{ helper: Helper<Request, Reply>; hello: unknown }> {
   const child = fork(fileURLToPath(new URL(module, import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
@@ -129,7 +132,10 @@ export async function forkHelper<Request, Reply>(module: string, env: Record<str
 /** Runs a benchmark script (`node --import tsx bench/<script>`) and returns the JSON lines it printed. */
 export function runScript(script: string, args: string[], onExit: (pid: number) => Promise<void>): Promise<Array<Record<string, unknown>>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `bench/${script}`, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', `bench/${script}`, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const unregister = onCleanup(script, async () => {
       await stopChild(child);
       await onExit(child.pid!);
@@ -149,13 +155,15 @@ export function runScript(script: string, args: string[], onExit: (pid: number) 
       void onExit(child.pid!).finally(() => {
         if (code !== 0) return reject(new Error(`bench/${script} exited with ${code}`));
         const lines = out.split('\n').filter((l) => l.startsWith('{'));
-        resolve(lines.flatMap((l) => {
-          try {
-            return [JSON.parse(l) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        }));
+        resolve(
+          lines.flatMap((l) => {
+            try {
+              return [JSON.parse(l) as Record<string, unknown>];
+            } catch {
+              return [];
+            }
+          }),
+        );
       });
     });
   });
@@ -193,7 +201,10 @@ export function sampleRss(pid: number, everyMs = 200): { stop(): number } {
 }
 
 /** Server CPU (% of one core) and peak RSS (MiB) while `work` runs. */
-export async function watch<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; cpuPercent: number; peakRssMiB: number; seconds: number }> {
+export async function watch<T>(
+  pid: number,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpuPercent: number; peakRssMiB: number; seconds: number }> {
   const rss = sampleRss(pid);
   const cpuBefore = cpuSecondsOf(pid);
   const started = performance.now();

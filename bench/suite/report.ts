@@ -50,12 +50,19 @@ function verdictCell(outcomes: readonly TargetOutcome[]): { target: string; met:
   if (outcomes.length === 0) return { target: dash, met: dash };
   return {
     target: outcomes.map((o) => o.text + (o.source ? ` (${o.source})` : '')).join('<br>'),
-    met: outcomes.map((o) => (o.verdict === 'met' ? 'met' : `**${o.verdict}**`) + (o.measured === null ? '' : ` (${formatNumber(o.measured, o.measured < 10 ? 2 : 0)})`)).join('<br>'),
+    met: outcomes
+      .map(
+        (o) =>
+          (o.verdict === 'met' ? 'met' : `**${o.verdict}**`) +
+          (o.measured === null ? '' : ` (${formatNumber(o.measured, o.measured < 10 ? 2 : 0)})`),
+      )
+      .join('<br>'),
   };
 }
 
 function scenarioTable(s: ScenarioResult): string {
-  const head = '| | req/s | p50 ms | p99 ms | errors | server CPU % | peak RSS MiB | floor req/s | ratio | target | met |\n|---|---|---|---|---|---|---|---|---|---|---|';
+  const head =
+    '| | req/s | p50 ms | p99 ms | errors | server CPU % | peak RSS MiB | floor req/s | ratio | target | met |\n|---|---|---|---|---|---|---|---|---|---|---|';
   const { target, met } = verdictCell(s.targets);
   const row = (label: string, a: Aggregate | null, floorReqPerSec: string, ratioCell: string, t: string, m: string) =>
     `| ${label} | ${formatNumber(a?.reqPerSec)} | ${ms(a?.p50)} | ${ms(a?.p99)} | ${formatNumber(a?.errors)} | ${formatNumber(a?.cpuPercent)} | ${formatNumber(a?.peakRssMiB)} | ${floorReqPerSec} | ${ratioCell} | ${t} | ${m} |`;
@@ -73,17 +80,32 @@ function detailLines(details: Record<string, unknown>): string {
 /** The generated section: a summary of the targets, then one table per scenario. */
 export function renderSection(report: SuiteReport): string {
   const out: string[] = [];
-  out.push(`Run of ${report.startedAt} to ${report.finishedAt}${report.quick ? ' (**quick mode**: short runs, figures indicative only)' : ''}; commit \`${report.commit ?? 'unknown'}\`.`);
-  out.push(`Machine: ${Object.entries(report.machine).map(([k, v]) => `${k} ${String(v)}`).join(', ')}.`);
-  out.push(`Settings: ${Object.entries(report.settings).map(([k, v]) => `${k} ${String(v)}`).join(', ')}.`);
+  out.push(
+    `Run of ${report.startedAt} to ${report.finishedAt}${report.quick ? ' (**quick mode**: short runs, figures indicative only)' : ''}; commit \`${report.commit ?? 'unknown'}\`.`,
+  );
+  out.push(
+    `Machine: ${Object.entries(report.machine)
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(', ')}.`,
+  );
+  out.push(
+    `Settings: ${Object.entries(report.settings)
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(', ')}.`,
+  );
   out.push('');
   out.push('### Targets');
   out.push('');
   out.push('| scenario | target | measured | verdict |\n|---|---|---|---|');
   for (const s of report.scenarios) {
-    if (s.error) out.push(`| ${s.title} | ${s.targets.map((t) => t.text).join('<br>') || dash} | failed: ${s.error.replace(/\|/g, '\\|').slice(0, 200)} | **not measured** |`);
+    if (s.error)
+      out.push(
+        `| ${s.title} | ${s.targets.map((t) => t.text).join('<br>') || dash} | failed: ${s.error.replace(/\|/g, '\\|').slice(0, 200)} | **not measured** |`,
+      );
     for (const t of s.error ? [] : s.targets) {
-      out.push(`| ${s.title} | ${t.text}${t.source ? ` (${t.source})` : ''} | ${formatNumber(t.measured, t.measured !== null && t.measured < 10 ? 2 : 0)} | ${t.verdict === 'met' ? 'met' : `**${t.verdict}**`} |`);
+      out.push(
+        `| ${s.title} | ${t.text}${t.source ? ` (${t.source})` : ''} | ${formatNumber(t.measured, t.measured !== null && t.measured < 10 ? 2 : 0)} | ${t.verdict === 'met' ? 'met' : `**${t.verdict}**`} |`,
+      );
     }
   }
   for (const s of report.scenarios) {
@@ -101,7 +123,12 @@ export function renderSection(report: SuiteReport): string {
     const details = detailLines(s.details);
     if (details) out.push(details);
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  return (
+    out
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
 }
 
 /** Replaces what lies between the markers (the markers stay); appends them when the file has none. */

@@ -15,12 +15,35 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { ADMIN_URL, freshDatabase, inParallel, JWT_SECRET, loginUsers, UNLIMITED, machineFacts, register, startBundle, type BenchServer } from '../support.ts';
+import {
+  ADMIN_URL,
+  freshDatabase,
+  inParallel,
+  JWT_SECRET,
+  loginUsers,
+  UNLIMITED,
+  machineFacts,
+  register,
+  startBundle,
+  type BenchServer,
+} from '../support.ts';
 import { batchItems, seedHistory, seedListing } from '../seeds.ts';
 import { parseArgs, type Settings } from './cli.ts';
 import type { FloorRoute } from './floor.ts';
 import type { LoadJob, LoadResult } from './load.ts';
-import { buildBundle, cleanUp, cleanUpOnSignals, forkHelper, interrupted, onCleanup, ROOT, runScript, watch, rssMiBOf, type Helper } from './processes.ts';
+import {
+  buildBundle,
+  cleanUp,
+  cleanUpOnSignals,
+  forkHelper,
+  interrupted,
+  onCleanup,
+  ROOT,
+  runScript,
+  watch,
+  rssMiBOf,
+  type Helper,
+} from './processes.ts';
 import { renderSection, spliceSection, type ScenarioResult, type SuiteReport } from './report.ts';
 import { aggregate, median, ratio, type RunFigures } from './stats.ts';
 import { judge, TARGETS } from './targets.ts';
@@ -103,9 +126,19 @@ async function againstFloor(suite: Suite, spec: AgainstFloor): Promise<Outcome> 
       const pid = side === 'floor' ? floor.pid : spec.product.pid;
       const watched = await watch(pid, () => ask(load, job));
       const r = watched.result;
-      runs[side].push({ reqPerSec: r.reqPerSec, p50: r.p50, p99: r.p99, errors: r.errors, requests: r.requests, cpuPercent: watched.cpuPercent, peakRssMiB: watched.peakRssMiB });
+      runs[side].push({
+        reqPerSec: r.reqPerSec,
+        p50: r.p50,
+        p99: r.p99,
+        errors: r.errors,
+        requests: r.requests,
+        cpuPercent: watched.cpuPercent,
+        peakRssMiB: watched.peakRssMiB,
+      });
       for (const [code, count] of Object.entries(r.statusCodes ?? {})) statusCodes[side]![code] = (statusCodes[side]![code] ?? 0) + count;
-      console.log(`  ${side.padEnd(7)} round ${round + 1}: ${r.reqPerSec} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, CPU ${watched.cpuPercent} %, peak RSS ${watched.peakRssMiB} MiB`);
+      console.log(
+        `  ${side.padEnd(7)} round ${round + 1}: ${r.reqPerSec} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, CPU ${watched.cpuPercent} %, peak RSS ${watched.peakRssMiB} MiB`,
+      );
     }
   }
   const product = aggregate(runs.product);
@@ -116,20 +149,35 @@ async function againstFloor(suite: Suite, spec: AgainstFloor): Promise<Outcome> 
     floorLabel: 'bare node:http + one pg round trip, same body',
     metrics: { ratio: ratio(product.reqPerSec, floorFigures.reqPerSec), p99Ratio: ratio(product.p99, floorFigures.p99) },
     runs,
-    details: { ...(spec.floorRoute.wsData ? {} : { 'status codes': statusCodes }), 'response bytes': Buffer.byteLength(spec.floorRoute.body) },
+    details: {
+      ...(spec.floorRoute.wsData ? {} : { 'status codes': statusCodes }),
+      'response bytes': Buffer.byteLength(spec.floorRoute.body),
+    },
   };
 }
 
 const eventRow = (id: number) => ({ sql: 'select * from events where id = $1', params: [id] });
 
 /** A GET through autocannon against the floor and the product. */
-async function plainGet(suite: Suite, product: Product, pathAndQuery: string, token: string, floorSql = eventRow(product.eventId)): Promise<Outcome> {
+async function plainGet(
+  suite: Suite,
+  product: Product,
+  pathAndQuery: string,
+  token: string,
+  floorSql = eventRow(product.eventId),
+): Promise<Outcome> {
   const headers = bearer(token);
   const captured = await capture(product.server.url + pathAndQuery, { headers });
   return againstFloor(suite, {
     product: { url: product.server.url, pid: product.server.pid },
     floorRoute: { ...floorSql, ...captured },
-    job: async (url, _side, seconds) => ({ kind: 'http', url, connections: suite.settings.connections, seconds, request: { method: 'GET', path: pathAndQuery, headers } }),
+    job: async (url, _side, seconds) => ({
+      kind: 'http',
+      url,
+      connections: suite.settings.connections,
+      seconds,
+      request: { method: 'GET', path: pathAndQuery, headers },
+    }),
   });
 }
 
@@ -180,7 +228,9 @@ const SCENARIOS: Scenario[] = [
       'The floor here is the same clients against the floor process, which answers the tRPC query frame after one pg round trip.',
     run: async (suite) => {
       const p = await suite.postgres();
-      const trpc = await capture(`${p.server.url}/trpc/events.get?input=${encodeURIComponent(JSON.stringify({ id: p.eventId }))}`, { headers: bearer(p.owner.token) });
+      const trpc = await capture(`${p.server.url}/trpc/events.get?input=${encodeURIComponent(JSON.stringify({ id: p.eventId }))}`, {
+        headers: bearer(p.owner.token),
+      });
       const wsData = JSON.stringify((JSON.parse(trpc.body) as { result: { data: unknown } }).result.data);
       return againstFloor(suite, {
         product: { url: p.server.url, pid: p.server.pid },
@@ -203,7 +253,10 @@ const SCENARIOS: Scenario[] = [
     method: (s) => `\`GET /api/auth/me\` with a real access token, autocannon ${s.connections} connections. Floor query: the user's row.`,
     run: async (suite) => {
       const p = await suite.postgres();
-      return plainGet(suite, p, '/api/auth/me', p.owner.token, { sql: 'select id, username, email from users where id = $1', params: [p.owner.id] });
+      return plainGet(suite, p, '/api/auth/me', p.owner.token, {
+        sql: 'select id, username, email from users where id = $1',
+        params: [p.owner.id],
+      });
     },
   },
   {
@@ -214,7 +267,9 @@ const SCENARIOS: Scenario[] = [
     run: async (suite) => {
       const p = await suite.postgres();
       const outcome = await plainGet(suite, p, '/api/events?page=1&page_size=10', p.lister!.token);
-      const visible = (await (await fetch(`${p.server.url}/api/events?page_size=1`, { headers: bearer(p.lister!.token) })).json()) as { count: number };
+      const visible = (await (await fetch(`${p.server.url}/api/events?page_size=1`, { headers: bearer(p.lister!.token) })).json()) as {
+        count: number;
+      };
       return { ...outcome, details: { ...outcome.details, 'events visible to the user': visible.count } };
     },
   },
@@ -226,22 +281,37 @@ const SCENARIOS: Scenario[] = [
       'Floor: the same 201 body after one pg round trip (a read).',
     run: async (suite) => {
       const p = await suite.postgres();
-      return createAgainstFloor(suite, p, p.writers.map((w) => w.token), Date.UTC(2031, 0, 1));
+      return createAgainstFloor(
+        suite,
+        p,
+        p.writers.map((w) => w.token),
+        Date.UTC(2031, 0, 1),
+      );
     },
   },
   {
     id: 'put',
     title: 'PUT with If-Match',
-    method: (s) => `\`PUT /api/events/{id}\` (title change) with \`If-Match\` carrying the version last seen; ${s.connections} connections, each on its own user's event.`,
+    method: (s) =>
+      `\`PUT /api/events/{id}\` (title change) with \`If-Match\` carrying the version last seen; ${s.connections} connections, each on its own user's event.`,
     run: async (suite) => {
       const p = await suite.postgres();
       const body = JSON.stringify({ title: 'Renamed under load' });
-      const captured = await capture(`${p.server.url}/api/events/${p.eventId}`, { method: 'PUT', headers: { ...json, ...bearer(p.owner.token) }, body });
+      const captured = await capture(`${p.server.url}/api/events/${p.eventId}`, {
+        method: 'PUT',
+        headers: { ...json, ...bearer(p.owner.token) },
+        body,
+      });
       // The versions as they stand once the previous run's last requests (answered after autocannon
       // stopped listening) have committed: read until two readings 500 ms apart agree.
       const events = async () => {
         const read = async () =>
-          (await p.database.pool.query<{ id: number; version: number }>('select id, version from events where id = any($1::int[]) order by id', [p.putEvents])).rows;
+          (
+            await p.database.pool.query<{ id: number; version: number }>(
+              'select id, version from events where id = any($1::int[]) order by id',
+              [p.putEvents],
+            )
+          ).rows;
         let [before, after] = [await read(), [] as Array<{ id: number; version: number }>];
         for (let i = 0; i < 20; i++, before = after) {
           await new Promise((r) => setTimeout(r, 500));
@@ -279,28 +349,51 @@ const SCENARIOS: Scenario[] = [
         const body = JSON.stringify(batchItems(suite.settings.batchItems, 400 + i * 500));
         const watched = await watch(p.server.pid, async () => {
           const t0 = performance.now();
-          const res = await fetch(`${p.server.url}/api/events/batch`, { method: 'POST', headers: { ...json, ...bearer(user.access) }, body });
+          const res = await fetch(`${p.server.url}/api/events/batch`, {
+            method: 'POST',
+            headers: { ...json, ...bearer(user.access) },
+            body,
+          });
           const answer = (await res.json()) as { created_events?: unknown[] };
           if (res.status !== 201 || answer.created_events?.length !== suite.settings.batchItems) throw new Error(`batch: ${res.status}`);
           return performance.now() - t0;
         });
         times.push(Math.round(watched.result));
-        runs.push({ reqPerSec: NaN, p50: watched.result, p99: watched.result, errors: 0, requests: 1, cpuPercent: watched.cpuPercent, peakRssMiB: watched.peakRssMiB });
+        runs.push({
+          reqPerSec: NaN,
+          p50: watched.result,
+          p99: watched.result,
+          errors: 0,
+          requests: 1,
+          cpuPercent: watched.cpuPercent,
+          peakRssMiB: watched.peakRssMiB,
+        });
         console.log(`  batch ${i + 1}: ${Math.round(watched.result)} ms, CPU ${watched.cpuPercent} %, peak RSS ${watched.peakRssMiB} MiB`);
       }
       const a = aggregate(runs);
       const product = { ...a, reqPerSec: NaN, p50: median(times), p99: Math.max(...times) };
-      return { product, floor: null, floorLabel: null, metrics: { batchMs: median(times) }, runs: { product: runs, floor: [] }, details: { 'runs (ms)': times } };
+      return {
+        product,
+        floor: null,
+        floorLabel: null,
+        metrics: { batchMs: median(times) },
+        runs: { product: runs, floor: [] },
+        details: { 'runs (ms)': times },
+      };
     },
   },
   {
     id: 'history',
     title: 'History page over 10,000 versions',
-    method: (s) => `\`GET /api/events/{id}/history?limit=100\` of an event with ${s.historyVersions.toLocaleString('en-US')} versions (seeded as bench/history.ts does). Floor query: one version row.`,
+    method: (s) =>
+      `\`GET /api/events/{id}/history?limit=100\` of an event with ${s.historyVersions.toLocaleString('en-US')} versions (seeded as bench/history.ts does). Floor query: one version row.`,
     run: async (suite) => {
       const p = await suite.postgres();
       const h = p.history!;
-      return plainGet(suite, p, `/api/events/${h.eventId}/history?limit=100`, p.owner.token, { sql: 'select * from event_versions where version_id = $1', params: [h.last] });
+      return plainGet(suite, p, `/api/events/${h.eventId}/history?limit=100`, p.owner.token, {
+        sql: 'select * from event_versions where version_id = $1',
+        params: [h.last],
+      });
     },
   },
   {
@@ -319,17 +412,22 @@ const SCENARIOS: Scenario[] = [
   {
     id: 'pglite-get-event',
     title: 'Embedded database (PGlite): GET one event',
-    method: (s) => `\`GET /api/events/{id}\` on a bundle with no DATABASE_URL (PGlite in memory), autocannon ${s.connections} connections, against the PostgreSQL floor.`,
+    method: (s) =>
+      `\`GET /api/events/{id}\` on a bundle with no DATABASE_URL (PGlite in memory), autocannon ${s.connections} connections, against the PostgreSQL floor.`,
     run: async (suite) => {
       const p = await suite.pglite();
-      const outcome = await plainGet(suite, p, `/api/events/${p.eventId}`, p.owner.token, { sql: 'select * from events limit 1', params: [] });
+      const outcome = await plainGet(suite, p, `/api/events/${p.eventId}`, p.owner.token, {
+        sql: 'select * from events limit 1',
+        params: [],
+      });
       return { ...outcome, floorLabel: 'PostgreSQL floor (bare node:http + one pg round trip, same body)' };
     },
   },
   {
     id: 'pglite-create',
     title: 'Embedded database (PGlite): create with conflict check',
-    method: (s) => `\`POST /api/events\` on the PGlite bundle, ${s.connections} connections as their own users, distinct times; against the PostgreSQL floor.`,
+    method: (s) =>
+      `\`POST /api/events\` on the PGlite bundle, ${s.connections} connections as their own users, distinct times; against the PostgreSQL floor.`,
     run: async (suite) => {
       const p = await suite.pglite();
       const outcome = await createAgainstFloor(suite, p, p.writers, Date.UTC(2032, 0, 1));
@@ -346,15 +444,34 @@ const SCENARIOS: Scenario[] = [
       const n = String(suite.settings.fanoutSubscribers);
       const floorLines = await runScript('live-fanout-floor.ts', [n], async () => {});
       const lines = await runScript('live-fanout.ts', [n, '--bundle'], (pid) => dropDatabase(`bench_fanout_${pid}`));
-      const find = (all: Array<Record<string, unknown>>, key: string, value?: string) => all.find((l) => (value === undefined ? key in l : l[key] === value));
+      const find = (all: Array<Record<string, unknown>>, key: string, value?: string) =>
+        all.find((l) => (value === undefined ? key in l : l[key] === value));
       const receipt = find(lines, 'measure', 'PUT response -> receipt (ms)') as { p50: number; p99: number };
       const floorReceipt = find(floorLines, 'measure', 'server starts writing -> receipt (ms)') as { p50: number; p99: number };
       const rss = (find(lines, 'rss_mib') as { rss_mib: { server_process: Record<string, number> } }).rss_mib.server_process;
-      const cpu = (find(lines, 'cpu_percent_of_one_core_during_updates') as { cpu_percent_of_one_core_during_updates: { server_process?: number } }).cpu_percent_of_one_core_during_updates.server_process ?? null;
+      const cpu =
+        (find(lines, 'cpu_percent_of_one_core_during_updates') as { cpu_percent_of_one_core_during_updates: { server_process?: number } })
+          .cpu_percent_of_one_core_during_updates.server_process ?? null;
       const counts = find(lines, 'receipts') as { receipts: number; expected: number };
       const floorCounts = find(floorLines, 'receipts') as { receipts: number; expected: number };
-      const product = { reqPerSec: NaN, p50: receipt.p50, p99: receipt.p99, errors: counts.expected - counts.receipts, cpuPercent: cpu, peakRssMiB: rss['peak']!, runs: 1 };
-      const floor = { reqPerSec: NaN, p50: floorReceipt.p50, p99: floorReceipt.p99, errors: floorCounts.expected - floorCounts.receipts, cpuPercent: null, peakRssMiB: null, runs: 1 };
+      const product = {
+        reqPerSec: NaN,
+        p50: receipt.p50,
+        p99: receipt.p99,
+        errors: counts.expected - counts.receipts,
+        cpuPercent: cpu,
+        peakRssMiB: rss['peak']!,
+        runs: 1,
+      };
+      const floor = {
+        reqPerSec: NaN,
+        p50: floorReceipt.p50,
+        p99: floorReceipt.p99,
+        errors: floorCounts.expected - floorCounts.receipts,
+        cpuPercent: null,
+        peakRssMiB: null,
+        runs: 1,
+      };
       return {
         product,
         floor,
@@ -379,7 +496,12 @@ const SCENARIOS: Scenario[] = [
         await new Promise((r) => setTimeout(r, 2000));
         const before = rssMiBOf(server.pid);
         const watched = await watch(server.pid, async () => {
-          const opened = await ask(suite.load, { kind: 'idle-open', url: `${server.url.replace('http', 'ws')}/trpc`, count: suite.settings.idleConnections, token: p.owner.token });
+          const opened = await ask(suite.load, {
+            kind: 'idle-open',
+            url: `${server.url.replace('http', 'ws')}/trpc`,
+            count: suite.settings.idleConnections,
+            token: p.owner.token,
+          });
           await new Promise((r) => setTimeout(r, 5000));
           return opened;
         });
@@ -387,14 +509,27 @@ const SCENARIOS: Scenario[] = [
         const closed = await ask(suite.load, { kind: 'idle-close' });
         const opened = watched.result.opened ?? 0;
         const perConnection = opened ? Math.round(((after - before) * 1048576) / opened) : null;
-        const product = { reqPerSec: NaN, p50: NaN, p99: NaN, errors: watched.result.errors, cpuPercent: watched.cpuPercent, peakRssMiB: watched.peakRssMiB, runs: 1 };
+        const product = {
+          reqPerSec: NaN,
+          p50: NaN,
+          p99: NaN,
+          errors: watched.result.errors,
+          cpuPercent: watched.cpuPercent,
+          peakRssMiB: watched.peakRssMiB,
+          runs: 1,
+        };
         return {
           product,
           floor: null,
           floorLabel: null,
           metrics: { bytesPerConnection: perConnection },
           runs: { product: [], floor: [] },
-          details: { 'RSS before / after (MiB)': `${before} / ${after}`, opened, 'still open at the end': closed.opened, 'bytes per connection': perConnection },
+          details: {
+            'RSS before / after (MiB)': `${before} / ${after}`,
+            opened,
+            'still open at the end': closed.opened,
+            'bytes per connection': perConnection,
+          },
         };
       } finally {
         stopServer();
@@ -408,12 +543,34 @@ const SCENARIOS: Scenario[] = [
     method: (s) =>
       `bench/collab.ts --bundle: ${s.collabEditors} y-websocket editors typing 20 characters a second each for ${s.collabSeconds} s; p50/p99 keystroke → each other editor. Its own database, dropped after. No floor.`,
     run: async (suite) => {
-      const lines = await runScript('collab.ts', [String(suite.settings.collabEditors), String(suite.settings.collabSeconds), '--bundle'], (pid) => dropDatabase(`bench_collab_${pid}`));
+      const lines = await runScript(
+        'collab.ts',
+        [String(suite.settings.collabEditors), String(suite.settings.collabSeconds), '--bundle'],
+        (pid) => dropDatabase(`bench_collab_${pid}`),
+      );
       const latency = lines.find((l) => l['measure'] === 'keystroke -> each other editor (ms)') as { p50: number; p99: number };
-      const usage = lines.find((l) => 'server_cpu_percent_of_one_core' in l) as { server_cpu_percent_of_one_core: number; server_rss_mib: { before: number; peak: number } };
+      const usage = lines.find((l) => 'server_cpu_percent_of_one_core' in l) as {
+        server_cpu_percent_of_one_core: number;
+        server_rss_mib: { before: number; peak: number };
+      };
       const { bench: _, ...summary } = lines.find((l) => 'keystrokes' in l) ?? {};
-      const product = { reqPerSec: NaN, p50: latency.p50, p99: latency.p99, errors: 0, cpuPercent: usage.server_cpu_percent_of_one_core, peakRssMiB: usage.server_rss_mib.peak, runs: 1 };
-      return { product, floor: null, floorLabel: null, metrics: { p99Ms: latency.p99 }, runs: { product: [], floor: [] }, details: summary };
+      const product = {
+        reqPerSec: NaN,
+        p50: latency.p50,
+        p99: latency.p99,
+        errors: 0,
+        cpuPercent: usage.server_cpu_percent_of_one_core,
+        peakRssMiB: usage.server_rss_mib.peak,
+        runs: 1,
+      };
+      return {
+        product,
+        floor: null,
+        floorLabel: null,
+        metrics: { p99Ms: latency.p99 },
+        runs: { product: [], floor: [] },
+        details: summary,
+      };
     },
   },
 ];
@@ -448,7 +605,11 @@ const THE_EVENT = {
 };
 
 /** The owner, its event shared with three writers, and each writer's own event. */
-async function seedCommon(url: string, owner: { id: number; token: string }, writers: Array<{ id: number; token: string }>): Promise<{ eventId: number; putEvents: number[] }> {
+async function seedCommon(
+  url: string,
+  owner: { id: number; token: string },
+  writers: Array<{ id: number; token: string }>,
+): Promise<{ eventId: number; putEvents: number[] }> {
   const eventId = await createEvent(url, owner.token, THE_EVENT);
   const share = await fetch(`${url}/api/events/${eventId}/share`, {
     method: 'POST',
@@ -456,7 +617,9 @@ async function seedCommon(url: string, owner: { id: number; token: string }, wri
     body: JSON.stringify({ users: writers.slice(0, 3).map((w, i) => ({ user_id: w.id, role: i === 0 ? 'EDITOR' : 'VIEWER' })) }),
   });
   if (share.status !== 200) throw new Error(`share: ${share.status} ${await share.text()}`);
-  const putEvents = await inParallel(writers, 8, (w) => createEvent(url, w.token, { title: `Writer ${w.id}`, start_time: '2030-03-01T10:00:00Z', end_time: '2030-03-01T11:00:00Z' }));
+  const putEvents = await inParallel(writers, 8, (w) =>
+    createEvent(url, w.token, { title: `Writer ${w.id}`, start_time: '2030-03-01T10:00:00Z', end_time: '2030-03-01T11:00:00Z' }),
+  );
   return { eventId, putEvents };
 }
 
@@ -466,9 +629,15 @@ function lazy<T>(make: () => Promise<T>): () => Promise<T> {
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2), SCENARIOS.map((s) => s.id));
+  const options = parseArgs(
+    process.argv.slice(2),
+    SCENARIOS.map((s) => s.id),
+  );
   if (options.help) {
-    console.log('npm run bench -- [--quick] [--out=DIR] [scenario ...]\nscenarios:\n' + SCENARIOS.map((s) => `  ${s.id.padEnd(18)} ${s.title}`).join('\n'));
+    console.log(
+      'npm run bench -- [--quick] [--out=DIR] [scenario ...]\nscenarios:\n' +
+        SCENARIOS.map((s) => `  ${s.id.padEnd(18)} ${s.title}`).join('\n'),
+    );
     return;
   }
   const { settings } = options;
@@ -500,7 +669,12 @@ async function main(): Promise<void> {
     const writers = await loginUsers(server.url, database.pool, settings.connections, 'writer');
     const { eventId, putEvents } = await seedCommon(server.url, owner, writers);
     if (options.scenarios.some((id) => id === 'history' || id === 'diff')) {
-      const id = await createEvent(server.url, owner.token, { title: 'Deep history', description: 'version 1 of a long description', start_time: '2030-01-01T10:00:00Z', end_time: '2030-01-01T11:00:00Z' });
+      const id = await createEvent(server.url, owner.token, {
+        title: 'Deep history',
+        description: 'version 1 of a long description',
+        start_time: '2030-01-01T10:00:00Z',
+        end_time: '2030-01-01T11:00:00Z',
+      });
       const { n, first, last } = await seedHistory(database.pool, id, settings.historyVersions);
       console.log(JSON.stringify({ seeded: 'history', versions: n }));
       history = { eventId: id, first, last };
@@ -514,10 +688,14 @@ async function main(): Promise<void> {
     const stop = onCleanup('pglite server', () => server.stop());
     const registered = await register(server.url, 'owner');
     const owner = { id: registered.id, token: registered.access };
-    const writers = await inParallel(Array.from({ length: settings.connections }, (_, i) => i), 8, async (i) => {
-      const w = await register(server.url, `pgwriter${i}`);
-      return { id: w.id, token: w.access };
-    });
+    const writers = await inParallel(
+      Array.from({ length: settings.connections }, (_, i) => i),
+      8,
+      async (i) => {
+        const w = await register(server.url, `pgwriter${i}`);
+        return { id: w.id, token: w.access };
+      },
+    );
     const { eventId } = await seedCommon(server.url, owner, writers);
     return { server, owner, eventId, writers: writers.map((w) => w.token), stop };
   });
@@ -538,7 +716,12 @@ async function main(): Promise<void> {
     const base = { id: scenario.id, title: scenario.title, method: scenario.method(settings) };
     try {
       const outcome = await scenario.run(suite);
-      results.push({ ...base, ...outcome, targets: judge(TARGETS[scenario.id] ?? [], outcome.metrics), measuredAt: new Date().toISOString() });
+      results.push({
+        ...base,
+        ...outcome,
+        targets: judge(TARGETS[scenario.id] ?? [], outcome.metrics),
+        measuredAt: new Date().toISOString(),
+      });
     } catch (error) {
       console.error(error);
       results.push({
@@ -571,15 +754,26 @@ async function main(): Promise<void> {
     quick: settings.quick,
     machine: machine(),
     commit: commit(),
-    settings: { connections: settings.connections, 'seconds per run': settings.seconds, 'floor/product pairs': settings.rounds, 'warm-up seconds': settings.warmupSeconds },
-    scenarios: merge(previous, results, SCENARIOS.map((s) => s.id)),
+    settings: {
+      connections: settings.connections,
+      'seconds per run': settings.seconds,
+      'floor/product pairs': settings.rounds,
+      'warm-up seconds': settings.warmupSeconds,
+    },
+    scenarios: merge(
+      previous,
+      results,
+      SCENARIOS.map((s) => s.id),
+    ),
   };
   mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, 'benchmarks.json'), JSON.stringify(report, null, 2) + '\n');
   const mdPath = path.join(out, 'benchmarks.md');
   const existing = existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '# Benchmarks\n';
   writeFileSync(mdPath, spliceSection(existing, renderSection(report)));
-  console.log(`\nwrote ${path.relative(ROOT, path.join(out, 'benchmarks.json'))} and the generated section of ${path.relative(ROOT, mdPath)}`);
+  console.log(
+    `\nwrote ${path.relative(ROOT, path.join(out, 'benchmarks.json'))} and the generated section of ${path.relative(ROOT, mdPath)}`,
+  );
   for (const s of results) {
     for (const t of s.targets) console.log(`  ${s.id.padEnd(18)} ${t.text.padEnd(34)} ${t.measured ?? '–'} ${t.verdict}`);
   }

@@ -30,7 +30,11 @@ describe('stats', () => {
   });
 
   it('aggregates runs: medians, summed errors, the highest RSS, CPU where known', () => {
-    const a = aggregate([run(100, 20, { errors: 1, peakRssMiB: 140 }), run(300, 10, { cpuPercent: null }), run(200, 30, { errors: 2, peakRssMiB: 180, cpuPercent: 80 })]);
+    const a = aggregate([
+      run(100, 20, { errors: 1, peakRssMiB: 140 }),
+      run(300, 10, { cpuPercent: null }),
+      run(200, 30, { errors: 2, peakRssMiB: 180, cpuPercent: 80 }),
+    ]);
     expect(a).toEqual({ reqPerSec: 200, p50: 5, p99: 20, errors: 3, cpuPercent: 90, peakRssMiB: 180, runs: 3 });
   });
 
@@ -61,7 +65,9 @@ describe('targets', () => {
   });
 
   it('covers every target of issue 10', () => {
-    expect(Object.keys(TARGETS)).toEqual(expect.arrayContaining(['get-event', 'get-event-trpc', 'auth-me', 'listing', 'create', 'pglite-get-event', 'live-fanout', 'idle-ws']));
+    expect(Object.keys(TARGETS)).toEqual(
+      expect.arrayContaining(['get-event', 'get-event-trpc', 'auth-me', 'listing', 'create', 'pglite-get-event', 'live-fanout', 'idle-ws']),
+    );
   });
 });
 
@@ -120,13 +126,17 @@ describe('report', () => {
   it('renders a table per scenario with the floor, the ratio and the verdicts', () => {
     const md = renderSection(report([scenario()]));
     expect(md).toContain('### GET one event (REST) (`get-event`)');
-    expect(md).toContain('| product | 600 | 38 | 150 | 0 | 100 | 150 | 6,000 | 0.10 | req/s ≥ 0.8 × floor<br>p99 ≤ 2 × floor | **not met** (0.10)<br>**not met** (7.50) |');
+    expect(md).toContain(
+      '| product | 600 | 38 | 150 | 0 | 100 | 150 | 6,000 | 0.10 | req/s ≥ 0.8 × floor<br>p99 ≤ 2 × floor | **not met** (0.10)<br>**not met** (7.50) |',
+    );
     expect(md).toContain('| floor: bare node:http | 6,000 |');
     expect(md).toContain('| GET one event (REST) | req/s ≥ 0.8 × floor | 0.10 | **not met** |');
   });
 
   it('shows a failed scenario as not measured, with its error', () => {
-    const md = renderSection(report([scenario({ error: 'socket hang up', product: null, floor: null, targets: judge(TARGETS['get-event']!, {}) })]));
+    const md = renderSection(
+      report([scenario({ error: 'socket hang up', product: null, floor: null, targets: judge(TARGETS['get-event']!, {}) })]),
+    );
     expect(md).toContain('**Failed:** socket hang up');
     expect(md).toContain('failed: socket hang up | **not measured** |');
   });

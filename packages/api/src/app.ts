@@ -70,7 +70,12 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   const sessions = new SessionStore(database.db, wake);
   const live = new LiveHub(database.db, logger, (sessionIds) => sessions.liveAmong(sessionIds));
   // Every instance reads the feed: cached roles of events whose access changed are dropped.
-  live.onFeed((rows) => forgetAccess(database.db, rows.filter((r) => changesAccess(r.type)).map((r) => r.event_id)));
+  live.onFeed((rows) =>
+    forgetAccess(
+      database.db,
+      rows.filter((r) => changesAccess(r.type)).map((r) => r.event_id),
+    ),
+  );
   await live.start();
   wake.subscribe(FEED_TOPIC, () => live.wake());
   const retention = startFeedRetention(database.db, logger, config.feedRetention);
@@ -104,7 +109,10 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   };
 
   const handler = createHttpHandler(deps, appRouter, { '/api/events/stream': createEventStreamRoute(deps) });
-  const requestLimiter = createRequestLimiter({ points: config.rateLimit.requests, windowSeconds: config.rateLimit.windowSeconds }, limiterRedis);
+  const requestLimiter = createRequestLimiter(
+    { points: config.rateLimit.requests, windowSeconds: config.rateLimit.windowSeconds },
+    limiterRedis,
+  );
   const server = createServer(
     // Timeouts are checked this often (Node's default, 30 s, would let a short headers timeout run long).
     { connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.http.headersTimeoutMs / 4))) },

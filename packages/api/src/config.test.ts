@@ -40,7 +40,8 @@ describe('loadConfig', () => {
   });
 
   it('reads TRUST_PROXY as Express reads trust proxy: true is one hop, a number of hops, or proxy addresses', () => {
-    const trust = (value?: string) => loadConfig({ DATA_DIR: ':memory:', ...(value === undefined ? {} : { TRUST_PROXY: value }) }).trustProxy;
+    const trust = (value?: string) =>
+      loadConfig({ DATA_DIR: ':memory:', ...(value === undefined ? {} : { TRUST_PROXY: value }) }).trustProxy;
     expect(trust()).toEqual({ hops: 0 });
     expect(trust('false')).toEqual({ hops: 0 });
     expect(trust('true')).toEqual({ hops: 1 });

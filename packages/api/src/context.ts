@@ -39,11 +39,7 @@ export function requestMeta(req: IncomingMessage, trustProxy: TrustProxy): Reque
 
 /** One context factory for HTTP (REST and tRPC) and WebSocket connections. */
 export function createContextFactory(deps: AppDeps) {
-  return async (opts: {
-    req: IncomingMessage;
-    res?: unknown;
-    info?: CreateHTTPContextOptions['info']  ;
-  }): Promise<Context> => {
+  return async (opts: { req: IncomingMessage; res?: unknown; info?: CreateHTTPContextOptions['info'] }): Promise<Context> => {
     const params = opts.info?.connectionParams;
     const fromParams = typeof params?.['token'] === 'string' ? params['token'] : null;
     const token = fromParams ?? bearerToken(opts.req.headers.authorization);

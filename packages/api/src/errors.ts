@@ -12,7 +12,9 @@ function databaseUnavailable(error: unknown): AppError | undefined {
     return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly', { retryAfter: UNAVAILABLE_RETRY_AFTER });
   }
   if (isStatementTimeout(error)) {
-    return new AppError('SERVICE_UNAVAILABLE', 'The database took too long to answer; try again shortly', { retryAfter: UNAVAILABLE_RETRY_AFTER });
+    return new AppError('SERVICE_UNAVAILABLE', 'The database took too long to answer; try again shortly', {
+      retryAfter: UNAVAILABLE_RETRY_AFTER,
+    });
   }
   return undefined;
 }

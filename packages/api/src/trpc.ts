@@ -83,5 +83,3 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!outcome.ok) throw outcome.error;
   return next({ ctx: { ...ctx, user: outcome.user } });
 });
-
-;

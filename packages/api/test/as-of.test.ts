@@ -23,7 +23,8 @@ async function momentAfterLastWrite(user: TestUser): Promise<string> {
 
 const q = (time: string) => encodeURIComponent(time);
 const getAsOf = (user: TestUser, id: number, time: string) => api.get(`/api/events/${id}?as_of=${q(time)}`, { token: user.access });
-const listAsOf = (user: TestUser, time: string, extra = '') => api.get(`/api/events?as_of=${q(time)}&sort=title${extra}`, { token: user.access });
+const listAsOf = (user: TestUser, time: string, extra = '') =>
+  api.get(`/api/events?as_of=${q(time)}&sort=title${extra}`, { token: user.access });
 const titles = (res: ApiResponse) => res.body.results.map((e: Ev) => e.title);
 const roles = (res: ApiResponse) => res.body.results.map((e: Ev) => [e.title, e['my_role']]);
 
@@ -121,7 +122,18 @@ describe('one event as of a time', () => {
     // Each answer has the content of that version's snapshot.
     const snapshot = (await api.get(`/api/events/${A.id}/history/${aHistory[0]!.version_id}`, { token: owner.access })).body;
     const then = await at(M1);
-    for (const field of ['title', 'description', 'start_time', 'end_time', 'location', 'timezone', 'is_recurring', 'recurrence_pattern', 'rrule', 'owner_id']) {
+    for (const field of [
+      'title',
+      'description',
+      'start_time',
+      'end_time',
+      'location',
+      'timezone',
+      'is_recurring',
+      'recurrence_pattern',
+      'rrule',
+      'owner_id',
+    ]) {
       expect(then[field], field).toEqual(snapshot[field]);
     }
   });
@@ -172,7 +184,12 @@ describe('one event as of a time', () => {
     expect((await getAsOf(owner, B.id, M1)).status).toBe(200);
     // D: an EDITOR in phase 1, removed in phase 2; access is judged now, so the past is gone too.
     expectNotFound(await getAsOf(viewer, D.id, M1));
-    expect((await getAsOf(owner, D.id, M1)).body).toMatchObject({ title: 'Delta', my_role: 'OWNER', is_recurring: true, recurrence_pattern: 'weekly' });
+    expect((await getAsOf(owner, D.id, M1)).body).toMatchObject({
+      title: 'Delta',
+      my_role: 'OWNER',
+      is_recurring: true,
+      recurrence_pattern: 'weekly',
+    });
     expectNotFound(await getAsOf(viewer, D.id, M2));
     expectNotFound(await getAsOf(viewer, D.id, M3));
     expectNotFound(await api.get(`/api/events/${D.id}`, { token: viewer.access }));
@@ -324,7 +341,9 @@ describe('point in time', () => {
     const now = await api.get(`/api/events/${event.id}?as_of=${new Date(Date.now() + 1000).toISOString()}`, { token: owner.access });
     expect(now.body.title).toBe('second title');
     await api.delete(`/api/events/${event.id}`, { token: owner.access });
-    expect((await api.get(`/api/events/${event.id}?as_of=${new Date(Date.now() + 1000).toISOString()}`, { token: owner.access })).status).toBe(404);
+    expect(
+      (await api.get(`/api/events/${event.id}?as_of=${new Date(Date.now() + 1000).toISOString()}`, { token: owner.access })).status,
+    ).toBe(404);
     expect((await api.get(`/api/events/${event.id}?as_of=${between}`, { token: owner.access })).body.title).toBe('first title');
   });
 

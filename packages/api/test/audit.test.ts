@@ -10,7 +10,15 @@ const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const LOOPBACK = /^(::ffff:)?127\.0\.0\.1$|^::1$/;
 
-type AuditRow = { id: number; action: string; target_type: string | null; target_id: string | null; at: string; request_id: string | null; ip: string | null };
+type AuditRow = {
+  id: number;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  at: string;
+  request_id: string | null;
+  ip: string | null;
+};
 type AuditPage = { results: AuditRow[]; count: number; num_pages: number; current_page: number };
 
 async function auditPage(user: TestUser, query = 'page_size=100'): Promise<AuditPage> {
@@ -68,10 +76,21 @@ describe('audit entries', () => {
     const user = await ctx.user('auditauth');
     const other = await ctx.user('auditother');
     expectStatus(await api.post('/api/auth/login', { body: { username: user.username, password: 'wrong-password' } }), 401, 'UNAUTHORIZED');
-    expectStatus(await api.post('/api/auth/login', { body: { username: user.email.toUpperCase(), password: 'also-wrong' } }), 401, 'UNAUTHORIZED');
+    expectStatus(
+      await api.post('/api/auth/login', { body: { username: user.email.toUpperCase(), password: 'also-wrong' } }),
+      401,
+      'UNAUTHORIZED',
+    );
     // A failed login for a name nobody has is nobody's entry.
-    expectStatus(await api.post('/api/auth/login', { body: { username: uniqueName('nobody'), password: 'whatever1' } }), 401, 'UNAUTHORIZED');
-    const login = await api.post('/api/auth/login', { body: { username: user.email, password: user.password }, headers: { 'x-request-id': 'login-1' } });
+    expectStatus(
+      await api.post('/api/auth/login', { body: { username: uniqueName('nobody'), password: 'whatever1' } }),
+      401,
+      'UNAUTHORIZED',
+    );
+    const login = await api.post('/api/auth/login', {
+      body: { username: user.email, password: user.password },
+      headers: { 'x-request-id': 'login-1' },
+    });
     expect(login.status).toBe(200);
     const form = await api.post('/api/auth/login', {
       raw: new URLSearchParams({ grant_type: 'password', username: user.username, password: user.password }).toString(),
@@ -112,7 +131,9 @@ describe('audit entries', () => {
     const event = await ctx.event(owner, { title: 'audited' });
     expect((await api.put(`/api/events/${event.id}`, { token: owner.access, body: { title: 'audited 2' } })).status).toBe(200);
     await ctx.share(owner, event.id, friend, 'VIEWER');
-    expect((await api.put(`/api/events/${event.id}/permissions/${friend.id}`, { token: owner.access, body: { role: 'EDITOR' } })).status).toBe(200);
+    expect(
+      (await api.put(`/api/events/${event.id}/permissions/${friend.id}`, { token: owner.access, body: { role: 'EDITOR' } })).status,
+    ).toBe(200);
     expect((await api.delete(`/api/events/${event.id}/permissions/${friend.id}`, { token: owner.access })).status).toBe(200);
     const v1 = (await api.get(`/api/events/${event.id}/history`, { token: owner.access })).body.at(-1).version_id;
     expect((await api.post(`/api/events/${event.id}/rollback/${v1}`, { token: owner.access })).status).toBe(200);
@@ -151,7 +172,9 @@ describe('audit entries', () => {
     const event = await ctx.event(owner);
     await ctx.share(owner, event.id, editor, 'EDITOR');
     await ctx.share(owner, event.id, viewer, 'VIEWER');
-    expect((await api.patch(`/api/events/${event.id}`, { token: editor.access, body: { title: 'edited by the editor' } })).status).toBe(200);
+    expect((await api.patch(`/api/events/${event.id}`, { token: editor.access, body: { title: 'edited by the editor' } })).status).toBe(
+      200,
+    );
     const v1 = (await api.get(`/api/events/${event.id}/history`, { token: editor.access })).body.at(-1).version_id;
     expect((await api.post(`/api/events/${event.id}/rollback/${v1}`, { token: editor.access })).status).toBe(200);
     // Leaving an event is the leaver's own action.
@@ -176,12 +199,17 @@ describe('audit entries', () => {
     const stranger = await ctx.user('failstranger');
     const event = await ctx.event(owner, { start_time: '2072-02-01T10:00:00Z', end_time: '2072-02-01T11:00:00Z' });
     await ctx.event(owner, { title: 'neighbour', start_time: '2072-02-02T10:00:00Z', end_time: '2072-02-02T11:00:00Z' });
-    await api.patch(`/api/events/${event.id}`, { token: owner.access, body: { start_time: '2072-02-03T10:00:00Z', end_time: '2072-02-03T11:00:00Z' } });
+    await api.patch(`/api/events/${event.id}`, {
+      token: owner.access,
+      body: { start_time: '2072-02-03T10:00:00Z', end_time: '2072-02-03T11:00:00Z' },
+    });
     // Its first slot is taken after it moved, so rolling back to version 1 clashes.
     await ctx.event(owner, { title: 'squatter', start_time: '2072-02-01T10:30:00Z', end_time: '2072-02-01T11:30:00Z' });
     await ctx.share(owner, event.id, editor, 'EDITOR');
     await ctx.share(owner, event.id, viewer, 'VIEWER');
-    const [v1, v2] = (await api.get(`/api/events/${event.id}/history`, { token: owner.access })).body.map((h: { version_id: number }) => h.version_id).reverse();
+    const [v1, v2] = (await api.get(`/api/events/${event.id}/history`, { token: owner.access })).body
+      .map((h: { version_id: number }) => h.version_id)
+      .reverse();
     // A session of its own for the refresh-token reuse below, so the owner's token stays valid.
     const login = await api.post('/api/auth/login', { body: { username: owner.username, password: owner.password } });
     const rotated = await api.post('/api/auth/refresh', { body: { refresh: login.body.refresh } });
@@ -193,27 +221,61 @@ describe('audit entries', () => {
     const slot = { start_time: '2072-02-03T10:30:00Z', end_time: '2072-02-03T11:30:00Z' };
 
     // The owner's failures.
-    expectStatus(await api.put(e, { token: owner.access, headers: { 'if-match': '"9"' }, body: { title: 'x' } }), 412, 'PRECONDITION_FAILED');
+    expectStatus(
+      await api.put(e, { token: owner.access, headers: { 'if-match': '"9"' }, body: { title: 'x' } }),
+      412,
+      'PRECONDITION_FAILED',
+    );
     expectStatus(await api.patch(e, { token: owner.access, body: { title: 'x', version: 1 } }), 412, 'PRECONDITION_FAILED');
     expectStatus(await api.patch(e, { token: owner.access, body: { end_time: '2000-01-01T00:00:00Z' } }), 400, 'VALIDATION_ERROR');
-    expectStatus(await api.patch(e, { token: owner.access, body: { start_time: '2072-02-02T10:30:00Z', end_time: '2072-02-02T11:30:00Z' } }), 409, 'EVENT_CONFLICT');
+    expectStatus(
+      await api.patch(e, { token: owner.access, body: { start_time: '2072-02-02T10:30:00Z', end_time: '2072-02-02T11:30:00Z' } }),
+      409,
+      'EVENT_CONFLICT',
+    );
     expectStatus(await api.post('/api/events', { token: owner.access, body: { title: 'clash', ...slot } }), 409, 'EVENT_CONFLICT');
     expectStatus(await api.post('/api/events', { token: owner.access, body: { title: '' } }), 400, 'VALIDATION_ERROR');
-    expectStatus(await api.post('/api/events/batch', { token: owner.access, body: [{ title: 'ok', start_time: '2072-03-01T10:00:00Z', end_time: '2072-03-01T11:00:00Z' }, { title: '' }] }), 400);
+    expectStatus(
+      await api.post('/api/events/batch', {
+        token: owner.access,
+        body: [{ title: 'ok', start_time: '2072-03-01T10:00:00Z', end_time: '2072-03-01T11:00:00Z' }, { title: '' }],
+      }),
+      400,
+    );
     expectStatus(await api.post('/api/events/batch', { token: owner.access, body: [{ title: 'clash', ...slot }] }), 409);
-    expectStatus(await api.post(`${e}/rollback/${v1}`, { token: owner.access, headers: { 'if-match': '"1"' } }), 412, 'PRECONDITION_FAILED');
+    expectStatus(
+      await api.post(`${e}/rollback/${v1}`, { token: owner.access, headers: { 'if-match': '"1"' } }),
+      412,
+      'PRECONDITION_FAILED',
+    );
     expectStatus(await api.post(`${e}/rollback/${v1}`, { token: owner.access }), 409, 'EVENT_CONFLICT');
     expectStatus(await api.post(`${e}/rollback/2000000000`, { token: owner.access }), 404, 'NOT_FOUND');
-    expectStatus(await api.post(`${e}/share`, { token: owner.access, body: { users: [{ user_id: owner.id, role: 'VIEWER' }] } }), 400, 'VALIDATION_ERROR');
-    expectStatus(await api.post(`${e}/share`, { token: owner.access, body: { users: [{ user_id: 2_000_000_000, role: 'VIEWER' }] } }), 404, 'NOT_FOUND');
-    expectStatus(await api.post(`${e}/share`, { token: owner.access, body: { user_id: stranger.id, role: 'OWNER' } }), 400, 'VALIDATION_ERROR');
+    expectStatus(
+      await api.post(`${e}/share`, { token: owner.access, body: { users: [{ user_id: owner.id, role: 'VIEWER' }] } }),
+      400,
+      'VALIDATION_ERROR',
+    );
+    expectStatus(
+      await api.post(`${e}/share`, { token: owner.access, body: { users: [{ user_id: 2_000_000_000, role: 'VIEWER' }] } }),
+      404,
+      'NOT_FOUND',
+    );
+    expectStatus(
+      await api.post(`${e}/share`, { token: owner.access, body: { user_id: stranger.id, role: 'OWNER' } }),
+      400,
+      'VALIDATION_ERROR',
+    );
     expectStatus(await api.put(`${e}/permissions/${owner.id}`, { token: owner.access, body: { role: 'VIEWER' } }), 400, 'VALIDATION_ERROR');
     expectStatus(await api.put(`${e}/permissions/${stranger.id}`, { token: owner.access, body: { role: 'VIEWER' } }), 404, 'NOT_FOUND');
     expectStatus(await api.delete(`${e}/permissions/${owner.id}`, { token: owner.access }), 400, 'VALIDATION_ERROR');
     expectStatus(await api.delete('/api/events/2000000000', { token: owner.access }), 404, 'NOT_FOUND');
     expectStatus(await api.post('/api/auth/refresh', { body: { refresh: login.body.refresh } }), 401, 'UNAUTHORIZED');
     expectStatus(await api.post('/api/auth/logout', { body: { refresh: owner.access } }), 401, 'UNAUTHORIZED');
-    expectStatus(await api.post('/api/auth/register', { body: { username: owner.username, email: `${uniqueName()}@x.io`, password: 'Tesst1234' } }), 409, 'CONFLICT');
+    expectStatus(
+      await api.post('/api/auth/register', { body: { username: owner.username, email: `${uniqueName()}@x.io`, password: 'Tesst1234' } }),
+      409,
+      'CONFLICT',
+    );
     // The editor's.
     expectStatus(await api.delete(e, { token: editor.access }), 403, 'FORBIDDEN');
     expectStatus(await api.post(`${e}/share`, { token: editor.access, body: { user_id: stranger.id, role: 'VIEWER' } }), 403, 'FORBIDDEN');
@@ -243,7 +305,15 @@ describe('audit entries', () => {
     const ids = ['trace-123', 'a.b:c-d_E9', 'x'.repeat(128), 'has space', 'y'.repeat(129), '<script>', 'semi;colon', 'ünïcode', ''];
     for (const id of ids) {
       const headers: Record<string, string> = id === '' ? {} : { 'x-request-id': id };
-      expect((await api.post('/api/events', { token: user.access, headers, body: { title: `req ${id}`, start_time: '2073-01-01T00:00:00Z', end_time: '2073-01-01T00:00:00Z' } })).status).toBe(201);
+      expect(
+        (
+          await api.post('/api/events', {
+            token: user.access,
+            headers,
+            body: { title: `req ${id}`, start_time: '2073-01-01T00:00:00Z', end_time: '2073-01-01T00:00:00Z' },
+          })
+        ).status,
+      ).toBe(201);
     }
     const rows = (await trail(user)).slice(1);
     expect(rows.map((r) => r.action)).toEqual(ids.map(() => 'event.create'));
@@ -266,7 +336,10 @@ describe('audit entries', () => {
       const viaProxy = apiClient(proxied.url);
       // The proxy appended the address it saw; the entry to its left was written by the client.
       const forwarded = { 'x-forwarded-for': '10.0.0.1, 203.0.113.7' };
-      const login = await viaProxy.post('/api/auth/login', { body: { username: user.username, password: user.password }, headers: forwarded });
+      const login = await viaProxy.post('/api/auth/login', {
+        body: { username: user.username, password: user.password },
+        headers: forwarded,
+      });
       expect(login.status).toBe(200);
       const res = await viaProxy.post('/api/events', {
         token: login.body.access,
@@ -348,13 +421,20 @@ describe('audit trail', () => {
     const login = await api.post('/api/auth/login', { body: { username: owner.username, password: owner.password } });
     const refreshed = await api.post('/api/auth/refresh', { body: { refresh: login.body.refresh } });
     const event = await ctx.event(owner);
-    await api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'x-request-id': 'trace-123' }, body: { title: 'audited 2' } });
+    await api.put(`/api/events/${event.id}`, {
+      token: owner.access,
+      headers: { 'x-request-id': 'trace-123' },
+      body: { title: 'audited 2' },
+    });
     await ctx.share(owner, event.id, friend, 'VIEWER');
     await api.put(`/api/events/${event.id}/permissions/${friend.id}`, { token: owner.access, body: { role: 'EDITOR' } });
     await api.delete(`/api/events/${event.id}/permissions/${friend.id}`, { token: owner.access });
     const v1 = (await api.get(`/api/events/${event.id}/history`, { token: owner.access })).body.at(-1).version_id;
     await api.post(`/api/events/${event.id}/rollback/${v1}`, { token: owner.access });
-    await api.post('/api/events/batch', { token: owner.access, body: [{ title: 'b', start_time: '2051-01-01T00:00:00Z', end_time: '2051-01-01T01:00:00Z' }] });
+    await api.post('/api/events/batch', {
+      token: owner.access,
+      body: [{ title: 'b', start_time: '2051-01-01T00:00:00Z', end_time: '2051-01-01T01:00:00Z' }],
+    });
     await api.delete(`/api/events/${event.id}`, { token: owner.access });
     await api.post('/api/auth/logout', { body: { refresh: refreshed.body.refresh } });
 
@@ -395,8 +475,17 @@ describe('audit trail', () => {
     const event = await ctx.event(owner, { start_time: '2051-02-01T10:00:00Z', end_time: '2051-02-01T11:00:00Z' });
     await ctx.share(owner, event.id, viewer, 'VIEWER');
     const before = (await auditPage(owner)).count;
-    expect((await api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-match': '"9"' }, body: { title: 'x' } })).status).toBe(412);
-    expect((await api.post('/api/events', { token: owner.access, body: { title: 'clash', start_time: '2051-02-01T10:30:00Z', end_time: '2051-02-01T11:30:00Z' } })).status).toBe(409);
+    expect(
+      (await api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-match': '"9"' }, body: { title: 'x' } })).status,
+    ).toBe(412);
+    expect(
+      (
+        await api.post('/api/events', {
+          token: owner.access,
+          body: { title: 'clash', start_time: '2051-02-01T10:30:00Z', end_time: '2051-02-01T11:30:00Z' },
+        })
+      ).status,
+    ).toBe(409);
     expect((await api.post('/api/events', { token: owner.access, body: { title: '' } })).status).toBe(400);
     expect((await api.post('/api/events/batch', { token: owner.access, body: [{ title: '' }] })).status).toBe(400);
     expect((await auditPage(owner)).count).toBe(before);

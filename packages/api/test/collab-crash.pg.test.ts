@@ -118,7 +118,10 @@ describe('collaborative editing survives a server crash (SIGKILL)', () => {
       await eventually(async () => expect(await descriptionOf(api2, owner.access, eventId)).toBe(expected));
       const history = await api2.get(`/api/events/${eventId}/history`, { token: owner.access });
       expect(history.status).toBe(200);
-      expect(history.body[0]).toMatchObject({ change_reason: 'Collaborative edit', changed_by: { id: owner.id, username: owner.username } });
+      expect(history.body[0]).toMatchObject({
+        change_reason: 'Collaborative edit',
+        changed_by: { id: owner.id, username: owner.username },
+      });
       // The recovered document is live: one more keystroke, then it is written back into the event.
       c.text.insert(c.text.length, '!');
       await eventually(async () => expect(await descriptionOf(api2, owner.access, eventId)).toBe(`${expected}!`));
@@ -170,7 +173,9 @@ describe('collaborative editing survives a server crash (SIGKILL)', () => {
     expect(await descriptionOf(api2, owner.access, eventId)).toBe('');
     // A change that leaves the description alone, made while the document is closed, must not
     // be taken for a new description that replaces the unsaved text.
-    expect((await api2.patch(`/api/events/${eventId}`, { token: owner.access, body: { title: 'Renamed after the crash' } })).status).toBe(200);
+    expect((await api2.patch(`/api/events/${eventId}`, { token: owner.access, body: { title: 'Renamed after the crash' } })).status).toBe(
+      200,
+    );
 
     const c = openDoc(second.url, eventId, owner.access);
     try {

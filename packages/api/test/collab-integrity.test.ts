@@ -32,7 +32,12 @@ async function eventFor(owner: TestUser, description: string, client = api): Pro
   const start = new Date(Date.UTC(2036, 0, 1) + slot * 3 * 3600_000);
   const res = await client.post('/api/events', {
     token: owner.access,
-    body: { title: `Integrity ${slot}`, description, start_time: start.toISOString(), end_time: new Date(start.getTime() + 3600_000).toISOString() },
+    body: {
+      title: `Integrity ${slot}`,
+      description,
+      start_time: start.toISOString(),
+      end_time: new Date(start.getTime() + 3600_000).toISOString(),
+    },
   });
   expect(res.status).toBe(201);
   return res.body.event.id as number;
@@ -85,7 +90,12 @@ describe('write-back and REST changes', () => {
       const { event: current } = await loadEventFor(trx, eventId, owner.id, 'update', { forUpdate: true });
       locked();
       await left;
-      await writeEventContent(trx, current, { ...contentOf(current), description: 'final one' }, { actorId: owner.id, type: 'event.updated', onConflict: 'allow' });
+      await writeEventContent(
+        trx,
+        current,
+        { ...contentOf(current), description: 'final one' },
+        { actorId: owner.id, type: 'event.updated', onConflict: 'allow' },
+      );
     });
     await isLocked;
     a.destroy();
@@ -162,8 +172,12 @@ describe('compaction', () => {
     writer.on('update', (update: Uint8Array) => updates.push(update));
     writer.getText('description').insert(0, 'first ');
     writer.getText('description').insert(6, 'second');
-    const { ids: [firstId] } = await appendUpdates(db, eventId, [{ update: updates[0]!, userId: owner.id }]);
-    const { ids: [secondId] } = await appendUpdates(db, eventId, [{ update: updates[1]!, userId: owner.id }]);
+    const {
+      ids: [firstId],
+    } = await appendUpdates(db, eventId, [{ update: updates[0]!, userId: owner.id }]);
+    const {
+      ids: [secondId],
+    } = await appendUpdates(db, eventId, [{ update: updates[1]!, userId: owner.id }]);
     // The second came from a transaction that started two minutes earlier and waited on the lock:
     // its created_at (the transaction's start) is older than the first's.
     await sql`update collab_updates set created_at = now() - interval '2 minutes' where id = ${secondId!}`.execute(db);

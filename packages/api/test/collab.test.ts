@@ -15,7 +15,10 @@ async function eventFor(owner: TestUser, description = '', api: ApiClient = ctx.
   slot += 1;
   const start = new Date(Date.UTC(2031, 0, 1) + slot * 3600_000 * 3).toISOString();
   const end = new Date(Date.UTC(2031, 0, 1) + slot * 3600_000 * 3 + 3600_000).toISOString();
-  const res = await api.post('/api/events', { token: owner.access, body: { title: `Doc ${slot}`, description, start_time: start, end_time: end } });
+  const res = await api.post('/api/events', {
+    token: owner.access,
+    body: { title: `Doc ${slot}`, description, start_time: start, end_time: end },
+  });
   expect(res.status).toBe(201);
   return res.body.event.id as number;
 }
@@ -59,7 +62,9 @@ describe('collaborative editing', () => {
         expect(res.body.description).toBe(expected);
       });
       const history = await ctx.api.get(`/api/events/${eventId}/history`, { token: owner.access });
-      const collabVersions = history.body.filter((h: { change_reason: string | null }) => h.change_reason?.startsWith('Collaborative edit'));
+      const collabVersions = history.body.filter((h: { change_reason: string | null }) =>
+        h.change_reason?.startsWith('Collaborative edit'),
+      );
       expect(collabVersions.length).toBeGreaterThanOrEqual(1);
       expect([owner.id, editor.id]).toContain(collabVersions[0].changed_by.id);
     } finally {
@@ -175,7 +180,9 @@ describe('collaborative editing', () => {
     const c = openDoc(ctx.url, eventId, owner.access);
     try {
       await c.synced();
-      expect((await ctx.api.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'new words here' } })).status).toBe(200);
+      expect((await ctx.api.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'new words here' } })).status).toBe(
+        200,
+      );
       await eventually(() => expect(c.text.toString()).toBe('new words here'));
       // No edit loop: the REST version stays the newest one (a while for a loop to show, not a wait for anything).
       await new Promise((r) => setTimeout(r, 800));
@@ -208,7 +215,10 @@ describe('collaborative editing', () => {
       expect((await slowApi.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'final one' } })).status).toBe(200);
       await eventually(() => expect(a.text.toString()).toBe('final one two'));
       await eventually(() => expect(b.text.toString()).toBe('final one two'));
-      await eventually(async () => expect((await slowApi.get(`/api/events/${eventId}`, { token: owner.access })).body.description).toBe('final one two'), 15_000);
+      await eventually(
+        async () => expect((await slowApi.get(`/api/events/${eventId}`, { token: owner.access })).body.description).toBe('final one two'),
+        15_000,
+      );
       const history = await slowApi.get(`/api/events/${eventId}/history`, { token: owner.access });
       expect(history.body.map((h: { change_reason: string | null }) => h.change_reason).slice(0, 2)).toEqual(['Collaborative edit', null]);
     } finally {
@@ -225,7 +235,9 @@ describe('collaborative editing', () => {
     try {
       await first.synced();
       first.text.insert(first.text.length, ' one');
-      await eventually(async () => expect((await ctx.api.get(`/api/events/${eventId}`, { token: owner.access })).body.description).toBe('draft one'));
+      await eventually(async () =>
+        expect((await ctx.api.get(`/api/events/${eventId}`, { token: owner.access })).body.description).toBe('draft one'),
+      );
     } finally {
       first.destroy();
     }
@@ -240,7 +252,9 @@ describe('collaborative editing', () => {
       reopened.destroy();
     }
     await eventually(async () => expect(ctx.server.collab.openDocuments).toBe(0));
-    expect((await ctx.api.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'rewritten by REST' } })).status).toBe(200);
+    expect(
+      (await ctx.api.patch(`/api/events/${eventId}`, { token: owner.access, body: { description: 'rewritten by REST' } })).status,
+    ).toBe(200);
     const again = openDoc(ctx.url, eventId, owner.access);
     try {
       await again.synced();
@@ -259,7 +273,13 @@ describe('collaborative editing', () => {
     const b = openDoc(ctx.url, eventId, editor.access);
     try {
       await Promise.all([a.synced(), b.synced()]);
-      b.provider.awareness.setLocalStateField('user', { id: owner.id, username: owner.username, name: owner.username, color: '#123456', colorLight: 'url(x)' });
+      b.provider.awareness.setLocalStateField('user', {
+        id: owner.id,
+        username: owner.username,
+        name: owner.username,
+        color: '#123456',
+        colorLight: 'url(x)',
+      });
       await eventually(() => {
         const states = [...a.provider.awareness.getStates().values()].map((s) => s['user']);
         // Who it is comes from the token; only a well-formed cursor colour is kept from the client.
@@ -279,7 +299,9 @@ describe('collaborative editing', () => {
     const watcher = openDoc(ctx.url, eventId, owner.access);
     try {
       await Promise.all([big.synced(), watcher.synced()]);
-      const closed = new Promise<number>((resolve) => big.provider.ws?.addEventListener('close', (e) => resolve((e as { code: number }).code)));
+      const closed = new Promise<number>((resolve) =>
+        big.provider.ws?.addEventListener('close', (e) => resolve((e as { code: number }).code)),
+      );
       big.text.insert(0, 'x'.repeat(100_001));
       expect(await closed).toBe(1009);
       big.provider.disconnect();

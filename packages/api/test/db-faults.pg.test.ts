@@ -99,9 +99,13 @@ describe('PostgreSQL drops the server’s connections (pg_terminate_backend)', (
     // The retried statement sleeps again on the fresh connection and answers.
     expect((await read).rows[0]?.one).toBe(1);
 
-    const write = sql`insert into users (username, email, password_hash) select 'never_' || md5(random()::text), md5(random()::text) || '@x.y', 'x' from pg_sleep(0.8)`
-      .execute(db)
-      .then(() => 'written', (error: unknown) => error);
+    const write =
+      sql`insert into users (username, email, password_hash) select 'never_' || md5(random()::text), md5(random()::text) || '@x.y', 'x' from pg_sleep(0.8)`
+        .execute(db)
+        .then(
+          () => 'written',
+          (error: unknown) => error,
+        );
     await killWhenRunning('from pg_sleep(0.8)');
     // A write may have reached the server: it is never run twice, the caller sees the failure (a 503).
     expect(await write).toBeInstanceOf(Error);

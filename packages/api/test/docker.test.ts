@@ -42,7 +42,8 @@ for (const line of dockerfile.replace(/\\\n\s*/g, ' ').split('\n')) {
   }
 }
 const runtime = stages.at(-1)!;
-const all = (op: string, stage?: (typeof stages)[number]) => (stage ? stage.steps : stages.flatMap((s) => s.steps)).filter((s) => s.op === op);
+const all = (op: string, stage?: (typeof stages)[number]) =>
+  (stage ? stage.steps : stages.flatMap((s) => s.steps)).filter((s) => s.op === op);
 
 /** The variables the server reads (the keys of its environment schema). */
 const configKeys = [...read('packages/api/src/config.ts').matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!);
@@ -98,7 +99,12 @@ describe('docker/compose.yaml', () => {
     expect(new URL(env['REDIS_URL']!).hostname).toBe('redis');
     // And the server accepts that environment (with a real secret in place of the placeholder).
     const config = loadConfig({ ...env, JWT_SECRET: 'x'.repeat(40) });
-    expect(config).toMatchObject({ env: 'production', databaseUrl: env['DATABASE_URL'], redisUrl: env['REDIS_URL'], trustProxy: { hops: 1 } });
+    expect(config).toMatchObject({
+      env: 'production',
+      databaseUrl: env['DATABASE_URL'],
+      redisUrl: env['REDIS_URL'],
+      trustProxy: { hops: 1 },
+    });
   });
 
   it('the server refuses to start in production without a JWT secret', () => {
@@ -172,7 +178,11 @@ describe('docker/Dockerfile', () => {
     expect(user).toBe('node');
     const steps = runtime.steps.map((s) => s.op);
     expect(steps.lastIndexOf('USER')).toBeLessThan(steps.indexOf('CMD'));
-    expect(all('ENV', runtime).map((s) => s.args).join(' ')).toMatch(/\bNODE_ENV=production\b/);
+    expect(
+      all('ENV', runtime)
+        .map((s) => s.args)
+        .join(' '),
+    ).toMatch(/\bNODE_ENV=production\b/);
     const health = all('HEALTHCHECK', runtime)[0]?.args;
     expect(health).toMatch(/CMD node -e .*\/healthz/);
   });
@@ -210,7 +220,10 @@ describe('docker/Dockerfile', () => {
 
 describe('.dockerignore', () => {
   it('keeps installed modules, data, git, caches and tests out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '**/node_modules', 'data', '.git', 'coverage', '.turbo']));
     // Nothing the Dockerfile copies is ignored.
     for (const source of ['package.json', 'package-lock.json', 'tsconfig.base.json', 'apps', 'apps/server', 'apps/web', 'packages']) {

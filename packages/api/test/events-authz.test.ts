@@ -50,7 +50,11 @@ const endpoints: Endpoint[] = [
   { name: 'GET history', call: (id, token) => api.get(`/api/events/${id}/history`, { token }), expected: READ },
   { name: 'GET changelog', call: (id, token) => api.get(`/api/events/${id}/changelog`, { token }), expected: READ },
   { name: 'PUT event', call: (id, token) => api.put(`/api/events/${id}`, { token, body: { title: 'renamed' } }), expected: WRITE },
-  { name: 'PATCH event', call: (id, token) => api.patch(`/api/events/${id}`, { token, body: { description: 'patched' } }), expected: WRITE },
+  {
+    name: 'PATCH event',
+    call: (id, token) => api.patch(`/api/events/${id}`, { token, body: { description: 'patched' } }),
+    expected: WRITE,
+  },
   {
     name: 'POST rollback',
     call: async (id, token) => {
@@ -177,7 +181,16 @@ describe('my_role in GET per actor', () => {
 });
 
 describe('refused calls change nothing', () => {
-  const mutations = endpoints.filter((e) => ['PUT event', 'PATCH event', 'DELETE event', 'POST share', 'PUT permission of another user', 'DELETE permission of another user'].includes(e.name));
+  const mutations = endpoints.filter((e) =>
+    [
+      'PUT event',
+      'PATCH event',
+      'DELETE event',
+      'POST share',
+      'PUT permission of another user',
+      'DELETE permission of another user',
+    ].includes(e.name),
+  );
   for (const endpoint of mutations) {
     for (const actor of ACTORS.filter((a) => endpoint.expected[a] >= 400)) {
       it(`${endpoint.name} by ${actor} leaves the event and its permissions as they were`, async () => {
@@ -206,12 +219,14 @@ describe('roles cannot be raised from below', () => {
     const roles = await api.get(`/api/events/${id}/permissions`, { token: owner.access });
     const byUser = (a: [number, string], b: [number, string]) => a[0] - b[0];
     expect(roles.body.participants.map((p: { user_id: number; role: string }) => [p.user_id, p.role]).sort(byUser)).toEqual(
-      ([
-        [owner.id, 'OWNER'],
-        [editor.id, 'EDITOR'],
-        [viewer.id, 'VIEWER'],
-        [bystander.id, 'VIEWER'],
-      ] as Array<[number, string]>).sort(byUser),
+      (
+        [
+          [owner.id, 'OWNER'],
+          [editor.id, 'EDITOR'],
+          [viewer.id, 'VIEWER'],
+          [bystander.id, 'VIEWER'],
+        ] as Array<[number, string]>
+      ).sort(byUser),
     );
   });
 
@@ -222,7 +237,10 @@ describe('roles cannot be raised from below', () => {
       expect(res.status, endpoint.name).toBe(401);
       expect(errorBody(res).code).toBe('UNAUTHORIZED');
     }
-    for (const res of [await api.get('/api/events', { token: 'x.y.z' }), await api.post('/api/events', { token: 'x.y.z', body: { title: 't', ...freeSlot() } })]) {
+    for (const res of [
+      await api.get('/api/events', { token: 'x.y.z' }),
+      await api.post('/api/events', { token: 'x.y.z', body: { title: 't', ...freeSlot() } }),
+    ]) {
       expect(res.status).toBe(401);
     }
     expect((await api.post('/api/events', { body: { title: 't', ...freeSlot() } })).status).toBe(401);

@@ -62,10 +62,19 @@ describe('bad input on event writes', () => {
   });
 
   it('answers malformed JSON, wrong content types and non-object bodies on writes', async () => {
-    expectClientError(await api.post('/api/events', { token: user.access, raw: '{"title": "x",', headers: { 'content-type': 'application/json' } }));
-    expectClientError(await api.put(`/api/events/${eventId}`, { token: user.access, raw: 'title=x', headers: { 'content-type': 'text/plain' } }), 415);
-    expectClientError(await api.post('/api/events', { token: user.access, raw: '"just a string"', headers: { 'content-type': 'application/json' } }));
-    expectClientError(await api.patch(`/api/events/${eventId}`, { token: user.access, raw: '[1,2,3]', headers: { 'content-type': 'application/json' } }));
+    expectClientError(
+      await api.post('/api/events', { token: user.access, raw: '{"title": "x",', headers: { 'content-type': 'application/json' } }),
+    );
+    expectClientError(
+      await api.put(`/api/events/${eventId}`, { token: user.access, raw: 'title=x', headers: { 'content-type': 'text/plain' } }),
+      415,
+    );
+    expectClientError(
+      await api.post('/api/events', { token: user.access, raw: '"just a string"', headers: { 'content-type': 'application/json' } }),
+    );
+    expectClientError(
+      await api.patch(`/api/events/${eventId}`, { token: user.access, raw: '[1,2,3]', headers: { 'content-type': 'application/json' } }),
+    );
   });
 });
 
@@ -93,7 +102,10 @@ describe('bad ids and parameters on every event route', () => {
   it('answers bad nested ids with 400 and unknown nested ids with 404', async () => {
     expectClientError(await api.put(`/api/events/${eventId}/permissions/abc`, { token: user.access, body: { role: 'VIEWER' } }));
     expectClientError(await api.delete(`/api/events/${eventId}/permissions/-1`, { token: user.access }));
-    expectClientError(await api.put(`/api/events/${eventId}/permissions/2147480000`, { token: user.access, body: { role: 'VIEWER' } }), 404);
+    expectClientError(
+      await api.put(`/api/events/${eventId}/permissions/2147480000`, { token: user.access, body: { role: 'VIEWER' } }),
+      404,
+    );
     expectClientError(await api.put(`/api/events/${eventId}/permissions/${user.id}`, { token: user.access, body: { role: 'SUPREME' } }));
     expectClientError(await api.get(`/api/events/${eventId}/history/xyz`, { token: user.access }));
     expectClientError(await api.get(`/api/events/${eventId}/history/2147480000`, { token: user.access }), 404);
@@ -112,7 +124,10 @@ function expectValidation(res: { status: number; text: string; body: any }, path
   if (path !== undefined) {
     expect(Array.isArray(error.details), res.text).toBe(true);
     for (const detail of error.details!) expect(detail).toEqual({ path: expect.any(String), message: expect.any(String) });
-    expect(error.details!.map((d) => d.path), res.text).toContain(path);
+    expect(
+      error.details!.map((d) => d.path),
+      res.text,
+    ).toContain(path);
   }
 }
 
@@ -172,7 +187,9 @@ describe('wrong types and values for every event field', () => {
     expectValidation(await api.put(`/api/events/${eventId}`, { token: user.access, body: backwards }), 'end_time');
     const batch = await api.post('/api/events/batch', { token: user.access, body: [backwards] });
     expectValidation(batch);
-    expect(batch.body.errors).toEqual([expect.objectContaining({ index: 0, details: expect.arrayContaining([expect.objectContaining({ path: 'end_time' })]) })]);
+    expect(batch.body.errors).toEqual([
+      expect.objectContaining({ index: 0, details: expect.arrayContaining([expect.objectContaining({ path: 'end_time' })]) }),
+    ]);
   });
 
   it('refuses is_recurring: true without a pattern on POST and on PATCH of a one-off event', async () => {
@@ -228,7 +245,15 @@ describe('bad input on sharing', () => {
   it('answers every malformed PUT permission body with 400', async () => {
     const event = await ctx.event(user, { title: 'perm target' });
     await api.post(`/api/events/${event.id}/share`, { token: user.access, body: { user_id: guest.id, role: 'VIEWER' } });
-    for (const body of [{}, { role: null }, { role: 7 }, { role: ['EDITOR'] }, { role: 'owner' }, { role: 'r'.repeat(10_000) }, { role: 'GOD' }]) {
+    for (const body of [
+      {},
+      { role: null },
+      { role: 7 },
+      { role: ['EDITOR'] },
+      { role: 'owner' },
+      { role: 'r'.repeat(10_000) },
+      { role: 'GOD' },
+    ]) {
       const res = await api.put(`/api/events/${event.id}/permissions/${guest.id}`, { token: user.access, body });
       expectValidation(res, 'role');
     }
@@ -237,7 +262,10 @@ describe('bad input on sharing', () => {
 
   it('answers bad user ids in permission paths with 400 and unknown ones with 404', async () => {
     for (const userId of ['abc', '-1', '0', '2.5', '99999999999']) {
-      expectValidation(await api.put(`/api/events/${eventId}/permissions/${userId}`, { token: user.access, body: { role: 'VIEWER' } }), 'user_id');
+      expectValidation(
+        await api.put(`/api/events/${eventId}/permissions/${userId}`, { token: user.access, body: { role: 'VIEWER' } }),
+        'user_id',
+      );
       expectValidation(await api.delete(`/api/events/${eventId}/permissions/${userId}`, { token: user.access }), 'user_id');
     }
     for (const res of [
@@ -253,13 +281,30 @@ describe('bad input on sharing', () => {
 describe('malformed and hostile bodies on every write', () => {
   const writes: Array<[string, (raw: string) => Promise<{ status: number; text: string; body: any }>]> = [
     ['POST /api/events', (raw) => api.post('/api/events', { token: user.access, raw, headers: { 'content-type': 'application/json' } })],
-    ['PUT /api/events/{id}', (raw) => api.put(`/api/events/${eventId}`, { token: user.access, raw, headers: { 'content-type': 'application/json' } })],
-    ['PATCH /api/events/{id}', (raw) => api.patch(`/api/events/${eventId}`, { token: user.access, raw, headers: { 'content-type': 'application/json' } })],
-    ['POST /api/events/batch', (raw) => api.post('/api/events/batch', { token: user.access, raw, headers: { 'content-type': 'application/json' } })],
-    ['POST /api/events/{id}/share', (raw) => api.post(`/api/events/${eventId}/share`, { token: user.access, raw, headers: { 'content-type': 'application/json' } })],
+    [
+      'PUT /api/events/{id}',
+      (raw) => api.put(`/api/events/${eventId}`, { token: user.access, raw, headers: { 'content-type': 'application/json' } }),
+    ],
+    [
+      'PATCH /api/events/{id}',
+      (raw) => api.patch(`/api/events/${eventId}`, { token: user.access, raw, headers: { 'content-type': 'application/json' } }),
+    ],
+    [
+      'POST /api/events/batch',
+      (raw) => api.post('/api/events/batch', { token: user.access, raw, headers: { 'content-type': 'application/json' } }),
+    ],
+    [
+      'POST /api/events/{id}/share',
+      (raw) => api.post(`/api/events/${eventId}/share`, { token: user.access, raw, headers: { 'content-type': 'application/json' } }),
+    ],
     [
       'PUT /api/events/{id}/permissions/{user_id}',
-      (raw) => api.put(`/api/events/${eventId}/permissions/${user.id}`, { token: user.access, raw, headers: { 'content-type': 'application/json' } }),
+      (raw) =>
+        api.put(`/api/events/${eventId}/permissions/${user.id}`, {
+          token: user.access,
+          raw,
+          headers: { 'content-type': 'application/json' },
+        }),
     ],
   ];
 
@@ -280,10 +325,16 @@ describe('malformed and hostile bodies on every write', () => {
     ['5000-deep nested arrays', `{"title": ${deep}, "start_time": "2049-04-01T10:00:00Z", "end_time": "2049-04-01T11:00:00Z"}`],
     ['__proto__ and constructor keys', '{"__proto__": {"admin": true}, "constructor": {"prototype": {"x": 1}}}'],
     ['numbers beyond double range', '{"title": 1e309, "role": 1e309, "user_id": 1e309}'],
-    ['lone surrogate, -0, impossible offset', '{"user_id": -0, "role": "viewer", "title": "\\ud800", "start_time": "2049-04-01T10:00:00+99:99"}'],
+    [
+      'lone surrogate, -0, impossible offset',
+      '{"user_id": -0, "role": "viewer", "title": "\\ud800", "start_time": "2049-04-01T10:00:00+99:99"}',
+    ],
     ['NULs and a 300k description', `{"title": "${'\\u0000'.repeat(10)}", "description": "${'x'.repeat(300_000)}"}`],
     ['year 0000 and 9999', '{"start_time": "0000-00-00T00:00:00Z", "end_time": "9999-12-31T23:59:59Z", "title": "edge"}'],
-    ['expanded years at the Date limits', '{"start_time": "-271821-04-20T00:00:00Z", "end_time": "+275760-09-13T00:00:00Z", "title": "edge"}'],
+    [
+      'expanded years at the Date limits',
+      '{"start_time": "-271821-04-20T00:00:00Z", "end_time": "+275760-09-13T00:00:00Z", "title": "edge"}',
+    ],
     ['array-like objects', '{"events": {"length": 5}, "users": {"0": {"user_id": 1}}}'],
   ];
 
@@ -296,7 +347,11 @@ describe('malformed and hostile bodies on every write', () => {
   });
 
   it('refuses NUL characters in text fields with 400 VALIDATION_ERROR and details', async () => {
-    for (const body of [{ ...valid, title: 'bad\u0000title' }, { ...valid, description: 'a\u0000b' }, { ...valid, location: '\u0000' }]) {
+    for (const body of [
+      { ...valid, title: 'bad\u0000title' },
+      { ...valid, description: 'a\u0000b' },
+      { ...valid, location: '\u0000' },
+    ]) {
       const res = await api.post('/api/events', { token: user.access, body });
       expectValidation(res);
       expect(errorBody(res).details?.length).toBeGreaterThan(0);
@@ -305,7 +360,12 @@ describe('malformed and hostile bodies on every write', () => {
   });
 
   it('answers a body over the size limit with 413 PAYLOAD_TOO_LARGE', async () => {
-    const raw = JSON.stringify({ title: 'big', description: 'x'.repeat(11 * 1024 * 1024), start_time: valid.start_time, end_time: valid.end_time });
+    const raw = JSON.stringify({
+      title: 'big',
+      description: 'x'.repeat(11 * 1024 * 1024),
+      start_time: valid.start_time,
+      end_time: valid.end_time,
+    });
     const res = await api.post('/api/events', { token: user.access, raw, headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(413);
     expect(errorBody(res).code).toBe('PAYLOAD_TOO_LARGE');
@@ -313,8 +373,16 @@ describe('malformed and hostile bodies on every write', () => {
 
   it('answers content types it does not read with 415 UNSUPPORTED_MEDIA_TYPE', async () => {
     for (const res of [
-      await api.post('/api/events', { token: user.access, raw: 'title,start_time\nx,2049-01-01T10:00:00Z', headers: { 'content-type': 'text/csv' } }),
-      await api.post(`/api/events/${eventId}/share`, { token: user.access, raw: '<share user_id="1"/>', headers: { 'content-type': 'application/xml' } }),
+      await api.post('/api/events', {
+        token: user.access,
+        raw: 'title,start_time\nx,2049-01-01T10:00:00Z',
+        headers: { 'content-type': 'text/csv' },
+      }),
+      await api.post(`/api/events/${eventId}/share`, {
+        token: user.access,
+        raw: '<share user_id="1"/>',
+        headers: { 'content-type': 'application/xml' },
+      }),
       await api.post('/api/events/batch', { token: user.access, raw: '[]', headers: { 'content-type': 'text/plain' } }),
     ]) {
       expect(res.status, res.text).toBe(415);
@@ -361,7 +429,12 @@ describe('bad query parameters', () => {
   });
 
   it('refuses an unknown on_conflict on create and update', async () => {
-    expectValidation(await api.post('/api/events?on_conflict=ignore', { token: user.access, body: { ...valid, start_time: '2049-05-01T10:00:00Z', end_time: '2049-05-01T11:00:00Z' } }));
+    expectValidation(
+      await api.post('/api/events?on_conflict=ignore', {
+        token: user.access,
+        body: { ...valid, start_time: '2049-05-01T10:00:00Z', end_time: '2049-05-01T11:00:00Z' },
+      }),
+    );
     expectValidation(await api.patch(`/api/events/${eventId}?on_conflict=ignore`, { token: user.access, body: { title: 'nope' } }));
   });
 });

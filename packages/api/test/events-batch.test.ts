@@ -6,7 +6,6 @@ import { hourly } from './support/time.ts';
 const ctx = useTestServer();
 const { api } = ctx;
 
-
 const countOf = async (token: string) => (await api.get('/api/events', { token })).body.count as number;
 
 describe('batch create', () => {
@@ -34,7 +33,11 @@ describe('batch create', () => {
     expect(res.status).toBe(400);
     expect(errorBody(res).code).toBe('VALIDATION_ERROR');
     expect(res.body.errors).toEqual([
-      expect.objectContaining({ index: 2, error: expect.any(String), details: expect.arrayContaining([expect.objectContaining({ path: 'title' })]) }),
+      expect.objectContaining({
+        index: 2,
+        error: expect.any(String),
+        details: expect.arrayContaining([expect.objectContaining({ path: 'title' })]),
+      }),
     ]);
     expect(await countOf(user.access)).toBe(0);
   });
@@ -111,7 +114,14 @@ describe('batch create: contract details', () => {
     const res = await api.post('/api/events/batch/', {
       token: user.access,
       body: [
-        { title: 'sss is jj', description: 'dd product design meeting', start_time: '2025-04-29T09:00:00Z', end_time: '2025-04-29T10:00:00Z', location: 'Zoom', is_recurring: false },
+        {
+          title: 'sss is jj',
+          description: 'dd product design meeting',
+          start_time: '2025-04-29T09:00:00Z',
+          end_time: '2025-04-29T10:00:00Z',
+          location: 'Zoom',
+          is_recurring: false,
+        },
         {
           title: 'last saas',
           description: 'Monthly marketing planning session',
@@ -124,7 +134,15 @@ describe('batch create: contract details', () => {
       ],
     });
     expect(res.status).toBe(201);
-    const common = { id: expect.any(Number), timezone: 'UTC', owner_id: user.id, version: 1, my_role: 'OWNER', created_at: expect.stringMatching(RFC3339), updated_at: expect.stringMatching(RFC3339) };
+    const common = {
+      id: expect.any(Number),
+      timezone: 'UTC',
+      owner_id: user.id,
+      version: 1,
+      my_role: 'OWNER',
+      created_at: expect.stringMatching(RFC3339),
+      updated_at: expect.stringMatching(RFC3339),
+    };
     expect(res.body).toEqual({
       created_events: [
         {
@@ -170,22 +188,36 @@ describe('batch create: contract details', () => {
         error: expect.any(String),
         code: 'VALIDATION_ERROR',
         errors: [
-          expect.objectContaining({ index: 1, error: expect.any(String), details: expect.arrayContaining([expect.objectContaining({ path: 'title' })]) }),
-          expect.objectContaining({ index: 4, error: expect.any(String), details: expect.arrayContaining([expect.objectContaining({ path: 'start_time' })]) }),
+          expect.objectContaining({
+            index: 1,
+            error: expect.any(String),
+            details: expect.arrayContaining([expect.objectContaining({ path: 'title' })]),
+          }),
+          expect.objectContaining({
+            index: 4,
+            error: expect.any(String),
+            details: expect.arrayContaining([expect.objectContaining({ path: 'start_time' })]),
+          }),
         ],
       }),
     );
     expect(await countOf(user.access)).toBe(0);
-    expect((await api.get('/api/events?start_date=2058-01-01T00:00:00Z&end_date=2058-12-31T00:00:00Z', { token: user.access })).body.results).toEqual([]);
+    expect(
+      (await api.get('/api/events?start_date=2058-01-01T00:00:00Z&end_date=2058-12-31T00:00:00Z', { token: user.access })).body.results,
+    ).toEqual([]);
   });
 
   it('with atomic=false and nothing valid, answers 201 with no events and every error', async () => {
     const user = await ctx.user('allbad');
-    const res = await api.post('/api/events/batch?atomic=false', { token: user.access, body: [{}, { title: 'x', start_time: 'yesterday', end_time: 'today' }] });
+    const res = await api.post('/api/events/batch?atomic=false', {
+      token: user.access,
+      body: [{}, { title: 'x', start_time: 'yesterday', end_time: 'today' }],
+    });
     expect(res.status).toBe(201);
     expect(res.body.created_events).toEqual([]);
     expect(res.body.errors.map((e: { index: number }) => e.index)).toEqual([0, 1]);
-    for (const error of res.body.errors) expect(error).toEqual(expect.objectContaining({ error: expect.any(String), details: expect.any(Array) }));
+    for (const error of res.body.errors)
+      expect(error).toEqual(expect.objectContaining({ error: expect.any(String), details: expect.any(Array) }));
     expect(await countOf(user.access)).toBe(0);
   });
 
@@ -196,10 +228,19 @@ describe('batch create: contract details', () => {
     items[6] = null;
     const res = await api.post('/api/events/batch?atomic=false', { token: user.access, body: items });
     expect(res.status).toBe(201);
-    expect(res.body.created_events.map((e: { title: string }) => e.title)).toEqual(['item 7', 'item 6', 'item 5', 'item 3', 'item 2', 'item 0']);
+    expect(res.body.created_events.map((e: { title: string }) => e.title)).toEqual([
+      'item 7',
+      'item 6',
+      'item 5',
+      'item 3',
+      'item 2',
+      'item 0',
+    ]);
     expect(res.body.errors.map((e: { index: number }) => e.index)).toEqual([3, 6]);
     const listed = await api.get('/api/events?page_size=100', { token: user.access });
-    expect(listed.body.results.map((e: { id: number }) => e.id).sort()).toEqual(res.body.created_events.map((e: { id: number }) => e.id).sort());
+    expect(listed.body.results.map((e: { id: number }) => e.id).sort()).toEqual(
+      res.body.created_events.map((e: { id: number }) => e.id).sort(),
+    );
   });
 
   it('refuses an atomic batch whose own items overlap with 409, the contract shape plus errors, and creates nothing', async () => {

@@ -66,7 +66,11 @@ describe('concurrency: who wins and what is left', () => {
     const event = await ctx.event(owner, { title: 'initial' });
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-match': `"${event.version}"` }, body: { title: `writer ${i}` } }),
+        api.put(`/api/events/${event.id}`, {
+          token: owner.access,
+          headers: { 'if-match': `"${event.version}"` },
+          body: { title: `writer ${i}` },
+        }),
       ),
     );
     const winners = results.filter((r) => r.status === 200);
@@ -86,7 +90,9 @@ describe('concurrency: who wins and what is left', () => {
     const owner = await ctx.user('bodyrace');
     const event = await ctx.event(owner);
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => api.patch(`/api/events/${event.id}`, { token: owner.access, body: { description: `d${i}`, version: 1 } })),
+      Array.from({ length: 20 }, (_, i) =>
+        api.patch(`/api/events/${event.id}`, { token: owner.access, body: { description: `d${i}`, version: 1 } }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, ...Array(19).fill(412)]);
     expect((await api.get(`/api/events/${event.id}`, { token: owner.access })).body.version).toBe(2);
@@ -98,7 +104,11 @@ describe('concurrency: who wins and what is left', () => {
     let etag = (await api.get(`/api/events/${event.id}`, { token: owner.access })).headers.get('etag')!;
     expect(etag).toBe('"1"');
     for (let i = 1; i <= 6; i++) {
-      const res = await api.patch(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-match': etag }, body: { title: `t${i}` } });
+      const res = await api.patch(`/api/events/${event.id}`, {
+        token: owner.access,
+        headers: { 'if-match': etag },
+        body: { title: `t${i}` },
+      });
       expect(res.status).toBe(200);
       expect(res.body.event.version).toBe(i + 1);
       etag = (await api.get(`/api/events/${event.id}`, { token: owner.access })).headers.get('etag')!;
@@ -137,7 +147,9 @@ describe('concurrency: who wins and what is left', () => {
     const owner = await ctx.user('allow');
     const slot = freeSlot();
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => api.post('/api/events?on_conflict=allow', { token: owner.access, body: { title: `ok ${i}`, ...slot } })),
+      Array.from({ length: 10 }, (_, i) =>
+        api.post('/api/events?on_conflict=allow', { token: owner.access, body: { title: `ok ${i}`, ...slot } }),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(201));
     expect((await api.get('/api/events', { token: owner.access })).body.count).toBe(10);

@@ -86,7 +86,10 @@ describe('event CRUD', () => {
     const event = await ctx.event(owner, { title: 'partial', description: 'keep me', location: 'Room 1' });
     const put = await api.put(`/api/events/${event.id}`, { token: owner.access, body: { title: 'renamed' } });
     expect(put.status).toBe(200);
-    expect(put.body).toEqual({ message: 'Event updated successfully', event: expect.objectContaining({ title: 'renamed', description: 'keep me', version: 2 }) });
+    expect(put.body).toEqual({
+      message: 'Event updated successfully',
+      event: expect.objectContaining({ title: 'renamed', description: 'keep me', version: 2 }),
+    });
     const patch = await api.patch(`/api/events/${event.id}/`, { token: owner.access, body: { location: null } });
     expect(patch.body.event).toMatchObject({ title: 'renamed', location: null, version: 3 });
   });
@@ -103,12 +106,20 @@ describe('event CRUD', () => {
   it('answers a stale If-Match or body version with 412 and changes nothing', async () => {
     const event = await ctx.event(owner, { title: 'cas' });
     await api.put(`/api/events/${event.id}`, { token: owner.access, body: { title: 'cas 2' } });
-    const header = await api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-match': '"1"' }, body: { title: 'lost' } });
+    const header = await api.put(`/api/events/${event.id}`, {
+      token: owner.access,
+      headers: { 'if-match': '"1"' },
+      body: { title: 'lost' },
+    });
     expect(header.status).toBe(412);
     expect(errorBody(header).code).toBe('PRECONDITION_FAILED');
     const body = await api.patch(`/api/events/${event.id}`, { token: owner.access, body: { title: 'lost', version: 1 } });
     expect(body.status).toBe(412);
-    const garbage = await api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-match': 'nonsense' }, body: { title: 'lost' } });
+    const garbage = await api.put(`/api/events/${event.id}`, {
+      token: owner.access,
+      headers: { 'if-match': 'nonsense' },
+      body: { title: 'lost' },
+    });
     expect(garbage.status).toBe(412);
     const ok = await api.put(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-match': '"2"' }, body: { title: 'cas 3' } });
     expect(ok.status).toBe(200);
@@ -156,11 +167,20 @@ describe('overlap conflicts', () => {
     const user = await ctx.user('cal');
     const other = await ctx.user('other');
     await ctx.event(user, { start_time: '2044-03-01T10:00:00Z', end_time: '2044-03-01T11:00:00Z' });
-    const touching = await api.post('/api/events', { token: user.access, body: { title: 't', start_time: '2044-03-01T11:00:00Z', end_time: '2044-03-01T12:00:00Z' } });
+    const touching = await api.post('/api/events', {
+      token: user.access,
+      body: { title: 't', start_time: '2044-03-01T11:00:00Z', end_time: '2044-03-01T12:00:00Z' },
+    });
     expect(touching.status).toBe(201);
-    const instant = await api.post('/api/events', { token: user.access, body: { title: 'z', start_time: '2044-03-01T10:30:00Z', end_time: '2044-03-01T10:30:00Z' } });
+    const instant = await api.post('/api/events', {
+      token: user.access,
+      body: { title: 'z', start_time: '2044-03-01T10:30:00Z', end_time: '2044-03-01T10:30:00Z' },
+    });
     expect(instant.status).toBe(201);
-    const foreign = await api.post('/api/events', { token: other.access, body: { title: 'f', start_time: '2044-03-01T10:00:00Z', end_time: '2044-03-01T11:00:00Z' } });
+    const foreign = await api.post('/api/events', {
+      token: other.access,
+      body: { title: 'f', start_time: '2044-03-01T10:00:00Z', end_time: '2044-03-01T11:00:00Z' },
+    });
     expect(foreign.status).toBe(201);
   });
 
@@ -173,7 +193,10 @@ describe('overlap conflicts', () => {
     const clash = await api.put(`/api/events/${a.id}`, { token: user.access, body: { end_time: '2044-04-01T12:30:00Z' } });
     expect(clash.status).toBe(409);
     expect(clash.body.conflicts.map((c: { id: number }) => c.id)).toEqual([b.id]);
-    const allowed = await api.put(`/api/events/${a.id}?on_conflict=allow`, { token: user.access, body: { end_time: '2044-04-01T12:30:00Z' } });
+    const allowed = await api.put(`/api/events/${a.id}?on_conflict=allow`, {
+      token: user.access,
+      body: { end_time: '2044-04-01T12:30:00Z' },
+    });
     expect(allowed.status).toBe(200);
     expect(allowed.body.conflicts).toHaveLength(1);
   });
@@ -253,9 +276,23 @@ describe('contract shapes with seed 001 bodies', () => {
         owner_id: user.id,
       }),
     });
-    expect(Object.keys(res.body.event).sort()).toEqual(
-      ['created_at', 'description', 'end_time', 'id', 'is_recurring', 'location', 'my_role', 'owner_id', 'recurrence_pattern', 'rrule', 'start_time', 'timezone', 'title', 'updated_at', 'version'],
-    );
+    expect(Object.keys(res.body.event).sort()).toEqual([
+      'created_at',
+      'description',
+      'end_time',
+      'id',
+      'is_recurring',
+      'location',
+      'my_role',
+      'owner_id',
+      'recurrence_pattern',
+      'rrule',
+      'start_time',
+      'timezone',
+      'title',
+      'updated_at',
+      'version',
+    ]);
   });
 
   it('fills the documented defaults for a minimal body', async () => {
@@ -285,7 +322,14 @@ describe('contract shapes with seed 001 bodies', () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.event).toEqual(
-      eventShape({ title: 'Instant', description: '', start_time: '2043-02-02T09:00:00Z', end_time: '2043-02-02T09:00:00Z', timezone: 'Europe/Berlin', owner_id: user.id }),
+      eventShape({
+        title: 'Instant',
+        description: '',
+        start_time: '2043-02-02T09:00:00Z',
+        end_time: '2043-02-02T09:00:00Z',
+        timezone: 'Europe/Berlin',
+        owner_id: user.id,
+      }),
     );
   });
 
@@ -364,7 +408,13 @@ describe('contract shapes with seed 001 bodies', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       message: 'Event updated successfully',
-      event: { ...created, start_time: '2043-03-01T07:30:00Z', end_time: '2043-03-01T08:00:00Z', version: 2, updated_at: expect.stringMatching(RFC3339) },
+      event: {
+        ...created,
+        start_time: '2043-03-01T07:30:00Z',
+        end_time: '2043-03-01T08:00:00Z',
+        version: 2,
+        updated_at: expect.stringMatching(RFC3339),
+      },
     });
   });
 
@@ -387,7 +437,14 @@ describe('contract shapes with seed 001 bodies', () => {
     expect(empty.body).toEqual({ message: 'Event updated successfully', event: created });
     const same = await api.patch(`/api/events/${created.id}`, {
       token: user.access,
-      body: { title: 'still', description: 'same', location: 'Place', start_time: created['start_time'], end_time: created['end_time'], timezone: 'UTC' },
+      body: {
+        title: 'still',
+        description: 'same',
+        location: 'Place',
+        start_time: created['start_time'],
+        end_time: created['end_time'],
+        timezone: 'UTC',
+      },
     });
     expect(same.status).toBe(200);
     expect(same.body.event).toEqual(created);
@@ -408,7 +465,11 @@ describe('contract shapes with seed 001 bodies', () => {
     const user = await ctx.user('ifmatch');
     const created = await ctx.event(user, { title: 'v1' });
     const etag = (await api.get(`/api/events/${created.id}`, { token: user.access })).headers.get('etag')!;
-    const byHeader = await api.patch(`/api/events/${created.id}`, { token: user.access, headers: { 'if-match': etag }, body: { title: 'v2' } });
+    const byHeader = await api.patch(`/api/events/${created.id}`, {
+      token: user.access,
+      headers: { 'if-match': etag },
+      body: { title: 'v2' },
+    });
     expect(byHeader.status).toBe(200);
     expect(byHeader.body.event).toMatchObject({ title: 'v2', version: 2 });
     const byBody = await api.put(`/api/events/${created.id}`, { token: user.access, body: { title: 'v3', version: 2 } });
@@ -419,7 +480,11 @@ describe('contract shapes with seed 001 bodies', () => {
   it('answers 412 with the contract error shape for a stale If-Match on PATCH and a stale body version on PUT', async () => {
     const user = await ctx.user('stale');
     const created = await ctx.event(user, { title: 'base' });
-    const header = await api.patch(`/api/events/${created.id}`, { token: user.access, headers: { 'if-match': '"5"' }, body: { title: 'x' } });
+    const header = await api.patch(`/api/events/${created.id}`, {
+      token: user.access,
+      headers: { 'if-match': '"5"' },
+      body: { title: 'x' },
+    });
     expect(header.status).toBe(412);
     expect(header.body).toEqual({ error: expect.any(String), code: 'PRECONDITION_FAILED' });
     const body = await api.put(`/api/events/${created.id}`, { token: user.access, body: { title: 'x', version: 2 } });

@@ -17,11 +17,37 @@ beforeAll(async () => {
     if (res.status !== 201) throw new Error(res.text);
     ids[key] = res.body.event.id;
   };
-  await make(user, 'alpha', { title: 'Alpha review', description: 'budget', location: 'Room A', start_time: '2048-01-10T09:00:00Z', end_time: '2048-01-10T10:00:00Z' });
-  await make(user, 'beta', { title: 'Beta launch', location: 'Hall', start_time: '2048-01-20T09:00:00Z', end_time: '2048-01-20T10:00:00Z' });
-  await make(user, 'gamma', { title: 'gamma retro', description: 'what went well', start_time: '2048-02-10T09:00:00Z', end_time: '2048-02-10T10:00:00Z' });
-  await make(user, 'weekly', { title: 'Weekly sync', start_time: '2047-12-01T15:00:00Z', end_time: '2047-12-01T15:30:00Z', recurrence_pattern: 'weekly' });
-  await make(friend, 'shared', { title: 'Friend party', location: 'Room A', start_time: '2048-01-15T18:00:00Z', end_time: '2048-01-15T22:00:00Z' });
+  await make(user, 'alpha', {
+    title: 'Alpha review',
+    description: 'budget',
+    location: 'Room A',
+    start_time: '2048-01-10T09:00:00Z',
+    end_time: '2048-01-10T10:00:00Z',
+  });
+  await make(user, 'beta', {
+    title: 'Beta launch',
+    location: 'Hall',
+    start_time: '2048-01-20T09:00:00Z',
+    end_time: '2048-01-20T10:00:00Z',
+  });
+  await make(user, 'gamma', {
+    title: 'gamma retro',
+    description: 'what went well',
+    start_time: '2048-02-10T09:00:00Z',
+    end_time: '2048-02-10T10:00:00Z',
+  });
+  await make(user, 'weekly', {
+    title: 'Weekly sync',
+    start_time: '2047-12-01T15:00:00Z',
+    end_time: '2047-12-01T15:30:00Z',
+    recurrence_pattern: 'weekly',
+  });
+  await make(friend, 'shared', {
+    title: 'Friend party',
+    location: 'Room A',
+    start_time: '2048-01-15T18:00:00Z',
+    end_time: '2048-01-15T22:00:00Z',
+  });
   await make(friend, 'private', { title: 'Friend secret', start_time: '2048-01-16T18:00:00Z', end_time: '2048-01-16T22:00:00Z' });
   await api.post(`/api/events/${ids['shared']}/share`, { token: friend.access, body: { user_id: user.id, role: 'VIEWER' } });
 });
@@ -29,7 +55,14 @@ beforeAll(async () => {
 const list = async (query: string) => {
   const res = await api.get(`/api/events?${query}`, { token: user.access });
   expect(res.status, query).toBe(200);
-  return res.body as { results: Array<{ id: number; title: string; my_role: string; start_time: string }>; count: number; num_pages: number; current_page: number; next: string | null; previous: string | null };
+  return res.body as {
+    results: Array<{ id: number; title: string; my_role: string; start_time: string }>;
+    count: number;
+    num_pages: number;
+    current_page: number;
+    next: string | null;
+    previous: string | null;
+  };
 };
 const titles = (body: { results: Array<{ title: string }> }) => body.results.map((e) => e.title);
 
@@ -69,8 +102,20 @@ describe('listing', () => {
   });
 
   it('sorts by every documented key', async () => {
-    expect(titles(await list('sort=-start_time&page_size=100'))).toEqual(['gamma retro', 'Beta launch', 'Friend party', 'Alpha review', 'Weekly sync']);
-    expect(titles(await list('sort=title&page_size=100'))).toEqual(['Alpha review', 'Beta launch', 'Friend party', 'Weekly sync', 'gamma retro']);
+    expect(titles(await list('sort=-start_time&page_size=100'))).toEqual([
+      'gamma retro',
+      'Beta launch',
+      'Friend party',
+      'Alpha review',
+      'Weekly sync',
+    ]);
+    expect(titles(await list('sort=title&page_size=100'))).toEqual([
+      'Alpha review',
+      'Beta launch',
+      'Friend party',
+      'Weekly sync',
+      'gamma retro',
+    ]);
     await api.patch(`/api/events/${ids['beta']}`, { token: user.access, body: { description: 'touched' } });
     expect(titles(await list('sort=-updated_at&page_size=1'))).toEqual(['Beta launch']);
     expect(titles(await list('sort=updated_at&page_size=100')).at(-1)).toBe('Beta launch');
@@ -86,7 +131,17 @@ describe('listing', () => {
   });
 
   it('refuses bad listing parameters with 400', async () => {
-    for (const query of ['page=0', 'page_size=101', 'sort=owner', 'start_date=never', 'is_recurring=maybe', 'role=admin', 'expand=true', 'start_date=2048-02-01T00:00:00Z&end_date=2048-01-01T00:00:00Z', 'limit=0']) {
+    for (const query of [
+      'page=0',
+      'page_size=101',
+      'sort=owner',
+      'start_date=never',
+      'is_recurring=maybe',
+      'role=admin',
+      'expand=true',
+      'start_date=2048-02-01T00:00:00Z&end_date=2048-01-01T00:00:00Z',
+      'limit=0',
+    ]) {
       const res = await api.get(`/api/events?${query}`, { token: user.access });
       expect(res.status, query).toBe(400);
       expect(res.body.code).toBe('VALIDATION_ERROR');
@@ -95,7 +150,14 @@ describe('listing', () => {
 });
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
-type Listing = { results: Array<{ title: string; [key: string]: any }>; count: number; num_pages: number; current_page: number; next: string | null; previous: string | null };
+type Listing = {
+  results: Array<{ title: string; [key: string]: any }>;
+  count: number;
+  num_pages: number;
+  current_page: number;
+  next: string | null;
+  previous: string | null;
+};
 
 describe('pagination over 23 events', () => {
   let pager: TestUser;
@@ -120,7 +182,14 @@ describe('pagination over 23 events', () => {
 
   it('defaults to page 1 of size 10 and links onwards', async () => {
     const first = await page('');
-    expect(first).toEqual({ results: expect.any(Array), count: 23, num_pages: 3, current_page: 1, next: expect.any(String), previous: null });
+    expect(first).toEqual({
+      results: expect.any(Array),
+      count: 23,
+      num_pages: 3,
+      current_page: 1,
+      next: expect.any(String),
+      previous: null,
+    });
     expect(titles(first)).toEqual(names(0, 10));
     const second = await page(first.next!.replace(/^\/api\/events/, ''));
     expect(second).toMatchObject({ count: 23, num_pages: 3, current_page: 2, next: expect.any(String), previous: expect.any(String) });
@@ -194,14 +263,36 @@ describe('filters, roles, windows and expansion', () => {
       if (res.status !== 201) throw new Error(res.text);
       id[key] = res.body.event.id;
     };
-    await make(me, 'design', { title: 'Design review', description: 'figma walkthrough', location: 'Studio 5', start_time: '2062-01-10T10:00:00Z', end_time: '2062-01-10T11:00:00Z' });
+    await make(me, 'design', {
+      title: 'Design review',
+      description: 'figma walkthrough',
+      location: 'Studio 5',
+      start_time: '2062-01-10T10:00:00Z',
+      end_time: '2062-01-10T11:00:00Z',
+    });
     await make(me, 'budget', { title: 'Budget', location: 'HQ', start_time: '2062-01-12T10:00:00Z', end_time: '2062-01-12T11:00:00Z' });
     // Tuesdays 08:00–09:00 from 2062-01-03.
-    await make(me, 'weekly', { title: 'Weekly planning', location: 'HQ', start_time: '2062-01-03T08:00:00Z', end_time: '2062-01-03T09:00:00Z', recurrence_pattern: 'weekly' });
-    await make(me, 'short', { title: 'Short series', start_time: '2062-01-01T07:00:00Z', end_time: '2062-01-01T08:00:00Z', recurrence_pattern: 'FREQ=DAILY;COUNT=2' });
+    await make(me, 'weekly', {
+      title: 'Weekly planning',
+      location: 'HQ',
+      start_time: '2062-01-03T08:00:00Z',
+      end_time: '2062-01-03T09:00:00Z',
+      recurrence_pattern: 'weekly',
+    });
+    await make(me, 'short', {
+      title: 'Short series',
+      start_time: '2062-01-01T07:00:00Z',
+      end_time: '2062-01-01T08:00:00Z',
+      recurrence_pattern: 'FREQ=DAILY;COUNT=2',
+    });
     await make(other, 'asEditor', { title: 'X editor event', start_time: '2062-01-11T12:00:00Z', end_time: '2062-01-11T13:00:00Z' });
     await make(other, 'asViewer', { title: 'X viewer event', start_time: '2062-01-13T12:00:00Z', end_time: '2062-01-13T13:00:00Z' });
-    await make(other, 'hidden', { title: 'Budget of X', location: 'HQ', start_time: '2062-01-12T10:00:00Z', end_time: '2062-01-12T11:00:00Z' });
+    await make(other, 'hidden', {
+      title: 'Budget of X',
+      location: 'HQ',
+      start_time: '2062-01-12T10:00:00Z',
+      end_time: '2062-01-12T11:00:00Z',
+    });
     await api.post(`/api/events/${id['asEditor']}/share`, { token: other.access, body: { user_id: me.id, role: 'EDITOR' } });
     await api.post(`/api/events/${id['asViewer']}/share`, { token: other.access, body: { user_id: me.id, role: 'VIEWER' } });
   });
@@ -279,12 +370,35 @@ describe('filters, roles, windows and expansion', () => {
   });
 
   it('sorts by title, start_time and updated_at', async () => {
-    expect(titles(await find('sort=title'))).toEqual(['Budget', 'Design review', 'Short series', 'Weekly planning', 'X editor event', 'X viewer event']);
-    expect(titles(await find('sort=start_time'))).toEqual(['Short series', 'Weekly planning', 'Design review', 'X editor event', 'Budget', 'X viewer event']);
-    expect(titles(await find('sort=-start_time'))).toEqual(['X viewer event', 'Budget', 'X editor event', 'Design review', 'Weekly planning', 'Short series']);
+    expect(titles(await find('sort=title'))).toEqual([
+      'Budget',
+      'Design review',
+      'Short series',
+      'Weekly planning',
+      'X editor event',
+      'X viewer event',
+    ]);
+    expect(titles(await find('sort=start_time'))).toEqual([
+      'Short series',
+      'Weekly planning',
+      'Design review',
+      'X editor event',
+      'Budget',
+      'X viewer event',
+    ]);
+    expect(titles(await find('sort=-start_time'))).toEqual([
+      'X viewer event',
+      'Budget',
+      'X editor event',
+      'Design review',
+      'Weekly planning',
+      'Short series',
+    ]);
     // updated_at has second precision: in a later second the touched event is strictly the newest.
     await nextSecond();
-    expect((await api.patch(`/api/events/${id['design']}`, { token: me.access, body: { description: 'figma walkthrough, again' } })).status).toBe(200);
+    expect(
+      (await api.patch(`/api/events/${id['design']}`, { token: me.access, body: { description: 'figma walkthrough, again' } })).status,
+    ).toBe(200);
     expect(titles(await find('sort=-updated_at')).at(0)).toBe('Design review');
     expect(titles(await find('sort=updated_at')).at(-1)).toBe('Design review');
   });
@@ -312,7 +426,9 @@ describe('filters, roles, windows and expansion', () => {
   });
 
   it('paginates expanded rows', async () => {
-    const res = await api.get('/api/events?expand=true&start_date=2062-02-01T00:00:00Z&end_date=2062-03-01T00:00:00Z&page_size=3&page=2', { token: me.access });
+    const res = await api.get('/api/events?expand=true&start_date=2062-02-01T00:00:00Z&end_date=2062-03-01T00:00:00Z&page_size=3&page=2', {
+      token: me.access,
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ count: 4, num_pages: 2, current_page: 2, next: null });
     expect(res.body.results.map((e: { start_time: string }) => e.start_time)).toEqual(['2062-02-28T08:00:00Z']);
@@ -320,7 +436,9 @@ describe('filters, roles, windows and expansion', () => {
 
   it('combines filters', async () => {
     expect(titles(await find('q=event&role=viewer'))).toEqual(['X viewer event']);
-    expect(titles(await find('location=HQ&start_date=2062-01-12T00:00:00Z&end_date=2062-01-12T23:59:59Z&is_recurring=false'))).toEqual(['Budget']);
+    expect(titles(await find('location=HQ&start_date=2062-01-12T00:00:00Z&end_date=2062-01-12T23:59:59Z&is_recurring=false'))).toEqual([
+      'Budget',
+    ]);
   });
 });
 

@@ -134,9 +134,13 @@ describe('recurrence', () => {
   it('limits the occurrences window to two years and checks its order', async () => {
     const user = await ctx.user('window');
     const event = await ctx.event(user, { recurrence_pattern: 'daily' });
-    const wide = await api.get(`/api/events/${event.id}/occurrences?from=2040-01-01T00:00:00Z&to=2043-01-01T00:00:00Z`, { token: user.access });
+    const wide = await api.get(`/api/events/${event.id}/occurrences?from=2040-01-01T00:00:00Z&to=2043-01-01T00:00:00Z`, {
+      token: user.access,
+    });
     expect(wide.status).toBe(400);
-    const backwards = await api.get(`/api/events/${event.id}/occurrences?from=2041-01-01T00:00:00Z&to=2040-01-01T00:00:00Z`, { token: user.access });
+    const backwards = await api.get(`/api/events/${event.id}/occurrences?from=2041-01-01T00:00:00Z&to=2040-01-01T00:00:00Z`, {
+      token: user.access,
+    });
     expect(backwards.status).toBe(400);
     const notATime = await api.get(`/api/events/${event.id}/occurrences?from=yesterday`, { token: user.access });
     expect(notATime.status).toBe(400);
@@ -188,9 +192,17 @@ describe('recurrence: forms, limits and conflicts', () => {
 
   it('sets is_recurring from the pattern and treats null and "" as no recurrence, echoing them as given', async () => {
     const user = await ctx.user('none');
-    const implied = await ctx.event(user, { start_time: '2050-11-01T09:00:00Z', end_time: '2050-11-01T10:00:00Z', recurrence_pattern: 'daily' });
+    const implied = await ctx.event(user, {
+      start_time: '2050-11-01T09:00:00Z',
+      end_time: '2050-11-01T10:00:00Z',
+      recurrence_pattern: 'daily',
+    });
     expect(implied['is_recurring']).toBe(true);
-    const asNull = await ctx.event(user, { start_time: '2050-12-01T12:00:00Z', end_time: '2050-12-01T13:00:00Z', recurrence_pattern: null });
+    const asNull = await ctx.event(user, {
+      start_time: '2050-12-01T12:00:00Z',
+      end_time: '2050-12-01T13:00:00Z',
+      recurrence_pattern: null,
+    });
     expect(asNull).toMatchObject({ is_recurring: false, recurrence_pattern: null, rrule: null });
     const asEmpty = await ctx.event(user, { start_time: '2050-12-02T12:00:00Z', end_time: '2050-12-02T13:00:00Z', recurrence_pattern: '' });
     expect(asEmpty).toMatchObject({ is_recurring: false, rrule: null });
@@ -223,7 +235,11 @@ describe('recurrence: forms, limits and conflicts', () => {
       end_time: '2051-03-06T15:00:00Z',
       recurrence_pattern: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10',
     });
-    expect(event).toMatchObject({ is_recurring: true, recurrence_pattern: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10', rrule: 'FREQ=WEEKLY;INTERVAL=1;BYDAY=MO,WE;COUNT=10' });
+    expect(event).toMatchObject({
+      is_recurring: true,
+      recurrence_pattern: 'FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10',
+      rrule: 'FREQ=WEEKLY;INTERVAL=1;BYDAY=MO,WE;COUNT=10',
+    });
     const list = await occurrences(user, event.id, '2051-03-01T00:00:00Z', '2052-03-01T00:00:00Z');
     expect(starts(list)).toEqual([
       '2051-03-06T14:00:00Z',
@@ -276,7 +292,11 @@ describe('recurrence: forms, limits and conflicts', () => {
       body: { title: 'x', start_time: '2051-07-01T09:00:00Z', end_time: '2051-07-01T10:00:00Z', is_recurring: true },
     });
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: expect.any(String), code: 'VALIDATION_ERROR', details: expect.arrayContaining([{ path: 'recurrence_pattern', message: expect.any(String) }]) });
+    expect(res.body).toEqual({
+      error: expect.any(String),
+      code: 'VALIDATION_ERROR',
+      details: expect.arrayContaining([{ path: 'recurrence_pattern', message: expect.any(String) }]),
+    });
     expect((await api.get('/api/events', { token: user.access })).body.count).toBe(0);
   });
 
@@ -294,7 +314,14 @@ describe('recurrence: forms, limits and conflicts', () => {
     expect(res.body).toEqual({
       error: expect.any(String),
       code: 'EVENT_CONFLICT',
-      conflicts: [{ id: series.id, title: 'Daily standup', start_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), end_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) }],
+      conflicts: [
+        {
+          id: series.id,
+          title: 'Daily standup',
+          start_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+          end_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+        },
+      ],
     });
     const allowed = await api.post('/api/events?on_conflict=allow', { token: user.access, body: thursday });
     expect(allowed.status).toBe(201);
@@ -315,31 +342,61 @@ describe('recurrence: forms, limits and conflicts', () => {
       end_time: '2054-02-02T13:00:00Z',
       recurrence_pattern: 'weekly',
     });
-    const thursday = await api.post('/api/events', { token: user.access, body: { title: 'after', start_time: '2054-01-08T09:00:00Z', end_time: '2054-01-08T10:00:00Z' } });
+    const thursday = await api.post('/api/events', {
+      token: user.access,
+      body: { title: 'after', start_time: '2054-01-08T09:00:00Z', end_time: '2054-01-08T10:00:00Z' },
+    });
     expect(thursday.status).toBe(201);
-    const wednesday = await api.post('/api/events', { token: user.access, body: { title: 'last day', start_time: '2054-01-07T09:30:00Z', end_time: '2054-01-07T09:45:00Z' } });
+    const wednesday = await api.post('/api/events', {
+      token: user.access,
+      body: { title: 'last day', start_time: '2054-01-07T09:30:00Z', end_time: '2054-01-07T09:45:00Z' },
+    });
     expect(wednesday.status).toBe(409);
-    const tuesday = await api.post('/api/events', { token: user.access, body: { title: 'tue', start_time: '2054-03-03T12:00:00Z', end_time: '2054-03-03T13:00:00Z' } });
+    const tuesday = await api.post('/api/events', {
+      token: user.access,
+      body: { title: 'tue', start_time: '2054-03-03T12:00:00Z', end_time: '2054-03-03T13:00:00Z' },
+    });
     expect(tuesday.status).toBe(201);
-    const monday = await api.post('/api/events', { token: user.access, body: { title: 'mon', start_time: '2054-03-02T12:30:00Z', end_time: '2054-03-02T14:00:00Z' } });
+    const monday = await api.post('/api/events', {
+      token: user.access,
+      body: { title: 'mon', start_time: '2054-03-02T12:30:00Z', end_time: '2054-03-02T14:00:00Z' },
+    });
     expect(monday.status).toBe(409);
   });
 
   it('changing the pattern by PATCH changes rrule and the occurrences', async () => {
     const user = await ctx.user('repattern');
-    const event = await ctx.event(user, { start_time: '2055-01-04T09:00:00Z', end_time: '2055-01-04T09:30:00Z', recurrence_pattern: 'weekly' });
+    const event = await ctx.event(user, {
+      start_time: '2055-01-04T09:00:00Z',
+      end_time: '2055-01-04T09:30:00Z',
+      recurrence_pattern: 'weekly',
+    });
     const res = await api.patch(`/api/events/${event.id}`, { token: user.access, body: { recurrence_pattern: 'FREQ=DAILY;COUNT=2' } });
     expect(res.status).toBe(200);
-    expect(res.body.event).toMatchObject({ is_recurring: true, recurrence_pattern: 'FREQ=DAILY;COUNT=2', rrule: 'FREQ=DAILY;INTERVAL=1;COUNT=2', version: 2 });
-    expect(starts(await occurrences(user, event.id, '2055-01-01T00:00:00Z', '2055-03-01T00:00:00Z'))).toEqual(['2055-01-04T09:00:00Z', '2055-01-05T09:00:00Z']);
+    expect(res.body.event).toMatchObject({
+      is_recurring: true,
+      recurrence_pattern: 'FREQ=DAILY;COUNT=2',
+      rrule: 'FREQ=DAILY;INTERVAL=1;COUNT=2',
+      version: 2,
+    });
+    expect(starts(await occurrences(user, event.id, '2055-01-01T00:00:00Z', '2055-03-01T00:00:00Z'))).toEqual([
+      '2055-01-04T09:00:00Z',
+      '2055-01-05T09:00:00Z',
+    ]);
   });
 
   it('allows an occurrences window of exactly two years and refuses a longer one with the contract shape', async () => {
     const user = await ctx.user('twoyears');
-    const event = await ctx.event(user, { start_time: '2056-01-03T09:00:00Z', end_time: '2056-01-03T10:00:00Z', recurrence_pattern: 'yearly' });
+    const event = await ctx.event(user, {
+      start_time: '2056-01-03T09:00:00Z',
+      end_time: '2056-01-03T10:00:00Z',
+      recurrence_pattern: 'yearly',
+    });
     const exact = await occurrences(user, event.id, '2056-01-01T00:00:00Z', '2058-01-01T00:00:00Z');
     expect(starts(exact)).toEqual(['2056-01-03T09:00:00Z', '2057-01-03T09:00:00Z']);
-    const longer = await api.get(`/api/events/${event.id}/occurrences?from=2056-01-01T00:00:00Z&to=2058-02-01T00:00:00Z`, { token: user.access });
+    const longer = await api.get(`/api/events/${event.id}/occurrences?from=2056-01-01T00:00:00Z&to=2058-02-01T00:00:00Z`, {
+      token: user.access,
+    });
     expect(longer.status).toBe(400);
     const error = errorBody(longer);
     expect(error.code).toBe('VALIDATION_ERROR');

@@ -66,10 +66,21 @@ describe('times without a zone', () => {
       body: { start_time: '2025-05-02T09:00', end_time: '2025-05-02T10:00', timezone: 'America/New_York' },
     });
     expect(zoned.status).toBe(200);
-    expect(zoned.body.event).toMatchObject({ start_time: '2025-05-02T13:00:00Z', end_time: '2025-05-02T14:00:00Z', timezone: 'America/New_York' });
-    const plain = await api.patch(`/api/events/${event.id}`, { token: user.access, body: { start_time: '2025-05-02T12:00', end_time: '2025-05-02 14:00' } });
+    expect(zoned.body.event).toMatchObject({
+      start_time: '2025-05-02T13:00:00Z',
+      end_time: '2025-05-02T14:00:00Z',
+      timezone: 'America/New_York',
+    });
+    const plain = await api.patch(`/api/events/${event.id}`, {
+      token: user.access,
+      body: { start_time: '2025-05-02T12:00', end_time: '2025-05-02 14:00' },
+    });
     expect(plain.status).toBe(200);
-    expect(plain.body.event).toMatchObject({ start_time: '2025-05-02T12:00:00Z', end_time: '2025-05-02T14:00:00Z', timezone: 'America/New_York' });
+    expect(plain.body.event).toMatchObject({
+      start_time: '2025-05-02T12:00:00Z',
+      end_time: '2025-05-02T14:00:00Z',
+      timezone: 'America/New_York',
+    });
   });
 
   it('reads each batch item in its own timezone', async () => {
@@ -82,7 +93,10 @@ describe('times without a zone', () => {
       ],
     });
     expect(res.status).toBe(201);
-    expect(res.body.created_events.map((e: { start_time: string }) => e.start_time)).toEqual(['2025-07-01T07:00:00Z', '2025-07-02T09:00:00Z']);
+    expect(res.body.created_events.map((e: { start_time: string }) => e.start_time)).toEqual([
+      '2025-07-01T07:00:00Z',
+      '2025-07-02T09:00:00Z',
+    ]);
   });
 
   it('refuses a time that is not one, naming the field', async () => {

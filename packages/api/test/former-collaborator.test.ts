@@ -41,7 +41,9 @@ beforeAll(async () => {
   expect((await api.delete(`/api/events/${event.id}/permissions/${removed.id}`, { token: owner.access })).status).toBe(200);
   expect((await api.delete(`/api/events/${event.id}/permissions/${leaver.id}`, { token: leaver.access })).status).toBe(200);
   expect((await api.delete(`/api/events/${gone.id}`, { token: owner.access })).status).toBe(200);
-  versionIds = (await api.get(`/api/events/${event.id}/history`, { token: owner.access })).body.map((v: { version_id: number }) => v.version_id);
+  versionIds = (await api.get(`/api/events/${event.id}/history`, { token: owner.access })).body.map(
+    (v: { version_id: number }) => v.version_id,
+  );
   expect(versionIds).toHaveLength(2);
 });
 
@@ -69,7 +71,14 @@ async function statuses(reads: Record<string, Promise<ApiResponse>>): Promise<Re
   return out;
 }
 
-const everything = (status: number) => ({ event: status, 'event as of': status, history: status, version: status, changelog: status, diff: status });
+const everything = (status: number) => ({
+  event: status,
+  'event as of': status,
+  history: status,
+  version: status,
+  changelog: status,
+  diff: status,
+});
 
 const listedAsOf = async (user: TestUser) => {
   const res = await api.get(`/api/events?as_of=${encodeURIComponent(whileShared)}`, { token: user.access });

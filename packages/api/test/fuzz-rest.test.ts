@@ -29,7 +29,16 @@ beforeAll(async () => {
   other = await ctx.user('fuzz_other');
   eventId = (await createEvent(api, owner, { title: 'Fuzzed' })).id;
   const doc = (await api.get('/openapi.json')).body as {
-    paths: Record<string, Record<string, { parameters?: Operation['parameters']; requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } }>>;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          parameters?: Operation['parameters'];
+          requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> };
+        }
+      >
+    >;
   };
   operations = Object.entries(doc.paths).flatMap(([path, item]) =>
     Object.entries(item).map(([method, op]) => ({
@@ -44,7 +53,13 @@ beforeAll(async () => {
 /** Ids: real ones, numbers at the edges, and things that are not numbers at all. */
 const idArb = () =>
   fc.oneof(
-    fc.constantFrom(() => String(eventId), () => String(owner.id), () => String(other.id)).map((f) => f()),
+    fc
+      .constantFrom(
+        () => String(eventId),
+        () => String(owner.id),
+        () => String(other.id),
+      )
+      .map((f) => f()),
     fc.integer({ min: -5, max: 2 ** 31 + 5 }).map(String),
     fc.constantFrom('0', '-1', '1e3', '9'.repeat(30), '1.5', 'NaN', 'null', '%00', '..', '%2F', 'ｉｄ', '١٢'),
     fc.string({ maxLength: 12 }).map(encodeURIComponent),
@@ -53,7 +68,20 @@ const idArb = () =>
 /** Values a client might put anywhere: JSON of every kind, and hostile strings. */
 const valueArb = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
-  fc.constantFrom('', ' ', '\u0000', 'x'.repeat(300), '2025-04-27 8:05', '2025-13-45T99:99:99Z', 'EDITOR', 'owner', 'FREQ=DAILY;COUNT=3', 'weekly', '-1', 'true'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    'x'.repeat(300),
+    '2025-04-27 8:05',
+    '2025-13-45T99:99:99Z',
+    'EDITOR',
+    'owner',
+    'FREQ=DAILY;COUNT=3',
+    'weekly',
+    '-1',
+    'true',
+  ),
   fc.string({ maxLength: 40 }),
 );
 
@@ -63,18 +91,39 @@ const requestArb = (op: Operation) =>
   fc.record({
     ids: fc.array(idArb(), { minLength: 4, maxLength: 4 }),
     query: fc.dictionary(
-      fc.oneof(fc.constantFrom(...op.parameters.filter((p) => p.in === 'query').map((p) => p.name), 'page', 'as_of', 'on_conflict', 'cursor'), fc.string({ maxLength: 8 })),
-      fc.oneof(valueArb.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))), fc.constant('')),
+      fc.oneof(
+        fc.constantFrom(...op.parameters.filter((p) => p.in === 'query').map((p) => p.name), 'page', 'as_of', 'on_conflict', 'cursor'),
+        fc.string({ maxLength: 8 }),
+      ),
+      fc.oneof(
+        valueArb.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+        fc.constant(''),
+      ),
       { maxKeys: 4 },
     ),
     body: fc.oneof(
-      fc.dictionary(fc.constantFrom(...op.bodyFields, 'title', 'start_time', 'end_time', 'role', 'users', 'events', 'refresh'), valueArb, { maxKeys: 6 }),
+      fc.dictionary(fc.constantFrom(...op.bodyFields, 'title', 'start_time', 'end_time', 'role', 'users', 'events', 'refresh'), valueArb, {
+        maxKeys: 6,
+      }),
       fc.jsonValue({ maxDepth: 3 }),
       fc.constant(undefined),
     ),
-    rawBody: fc.option(fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom('{', '[1,', '{"title":', 'a=b&c', '\u0000')), { nil: undefined }),
-    contentType: fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/json; charset=latin1', 'multipart/form-data; boundary=x', undefined),
-    headers: fc.dictionary(fc.constantFrom('if-match', 'if-none-match', 'x-request-id', 'accept', 'last-event-id', 'x-forwarded-for', 'accept-language'), headerValue, { maxKeys: 3 }),
+    rawBody: fc.option(fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom('{', '[1,', '{"title":', 'a=b&c', '\u0000')), {
+      nil: undefined,
+    }),
+    contentType: fc.constantFrom(
+      'application/json',
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      'application/json; charset=latin1',
+      'multipart/form-data; boundary=x',
+      undefined,
+    ),
+    headers: fc.dictionary(
+      fc.constantFrom('if-match', 'if-none-match', 'x-request-id', 'accept', 'last-event-id', 'x-forwarded-for', 'accept-language'),
+      headerValue,
+      { maxKeys: 3 },
+    ),
     auth: fc.constantFrom('owner', 'other', 'none', 'garbage', 'refresh'),
   });
 

@@ -29,7 +29,12 @@ describe('diff', () => {
     const owner = await ctx.user('difffields');
     const created = await api.post('/api/events', {
       token: owner.access,
-      body: { title: 'Design review', description: 'Review the new design', start_time: '2063-01-10T10:00:00Z', end_time: '2063-01-10T11:00:00Z' },
+      body: {
+        title: 'Design review',
+        description: 'Review the new design',
+        start_time: '2063-01-10T10:00:00Z',
+        end_time: '2063-01-10T11:00:00Z',
+      },
     });
     const id = created.body.event.id as number;
     await update(owner, id, {

@@ -32,12 +32,19 @@ describe('the full life of an event', () => {
     // Sharing makes no version.
     const shared = await api.post(`/api/events/${id}/share`, {
       token: owner.access,
-      body: { users: [{ user_id: editor.id, role: 'EDITOR' }, { user_id: viewer.id, role: 'VIEWER' }] },
+      body: {
+        users: [
+          { user_id: editor.id, role: 'EDITOR' },
+          { user_id: viewer.id, role: 'VIEWER' },
+        ],
+      },
     });
     expect(shared.status).toBe(200);
     expect(await historyOf(owner, id)).toHaveLength(2);
     // v3: the editor changes the place and the description.
-    expect((await update(editor, id, { location: 'Room 2', description: 'Weekly status and demos' }, { 'if-match': '"2"' })).version).toBe(3);
+    expect((await update(editor, id, { location: 'Room 2', description: 'Weekly status and demos' }, { 'if-match': '"2"' })).version).toBe(
+      3,
+    );
     // v4: the owner moves it.
     expect((await update(owner, id, { start_time: t.start2, end_time: t.end2 })).version).toBe(4);
     // v5: the editor rolls back to version 2.
@@ -97,7 +104,13 @@ describe('the full life of an event', () => {
     // The deletion's snapshot keeps the last content.
     const deletion = await api.get(`/api/events/${id}/history/${all[5]}`, { token: owner.access });
     expect(deletion.status).toBe(200);
-    expect(deletion.body).toMatchObject({ history_type: '-', version: 6, title: 'Team sync (all hands)', location: 'Room 1', start_time: t.start1 });
+    expect(deletion.body).toMatchObject({
+      history_type: '-',
+      version: 6,
+      title: 'Team sync (all hands)',
+      location: 'Room 1',
+      start_time: t.start1,
+    });
 
     // Changelog: oldest first, what changed in each version.
     const changelog = await changelogOf(owner, id);
@@ -201,7 +214,11 @@ describe('the full life of an event', () => {
 
     // The audit trails of the two writers.
     const auditOf = async (user: TestUser) =>
-      (await api.get('/api/audit?page_size=100', { token: user.access })).body.results as Array<{ action: string; target_type: string; target_id: string }>;
+      (await api.get('/api/audit?page_size=100', { token: user.access })).body.results as Array<{
+        action: string;
+        target_type: string;
+        target_id: string;
+      }>;
     const ownerTrail = (await auditOf(owner)).reverse();
     expect(ownerTrail.map((r) => r.action)).toEqual(['register', 'event.create', 'event.update', 'share', 'event.update', 'event.delete']);
     for (const row of ownerTrail.slice(1)) expect(row).toMatchObject({ target_type: 'event', target_id: String(id) });

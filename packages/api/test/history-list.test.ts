@@ -71,7 +71,11 @@ describe('history', () => {
       pages.push(page);
       cursor = page.at(-1)!.version_id;
     }
-    expect(pages.map((p) => p.map((h) => h.version))).toEqual([[12, 11, 10, 9, 8], [7, 6, 5, 4, 3], [2, 1]]);
+    expect(pages.map((p) => p.map((h) => h.version))).toEqual([
+      [12, 11, 10, 9, 8],
+      [7, 6, 5, 4, 3],
+      [2, 1],
+    ]);
     expect(pages.flat()).toEqual(full);
 
     // Changelog: oldest first, 5 at a time; each page continues where the last stopped.
@@ -85,7 +89,11 @@ describe('history', () => {
       logPages.push(page);
       cursor = page.at(-1)!.history_id;
     }
-    expect(logPages.map((p) => p.map((c) => c.version))).toEqual([[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]);
+    expect(logPages.map((p) => p.map((c) => c.version))).toEqual([
+      [1, 2, 3, 4, 5],
+      [6, 7, 8, 9, 10],
+      [11, 12],
+    ]);
     expect(logPages.flat()).toEqual(changelog);
     // The first entry of a later page is still measured against the version before it.
     expect(logPages[1]![0]!.changed_fields).toEqual({ title: { from: 'Rev 5', to: 'Rev 6' } });
@@ -122,7 +130,6 @@ describe('history under load and from batches', () => {
     expect(live.body.title).toBe(log.at(-1)!.changed_fields['title']!.to);
     expect(live.body.version).toBe(7);
   });
-
 
   it('records batch-created events like any other creation', async () => {
     const owner = await ctx.user('histbatch');
@@ -167,7 +174,12 @@ describe('history under load and from batches', () => {
     const [v1, v2] = await versionIds(owner, two!.id);
     expect(await diffOf(owner, two!.id, v1!, v2!)).toEqual({ title: { version_1: 'Batch two', version_2: 'Batch two, renamed' } });
     const back = await api.post(`/api/events/${two!.id}/rollback/${v1}`, { token: owner.access });
-    expect(back.body.event).toMatchObject({ version: 3, title: 'Batch two', recurrence_pattern: { frequency: 'daily', count: 3 }, is_recurring: true });
+    expect(back.body.event).toMatchObject({
+      version: 3,
+      title: 'Batch two',
+      recurrence_pattern: { frequency: 'daily', count: 3 },
+      is_recurring: true,
+    });
     expect(back.body.event.rrule).toEqual(batch.body.created_events[1].rrule);
   });
 });

@@ -47,7 +47,14 @@ describe('rollback', () => {
     const [v4, v5] = (await versionIds(owner, id)).slice(3);
     expect((await api.post(`/api/events/${id}/rollback/${v4}`, { token: owner.access })).body.event.version).toBe(6);
     const history = await historyOf(owner, id);
-    expect(history.map((h) => h.change_reason)).toEqual(['Rollback to version 4', 'Rollback to version 3', 'Rollback to version 2', null, null, null]);
+    expect(history.map((h) => h.change_reason)).toEqual([
+      'Rollback to version 4',
+      'Rollback to version 3',
+      'Rollback to version 2',
+      null,
+      null,
+      null,
+    ]);
     expect(await diffOf(owner, id, v2, history[0]!.version_id)).toEqual({});
     expect(await diffOf(owner, id, v3, v5!)).toEqual({});
     expect(await diffOf(owner, id, v1, history[0]!.version_id)).toEqual({
@@ -85,7 +92,9 @@ describe('rollback', () => {
     expect(version).toBe(3);
     expect(restored).toEqual(original);
     expect(restored.rrule).toEqual(expect.stringContaining('INTERVAL=3'));
-    const occurrences = await api.get(`/api/events/${event.id}/occurrences?from=2065-06-01T00:00:00Z&to=2065-07-01T00:00:00Z`, { token: owner.access });
+    const occurrences = await api.get(`/api/events/${event.id}/occurrences?from=2065-06-01T00:00:00Z&to=2065-07-01T00:00:00Z`, {
+      token: owner.access,
+    });
     expect(occurrences.body.map((o: { start_time: string }) => o.start_time)).toEqual(['2065-06-01T08:00:00Z', '2065-06-22T08:00:00Z']);
   });
 
@@ -96,11 +105,23 @@ describe('rollback', () => {
     const { id, v1, v2 } = await threeVersions(owner);
     await ctx.share(owner, id, editor, 'EDITOR');
     await ctx.share(owner, id, viewer, 'VIEWER');
-    expectStatus(await api.post(`/api/events/${id}/rollback/${v1}`, { token: owner.access, headers: { 'if-match': '"2"' } }), 412, 'PRECONDITION_FAILED');
-    expectStatus(await api.post(`/api/events/${id}/rollback/${v1}`, { token: owner.access, body: { version: 1 } }), 412, 'PRECONDITION_FAILED');
+    expectStatus(
+      await api.post(`/api/events/${id}/rollback/${v1}`, { token: owner.access, headers: { 'if-match': '"2"' } }),
+      412,
+      'PRECONDITION_FAILED',
+    );
+    expectStatus(
+      await api.post(`/api/events/${id}/rollback/${v1}`, { token: owner.access, body: { version: 1 } }),
+      412,
+      'PRECONDITION_FAILED',
+    );
     expectStatus(await api.post(`/api/events/${id}/rollback/${v1}?version=7`, { token: owner.access }), 412, 'PRECONDITION_FAILED');
     expectStatus(await api.post(`/api/events/${id}/rollback/${v1}`, { token: viewer.access }), 403, 'FORBIDDEN');
-    expectStatus(await api.post(`/api/events/${id}/rollback/${v1}`, { token: viewer.access, headers: { 'if-match': '"3"' } }), 403, 'FORBIDDEN');
+    expectStatus(
+      await api.post(`/api/events/${id}/rollback/${v1}`, { token: viewer.access, headers: { 'if-match': '"3"' } }),
+      403,
+      'FORBIDDEN',
+    );
     expect(await historyOf(owner, id)).toHaveLength(3);
     // The viewer still reads everything.
     expect((await api.get(`/api/events/${id}/history`, { token: viewer.access })).status).toBe(200);
@@ -131,15 +152,26 @@ describe('rollback', () => {
     const any = await api.post(`/api/events/${id}/rollback/${v2}`, { token: owner.access, headers: { 'if-match': '*' } });
     expect(any.status).toBe(200);
     expect(any.body.event.version).toBe(5);
-    expectStatus(await api.post(`/api/events/${id}/rollback/${v1}`, { token: owner.access, headers: { 'if-match': 'garbage' } }), 412, 'PRECONDITION_FAILED');
+    expectStatus(
+      await api.post(`/api/events/${id}/rollback/${v1}`, { token: owner.access, headers: { 'if-match': 'garbage' } }),
+      412,
+      'PRECONDITION_FAILED',
+    );
     expect(await historyOf(owner, id)).toHaveLength(5);
   });
 
   it('checks overlaps when rolling back to other times', async () => {
     const owner = await ctx.user('rollclash');
     const event = await ctx.event(owner, { start_time: '2050-01-01T10:00:00Z', end_time: '2050-01-01T11:00:00Z' });
-    await api.put(`/api/events/${event.id}`, { token: owner.access, body: { start_time: '2050-01-02T10:00:00Z', end_time: '2050-01-02T11:00:00Z' } });
-    const blocker = await ctx.event(owner, { title: 'took the slot', start_time: '2050-01-01T10:30:00Z', end_time: '2050-01-01T11:30:00Z' });
+    await api.put(`/api/events/${event.id}`, {
+      token: owner.access,
+      body: { start_time: '2050-01-02T10:00:00Z', end_time: '2050-01-02T11:00:00Z' },
+    });
+    const blocker = await ctx.event(owner, {
+      title: 'took the slot',
+      start_time: '2050-01-01T10:30:00Z',
+      end_time: '2050-01-01T11:30:00Z',
+    });
     const [v1] = await versionIds(owner, event.id);
     const rejected = await api.post(`/api/events/${event.id}/rollback/${v1}`, { token: owner.access });
     expectStatus(rejected, 409, 'EVENT_CONFLICT');
@@ -171,5 +203,4 @@ describe('rollback under load', () => {
     const winner = results.find((r) => r.status === 200)!;
     expect(history[0]!.change_reason).toBe(`Rollback to version ${winner === results[0] ? 1 : 2}`);
   });
-
 });

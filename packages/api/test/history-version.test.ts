@@ -55,7 +55,12 @@ describe('history version', () => {
       recurrence_pattern: { frequency: 'weekly', interval: 2 },
       rrule: expect.stringContaining('FREQ=WEEKLY'),
     });
-    expect(await snap(v2!)).toMatchObject({ version: 2, is_recurring: true, recurrence_pattern: 'FREQ=DAILY;COUNT=5', rrule: expect.stringContaining('FREQ=DAILY') });
+    expect(await snap(v2!)).toMatchObject({
+      version: 2,
+      is_recurring: true,
+      recurrence_pattern: 'FREQ=DAILY;COUNT=5',
+      rrule: expect.stringContaining('FREQ=DAILY'),
+    });
     expect(await snap(v3!)).toMatchObject({ version: 3, is_recurring: false, recurrence_pattern: null, rrule: null });
   });
 

@@ -103,7 +103,10 @@ describe('request ids', () => {
     const login = (audit.body.results as Array<{ action: string; request_id: string }>).find((r) => r.action === 'login');
     expect(login?.request_id).toBe('login-trace-42');
     // Without a header, the generated id is the one returned.
-    const generated = await api.post('/api/events', { token: user.access, body: { title: 'x', start_time: '2041-01-01T10:00:00Z', end_time: '2041-01-01T11:00:00Z' } });
+    const generated = await api.post('/api/events', {
+      token: user.access,
+      body: { title: 'x', start_time: '2041-01-01T10:00:00Z', end_time: '2041-01-01T11:00:00Z' },
+    });
     const rows = (await api.get('/api/audit', { token: user.access })).body.results as Array<{ action: string; request_id: string }>;
     expect(rows.find((r) => r.action === 'event.create')?.request_id).toBe(generated.headers.get('x-request-id'));
   });
@@ -137,13 +140,23 @@ describe('access log', () => {
       },
     });
     const database = await openTestDatabase();
-    const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', DATA_DIR: ':memory:', LOG_LEVEL: 'info', JWT_SECRET: randomBytes(32).toString('hex') });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: ':memory:',
+      LOG_LEVEL: 'info',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+    });
     const app: App = await startApp(config, { database, logger: createLogger('info', sink) });
     try {
       const client = apiClient(app.url);
       const user = await registerUser(client, 'log');
       const event = await createEvent(client, user);
-      await client.get(`/api/events/${event.id}?as_of=2040-01-01T00:00:00Z`, { token: user.access, headers: { 'x-request-id': 'trace-me' } });
+      await client.get(`/api/events/${event.id}?as_of=2040-01-01T00:00:00Z`, {
+        token: user.access,
+        headers: { 'x-request-id': 'trace-me' },
+      });
       await client.post('/api/auth/login', { body: { username: user.username, password: user.password } });
       const access = lines.filter((l) => l['msg'] === 'request');
       const read = access.find((l) => l['requestId'] === 'trace-me');
@@ -161,7 +174,6 @@ describe('access log', () => {
     }
   });
 });
-
 
 describe('query parameters named like properties of every object (found by fuzzing)', () => {
   it('are refused with 400 in the error shape, not a 500', async () => {

@@ -30,7 +30,12 @@ describe('procedure input types', () => {
 
   it('auth and users', () => {
     expectTypeOf<Inputs['auth']['register']>().toEqualTypeOf<{ username: string; email: string; password: string }>();
-    expectTypeOf<Inputs['auth']['login']>().toEqualTypeOf<{ username?: string | undefined; email?: string | undefined; password: string; grant_type?: 'password' | undefined }>();
+    expectTypeOf<Inputs['auth']['login']>().toEqualTypeOf<{
+      username?: string | undefined;
+      email?: string | undefined;
+      password: string;
+      grant_type?: 'password' | undefined;
+    }>();
     expectTypeOf<Inputs['auth']['refresh']>().toEqualTypeOf<{ refresh: string }>();
     expectTypeOf<Inputs['auth']['logout']>().toEqualTypeOf<{ refresh: string }>();
     expectTypeOf<Inputs['auth']['me']>().toEqualTypeOf<Record<string, never>>();
@@ -69,7 +74,19 @@ describe('procedure input types', () => {
   it('recurrence objects', () => {
     type Pattern = Exclude<Inputs['events']['create']['recurrence_pattern'], string | null | undefined>;
     expectTypeOf<Pattern['frequency']>().toEqualTypeOf<
-      'daily' | 'weekly' | 'monthly' | 'yearly' | 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'YEARLY' | 'Daily' | 'Weekly' | 'Monthly' | 'Yearly' | undefined
+      | 'daily'
+      | 'weekly'
+      | 'monthly'
+      | 'yearly'
+      | 'DAILY'
+      | 'WEEKLY'
+      | 'MONTHLY'
+      | 'YEARLY'
+      | 'Daily'
+      | 'Weekly'
+      | 'Monthly'
+      | 'Yearly'
+      | undefined
     >();
     expectTypeOf<Pattern['interval']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<NonNullable<Pattern['by_weekday']>[number]>().toExtend<string>();
@@ -96,7 +113,12 @@ describe('procedure input types', () => {
       version?: number | undefined;
       on_conflict?: 'reject' | 'allow' | undefined;
     }>();
-    expectTypeOf<Inputs['history']['diff']>().toEqualTypeOf<{ id: number; version_id1: number; version_id2: number; detail?: boolean | undefined }>();
+    expectTypeOf<Inputs['history']['diff']>().toEqualTypeOf<{
+      id: number;
+      version_id1: number;
+      version_id2: number;
+      detail?: boolean | undefined;
+    }>();
     expectTypeOf<Inputs['history']['audit']>().toEqualTypeOf<{ page?: number | undefined; page_size?: number | undefined }>();
   });
 

@@ -13,7 +13,15 @@ import { useTestServer } from './support/test-context.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
-const PUBLIC = ['POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'POST /auth/logout', 'GET /', 'GET /healthz', 'GET /readyz'];
+const PUBLIC = [
+  'POST /auth/register',
+  'POST /auth/login',
+  'POST /auth/refresh',
+  'POST /auth/logout',
+  'GET /',
+  'GET /healthz',
+  'GET /readyz',
+];
 
 interface MediaType {
   schema?: object;
@@ -48,7 +56,14 @@ describe('the OpenAPI document', () => {
       writeFileSync(file, JSON.stringify(doc));
       const { stdout, stderr } = await promisify(execFile)(
         process.execPath,
-        [path.join(root, 'node_modules/@redocly/cli/bin/cli.js'), 'lint', file, '--config', path.join(root, 'redocly.yaml'), '--format=stylish'],
+        [
+          path.join(root, 'node_modules/@redocly/cli/bin/cli.js'),
+          'lint',
+          file,
+          '--config',
+          path.join(root, 'redocly.yaml'),
+          '--format=stylish',
+        ],
         { cwd: root, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } },
       ).catch((error: { stdout: string; stderr: string }) => {
         throw new Error(`redocly lint failed:\n${error.stdout}\n${error.stderr}`);
@@ -84,9 +99,11 @@ describe('the OpenAPI document', () => {
         const op = item[m];
         if (!op) continue;
         for (const parameter of op.parameters ?? []) check(`${m} ${p} ?${parameter.name}`, parameter.schema, parameter.example);
-        for (const [type, media] of Object.entries(op.requestBody?.content ?? {})) check(`${m} ${p} body ${type}`, media.schema, media.example);
+        for (const [type, media] of Object.entries(op.requestBody?.content ?? {}))
+          check(`${m} ${p} body ${type}`, media.schema, media.example);
         for (const [status, response] of Object.entries(op.responses)) {
-          for (const [type, media] of Object.entries(response.content ?? {})) check(`${m} ${p} ${status} ${type}`, media.schema, media.example);
+          for (const [type, media] of Object.entries(response.content ?? {}))
+            check(`${m} ${p} ${status} ${type}`, media.schema, media.example);
         }
       }
     }
@@ -138,7 +155,8 @@ describe('the OpenAPI document', () => {
     for (const { key, op } of operations) {
       for (const parameter of op.parameters ?? []) expect(parameter.description, `${key} ?${parameter.name}`).toBeTruthy();
     }
-    const param = (key: string, name: string) => operations.find((o) => o.key === key)!.op.parameters!.find((x) => x.name === name)!.description!;
+    const param = (key: string, name: string) =>
+      operations.find((o) => o.key === key)!.op.parameters!.find((x) => x.name === name)!.description!;
     expect(param('GET /events/{id}/diff/{version_id1}/{version_id2}', 'version_id1')).toMatch(/version_id.*not its per-event `version`/);
     expect(param('GET /events/{id}/diff/{version_id1}/{version_id2}', 'detail')).toMatch(/word-level/);
     expect(param('POST /events/{id}/rollback/{version_id}', 'version_id')).toMatch(/global id/);
@@ -146,8 +164,11 @@ describe('the OpenAPI document', () => {
     expect(param('GET /events', 'expand')).toMatch(/occurrence/);
     expect(param('GET /events', 'as_of')).toMatch(/as it was/);
     const bodyField = (key: string, name: string) =>
-      (operations.find((o) => o.key === key)!.op.requestBody!.content['application/json']!.schema as { properties: Record<string, { description?: string }> })
-        .properties[name]!.description;
+      (
+        operations.find((o) => o.key === key)!.op.requestBody!.content['application/json']!.schema as {
+          properties: Record<string, { description?: string }>;
+        }
+      ).properties[name]!.description;
     expect(bodyField('POST /events', 'on_conflict')).toMatch(/`reject` \(default\).*409 EVENT_CONFLICT.*`allow`/);
     expect(bodyField('POST /events/batch', 'atomic')).toMatch(/`true` \(default\): any invalid item fails the whole batch/);
     expect(bodyField('PATCH /events/{id}', 'version')).toMatch(/If-Match/);
@@ -158,8 +179,12 @@ describe('the OpenAPI document', () => {
     expect(rollback.requestBody?.required).not.toBe(true);
     const create = operations.find((o) => o.key === 'POST /events')!.op;
     expect(create.requestBody?.required).toBe(true);
-    expect(Object.keys(create.requestBody!.content)).toEqual(expect.arrayContaining(['application/json', 'application/msgpack', 'application/vnd.msgpack']));
-    expect(Object.keys(create.responses['201']!.content!)).toEqual(expect.arrayContaining(['application/json', 'application/msgpack', 'application/vnd.msgpack']));
+    expect(Object.keys(create.requestBody!.content)).toEqual(
+      expect.arrayContaining(['application/json', 'application/msgpack', 'application/vnd.msgpack']),
+    );
+    expect(Object.keys(create.responses['201']!.content!)).toEqual(
+      expect.arrayContaining(['application/json', 'application/msgpack', 'application/vnd.msgpack']),
+    );
   });
 
   it('serves a favicon, so the docs page loads without a 404', async () => {

@@ -12,7 +12,10 @@ function tryItBlocks(): Array<{ terminal: 'first' | 'second'; code: string }> {
   const start = readme.indexOf('## Try it');
   const end = readme.indexOf('\n## ', start + 1);
   const section = readme.slice(start, end);
-  return [...section.matchAll(/```sh( second-terminal)?\n([\s\S]*?)```/g)].map((m) => ({ terminal: m[1] ? 'second' : 'first', code: m[2]! }));
+  return [...section.matchAll(/```sh( second-terminal)?\n([\s\S]*?)```/g)].map((m) => ({
+    terminal: m[1] ? 'second' : 'first',
+    code: m[2]!,
+  }));
 }
 
 /**
@@ -42,7 +45,19 @@ describe('the README walk-through', () => {
     const all = tryItBlocks()
       .map((b) => b.code)
       .join('\n');
-    for (const step of ['/api/auth/register', 'ACCESS=$(', '"timezone":"Europe/Berlin"', 'recurrence_pattern', 'expand=true', '/share', '/api/events/stream', '-X PATCH', '/history', '/diff/', '/rollback/']) {
+    for (const step of [
+      '/api/auth/register',
+      'ACCESS=$(',
+      '"timezone":"Europe/Berlin"',
+      'recurrence_pattern',
+      'expand=true',
+      '/share',
+      '/api/events/stream',
+      '-X PATCH',
+      '/history',
+      '/diff/',
+      '/rollback/',
+    ]) {
       expect(all).toContain(step);
     }
     expect(tryItBlocks().filter((b) => b.terminal === 'second')).toHaveLength(1);
@@ -52,8 +67,14 @@ describe('the README walk-through', () => {
     const blocks = tryItBlocks();
     const second = blocks.find((b) => b.terminal === 'second')!;
     const secondAt = blocks.indexOf(second);
-    const before = blocks.slice(0, secondAt).map((b) => asScript(b.code, ctx.url)).join('\n');
-    const after = blocks.slice(secondAt + 1).map((b) => asScript(b.code, ctx.url)).join('\n');
+    const before = blocks
+      .slice(0, secondAt)
+      .map((b) => asScript(b.code, ctx.url))
+      .join('\n');
+    const after = blocks
+      .slice(secondAt + 1)
+      .map((b) => asScript(b.code, ctx.url))
+      .join('\n');
 
     // The variables the first blocks set, for the blocks after the second terminal (one shell in real life).
     const first = await runBash(before + "\nprintf '\\n'; declare -p API ACCESS EVENT");

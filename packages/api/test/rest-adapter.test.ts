@@ -25,7 +25,13 @@ async function send(method: string, path: string, options: { body?: Uint8Array |
 describe('routing', () => {
   it('routes every operation of the OpenAPI document (no "No route", no 405)', async () => {
     const doc = (await api.get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
-    const values: Record<string, number> = { id: eventId, version_id: versionId, version_id1: versionId, version_id2: versionId, user_id: user.id };
+    const values: Record<string, number> = {
+      id: eventId,
+      version_id: versionId,
+      version_id1: versionId,
+      version_id2: versionId,
+      user_id: user.id,
+    };
     let checked = 0;
     for (const [template, operations] of Object.entries(doc.paths)) {
       // A path item may name its own server (the service routes live at the root, outside /api).
@@ -128,7 +134,11 @@ describe('routing', () => {
 describe('content types', () => {
   it('answers JSON labelled as a form with 415 and a hint to send application/json', async () => {
     for (const raw of [JSON.stringify({ title: 'curl', ...freeSlot() }), '  [{"title":"x"}]']) {
-      const res = await api.post('/api/events', { token: user.access, raw, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const res = await api.post('/api/events', {
+        token: user.access,
+        raw,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(res.status, res.text).toBe(415);
       const error = errorBody(res);
       expect(error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
@@ -143,7 +153,10 @@ describe('content types', () => {
 
   it('still reads real form bodies: the OAuth2 password login', async () => {
     const form = new URLSearchParams({ username: user.username, password: user.password });
-    const res = await api.post('/api/auth/login', { raw: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await api.post('/api/auth/login', {
+      raw: form.toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ token_type: 'bearer', access_token: expect.any(String), refresh_token: expect.any(String) });
   });
@@ -157,10 +170,14 @@ describe('content types', () => {
       expect(res.headers.get('etag')).toBe(json.headers.get('etag'));
       expect(decode(res.bytes)).toEqual(json.body);
     }
-    const list = await send('GET', '/api/events?page_size=3', { headers: { authorization: `Bearer ${user.access}`, accept: 'application/msgpack' } });
+    const list = await send('GET', '/api/events?page_size=3', {
+      headers: { authorization: `Bearer ${user.access}`, accept: 'application/msgpack' },
+    });
     expect(decode(list.bytes)).toMatchObject({ results: expect.any(Array), count: expect.any(Number) });
 
-    const missing = await send('GET', '/api/events/2147480000', { headers: { authorization: `Bearer ${user.access}`, accept: 'application/msgpack' } });
+    const missing = await send('GET', '/api/events/2147480000', {
+      headers: { authorization: `Bearer ${user.access}`, accept: 'application/msgpack' },
+    });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toBe('application/msgpack');
     expect(decode(missing.bytes)).toEqual({ error: expect.any(String), code: 'NOT_FOUND' });
@@ -169,30 +186,54 @@ describe('content types', () => {
     expect(decode(wrongMethod.bytes)).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
 
     // JSON stays the default, and wins when preferred.
-    const preferJson = await send('GET', `/api/events/${eventId}`, { headers: { authorization: `Bearer ${user.access}`, accept: 'application/json, application/msgpack;q=0.1' } });
+    const preferJson = await send('GET', `/api/events/${eventId}`, {
+      headers: { authorization: `Bearer ${user.access}`, accept: 'application/json, application/msgpack;q=0.1' },
+    });
     expect(preferJson.headers.get('content-type')).toContain('application/json');
   });
 
   it('reads MessagePack bodies on writes: create, update, share, batch and login', async () => {
-    const headers = (type = 'application/msgpack') => ({ authorization: `Bearer ${user.access}`, 'content-type': type, accept: 'application/msgpack' });
-    const created = await send('POST', '/api/events', { headers: headers(), body: encode({ title: 'packed', ...freeSlot(), is_recurring: false }) });
+    const headers = (type = 'application/msgpack') => ({
+      authorization: `Bearer ${user.access}`,
+      'content-type': type,
+      accept: 'application/msgpack',
+    });
+    const created = await send('POST', '/api/events', {
+      headers: headers(),
+      body: encode({ title: 'packed', ...freeSlot(), is_recurring: false }),
+    });
     expect(created.status).toBe(201);
     const event = (decode(created.bytes) as { event: { id: number; title: string } }).event;
     expect(event.title).toBe('packed');
 
-    const updated = await send('PATCH', `/api/events/${event.id}`, { headers: headers('application/vnd.msgpack'), body: encode({ title: 'repacked', version: 1 }) });
+    const updated = await send('PATCH', `/api/events/${event.id}`, {
+      headers: headers('application/vnd.msgpack'),
+      body: encode({ title: 'repacked', version: 1 }),
+    });
     expect(updated.status).toBe(200);
     expect(decode(updated.bytes)).toMatchObject({ event: { title: 'repacked', version: 2 } });
 
     const guest = await ctx.user('packguest');
-    const shared = await send('POST', `/api/events/${event.id}/share`, { headers: headers(), body: encode({ users: [{ user_id: guest.id, role: 'viewer' }] }) });
+    const shared = await send('POST', `/api/events/${event.id}/share`, {
+      headers: headers(),
+      body: encode({ users: [{ user_id: guest.id, role: 'viewer' }] }),
+    });
     expect(shared.status).toBe(200);
 
-    const batch = await send('POST', '/api/events/batch', { headers: headers(), body: encode([{ title: 'b1', ...freeSlot() }, { title: 'b2', ...freeSlot() }]) });
+    const batch = await send('POST', '/api/events/batch', {
+      headers: headers(),
+      body: encode([
+        { title: 'b1', ...freeSlot() },
+        { title: 'b2', ...freeSlot() },
+      ]),
+    });
     expect(batch.status).toBe(201);
     expect((decode(batch.bytes) as { created_events: unknown[] }).created_events).toHaveLength(2);
 
-    const login = await send('POST', '/api/auth/login', { headers: { 'content-type': 'application/msgpack' }, body: encode({ username: user.username, password: user.password }) });
+    const login = await send('POST', '/api/auth/login', {
+      headers: { 'content-type': 'application/msgpack' },
+      body: encode({ username: user.username, password: user.password }),
+    });
     expect(login.status).toBe(200);
     expect(login.headers.get('content-type')).toContain('application/json');
 
@@ -204,7 +245,14 @@ describe('content types', () => {
   it('answers malformed or hostile MessagePack with a 400 in the error shape', async () => {
     const headers = { authorization: `Bearer ${user.access}`, 'content-type': 'application/msgpack' };
     const deep = new Uint8Array(6000).fill(0x91); // 6000 nested one-element arrays, never closed
-    for (const body of [new Uint8Array([0xc1]), new Uint8Array([0x85, 0xa1]), encode('text'), encode([1, 2]), deep, encode({ title: 'x', start_time: new Date() })]) {
+    for (const body of [
+      new Uint8Array([0xc1]),
+      new Uint8Array([0x85, 0xa1]),
+      encode('text'),
+      encode([1, 2]),
+      deep,
+      encode({ title: 'x', start_time: new Date() }),
+    ]) {
       const res = await send('POST', '/api/events', { headers, body });
       expect(res.status, `${Buffer.from(body.slice(0, 8)).toString('hex')} → ${res.status}`).toBe(400);
       const error = JSON.parse(Buffer.from(res.bytes).toString('utf8')) as { code: string };

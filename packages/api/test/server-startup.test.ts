@@ -19,7 +19,9 @@ describe('start-up refusals', () => {
     try {
       const run = await runServerToExit({ PORT: String(port) });
       expect(run.code).toBe(1);
-      expect(oneLine(run.stderr)).toEqual([`Cannot start: Port ${port} on 127.0.0.1 is already in use; stop the process using it or set PORT to another port.`]);
+      expect(oneLine(run.stderr)).toEqual([
+        `Cannot start: Port ${port} on 127.0.0.1 is already in use; stop the process using it or set PORT to another port.`,
+      ]);
     } finally {
       blocker.close();
     }
@@ -44,7 +46,9 @@ describe('start-up refusals', () => {
       expect(second.code).toBe(1);
       expect(oneLine(second.stderr)).toHaveLength(1);
       expect(second.stderr).toMatch(
-        new RegExp(`^Cannot start: Another server \\(pid \\d+\\) is already using the embedded database in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; stop it`),
+        new RegExp(
+          `^Cannot start: Another server \\(pid \\d+\\) is already using the embedded database in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; stop it`,
+        ),
       );
     } finally {
       await first.stop();

@@ -19,7 +19,12 @@ describe('sharing', () => {
     const event = await ctx.event(owner);
     const res = await api.post(`/api/events/${event.id}/share`, {
       token: owner.access,
-      body: { users: [{ user_id: alice.id, role: 'EDITOR' }, { user_id: bob.id, role: 'viewer' }] },
+      body: {
+        users: [
+          { user_id: alice.id, role: 'EDITOR' },
+          { user_id: bob.id, role: 'viewer' },
+        ],
+      },
     });
     expect(res.status).toBe(200);
     expect(res.body.message).toBe('Event shared successfully');
@@ -32,8 +37,13 @@ describe('sharing', () => {
 
   it('shares with seed 000’s single form, by username too, and sharing again changes the role', async () => {
     const event = await ctx.event(owner);
-    expect((await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { user_id: alice.id, role: 'Viewer' } })).status).toBe(200);
-    const again = await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { username: alice.username, role: 'EDITOR' } });
+    expect(
+      (await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { user_id: alice.id, role: 'Viewer' } })).status,
+    ).toBe(200);
+    const again = await api.post(`/api/events/${event.id}/share`, {
+      token: owner.access,
+      body: { username: alice.username, role: 'EDITOR' },
+    });
     expect(again.status).toBe(200);
     expect(again.body.permissions.find((p: { user_id: number }) => p.user_id === alice.id).role).toBe('EDITOR');
     const seen = await api.get(`/api/events/${event.id}`, { token: alice.access });
@@ -68,11 +78,24 @@ describe('sharing', () => {
     expect(errorBody(asOwner).details?.[0]?.path).toBe('role');
     const self = await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { user_id: owner.id, role: 'EDITOR' } });
     expect(self.status).toBe(400);
-    const unknown = await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { user_id: 2_000_000_000, role: 'EDITOR' } });
+    const unknown = await api.post(`/api/events/${event.id}/share`, {
+      token: owner.access,
+      body: { user_id: 2_000_000_000, role: 'EDITOR' },
+    });
     expect(unknown.status).toBe(404);
-    const unknownName = await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { username: 'no_such_person_xyz', role: 'EDITOR' } });
+    const unknownName = await api.post(`/api/events/${event.id}/share`, {
+      token: owner.access,
+      body: { username: 'no_such_person_xyz', role: 'EDITOR' },
+    });
     expect(unknownName.status).toBe(404);
-    for (const body of [{ user_id: alice.id, role: 'ADMIN' }, { user_id: alice.id }, { role: 'EDITOR' }, {}, { users: [] }, { users: [{ role: 'EDITOR' }] }]) {
+    for (const body of [
+      { user_id: alice.id, role: 'ADMIN' },
+      { user_id: alice.id },
+      { role: 'EDITOR' },
+      {},
+      { users: [] },
+      { users: [{ role: 'EDITOR' }] },
+    ]) {
       const res = await api.post(`/api/events/${event.id}/share`, { token: owner.access, body });
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(errorBody(res).code).toBe('VALIDATION_ERROR');
@@ -85,7 +108,12 @@ describe('sharing', () => {
     const event = await ctx.event(owner);
     const res = await api.post(`/api/events/${event.id}/share`, {
       token: owner.access,
-      body: { users: [{ user_id: alice.id, role: 'EDITOR' }, { user_id: 2_000_000_001, role: 'VIEWER' }] },
+      body: {
+        users: [
+          { user_id: alice.id, role: 'EDITOR' },
+          { user_id: 2_000_000_001, role: 'VIEWER' },
+        ],
+      },
     });
     expect(res.status).toBe(404);
     const list = await api.get(`/api/events/${event.id}/permissions`, { token: owner.access });
@@ -119,11 +147,20 @@ describe('sharing: every form and every rule', () => {
     const event = await ctx.event(host);
     const res = await api.post(`/api/events/${event.id}/share`, {
       token: host.access,
-      body: { users: [{ username: a.username, role: 'VIEWER' }, { user_id: b.id, role: 'Editor' }] },
+      body: {
+        users: [
+          { username: a.username, role: 'VIEWER' },
+          { user_id: b.id, role: 'Editor' },
+        ],
+      },
     });
     expect(res.status).toBe(200);
     expect(ids(res.body.permissions)).toEqual([host.id, a.id, b.id].sort((x, y) => x - y));
-    expect(res.body.permissions.find((p: { user_id: number }) => p.user_id === a.id)).toEqual({ user_id: a.id, username: a.username, role: 'VIEWER' });
+    expect(res.body.permissions.find((p: { user_id: number }) => p.user_id === a.id)).toEqual({
+      user_id: a.id,
+      username: a.username,
+      role: 'VIEWER',
+    });
     expect(res.body.permissions.find((p: { user_id: number }) => p.user_id === b.id).role).toBe('EDITOR');
   });
 
@@ -132,7 +169,10 @@ describe('sharing: every form and every rule', () => {
     const guest = await ctx.user('guest');
     const event = await ctx.event(host);
     await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: guest.id, role: 'EDITOR' } });
-    const down = await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ user_id: guest.id, role: 'VIEWER' }] } });
+    const down = await api.post(`/api/events/${event.id}/share`, {
+      token: host.access,
+      body: { users: [{ user_id: guest.id, role: 'VIEWER' }] },
+    });
     expect(down.status).toBe(200);
     expect(down.body.permissions).toHaveLength(2);
     expect(down.body.permissions.find((p: { user_id: number }) => p.user_id === guest.id).role).toBe('VIEWER');
@@ -149,7 +189,15 @@ describe('sharing: every form and every rule', () => {
     const ed = await ctx.user('ed');
     const vi = await ctx.user('vi');
     const event = await ctx.event(host);
-    await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ user_id: ed.id, role: 'EDITOR' }, { user_id: vi.id, role: 'VIEWER' }] } });
+    await api.post(`/api/events/${event.id}/share`, {
+      token: host.access,
+      body: {
+        users: [
+          { user_id: ed.id, role: 'EDITOR' },
+          { user_id: vi.id, role: 'VIEWER' },
+        ],
+      },
+    });
     for (const who of [host, ed, vi]) {
       const res = await api.get(`/api/events/${event.id}/permissions/`, { token: who.access });
       expect(res.status).toBe(200);
@@ -157,7 +205,12 @@ describe('sharing: every form and every rule', () => {
       expect(res.body.participants).toHaveLength(3);
       expect(res.body.participants).toEqual(
         expect.arrayContaining([
-          { user_id: host.id, username: host.username, role: 'OWNER', granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+          {
+            user_id: host.id,
+            username: host.username,
+            role: 'OWNER',
+            granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+          },
           { user_id: ed.id, username: ed.username, role: 'EDITOR', granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
           { user_id: vi.id, username: vi.username, role: 'VIEWER', granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
         ]),
@@ -171,7 +224,8 @@ describe('sharing: every form and every rule', () => {
     const event = await ctx.event(host, { title: 'role change' });
     await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: guest.id, role: 'VIEWER' } });
     const listed = async () =>
-      (await api.get('/api/events?page_size=100', { token: guest.access })).body.results.find((e: { id: number }) => e.id === event.id)?.my_role;
+      (await api.get('/api/events?page_size=100', { token: guest.access })).body.results.find((e: { id: number }) => e.id === event.id)
+        ?.my_role;
     expect(await listed()).toBe('VIEWER');
     const res = await api.put(`/api/events/${event.id}/permissions/${guest.id}/`, { token: host.access, body: { role: 'Editor' } });
     expect(res.status).toBe(200);
@@ -187,7 +241,15 @@ describe('sharing: every form and every rule', () => {
     const leaver = await ctx.user('leaver');
     const stayer = await ctx.user('stayer');
     const event = await ctx.event(host);
-    await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ user_id: leaver.id, role: 'EDITOR' }, { user_id: stayer.id, role: 'VIEWER' }] } });
+    await api.post(`/api/events/${event.id}/share`, {
+      token: host.access,
+      body: {
+        users: [
+          { user_id: leaver.id, role: 'EDITOR' },
+          { user_id: stayer.id, role: 'VIEWER' },
+        ],
+      },
+    });
     const res = await api.delete(`/api/events/${event.id}/permissions/${leaver.id}`, { token: leaver.access });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ message: 'User removed from the event.' });
@@ -268,7 +330,12 @@ describe('sharing: every form and every rule', () => {
     for (const body of [
       { user_id: host.id, role: 'VIEWER' },
       { username: host.username, role: 'EDITOR' },
-      { users: [{ user_id: guest.id, role: 'EDITOR' }, { user_id: host.id, role: 'VIEWER' }] },
+      {
+        users: [
+          { user_id: guest.id, role: 'EDITOR' },
+          { user_id: host.id, role: 'VIEWER' },
+        ],
+      },
     ]) {
       const res = await api.post(`/api/events/${event.id}/share`, { token: host.access, body });
       expect(res.status, JSON.stringify(body)).toBe(400);
@@ -283,7 +350,10 @@ describe('sharing: every form and every rule', () => {
     const event = await ctx.event(host);
     for (const res of [
       await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { user_id: 2_147_000_000, role: 'VIEWER' } }),
-      await api.post(`/api/events/${event.id}/share`, { token: host.access, body: { users: [{ username: `ghost_${Date.now()}`, role: 'VIEWER' }] } }),
+      await api.post(`/api/events/${event.id}/share`, {
+        token: host.access,
+        body: { users: [{ username: `ghost_${Date.now()}`, role: 'VIEWER' }] },
+      }),
       await api.put(`/api/events/${event.id}/permissions/2147000000`, { token: host.access, body: { role: 'VIEWER' } }),
       await api.delete(`/api/events/${event.id}/permissions/2147000000`, { token: host.access }),
     ]) {

@@ -30,10 +30,15 @@ describe('an access token that expires ends what it opened', () => {
     const stream = restStream(ctx.url, owner.access);
     await stream.opened;
     try {
-      await eventually(() => {
-        const told = stream.inbox.errors.some((e) => typeof (e as { data?: unknown }).data === 'string' && JSON.parse((e as { data: string }).data).code === 'UNAUTHORIZED');
-        expect(told).toBe(true);
-      }, { timeout: 8000 });
+      await eventually(
+        () => {
+          const told = stream.inbox.errors.some(
+            (e) => typeof (e as { data?: unknown }).data === 'string' && JSON.parse((e as { data: string }).data).code === 'UNAUTHORIZED',
+          );
+          expect(told).toBe(true);
+        },
+        { timeout: 8000 },
+      );
       // Reconnecting with the expired token is refused, so nothing more arrives.
       await eventually(() => expect(stream.source.readyState).toBe(stream.source.CLOSED), { timeout: 8000 });
     } finally {

@@ -21,7 +21,14 @@ let eventId: number;
 beforeAll(async () => {
   user = await ctx.user('trpc');
   eventId = (await createEvent(ctx.api, user, { title: 'over tRPC' })).id;
-  reference = createServer(createHTTPHandler({ router: appRouter, createContext: createContextFactory(ctx.server.deps), basePath: '/trpc/', responseMeta: trpcResponseMeta }));
+  reference = createServer(
+    createHTTPHandler({
+      router: appRouter,
+      createContext: createContextFactory(ctx.server.deps),
+      basePath: '/trpc/',
+      responseMeta: trpcResponseMeta,
+    }),
+  );
   await new Promise<void>((resolve) => reference.listen(0, '127.0.0.1', resolve));
   referenceUrl = `http://127.0.0.1:${(reference.address() as AddressInfo).port}`;
 });
@@ -89,8 +96,12 @@ describe('tRPC over HTTP GET', () => {
 
 describe('typed clients', () => {
   const clients = () => ({
-    batch: createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${ctx.url}/trpc`, headers: { authorization: `Bearer ${user.access}` } })] }),
-    single: createTRPCClient<AppRouter>({ links: [httpLink({ url: `${ctx.url}/trpc`, headers: { authorization: `Bearer ${user.access}` } })] }),
+    batch: createTRPCClient<AppRouter>({
+      links: [httpBatchLink({ url: `${ctx.url}/trpc`, headers: { authorization: `Bearer ${user.access}` } })],
+    }),
+    single: createTRPCClient<AppRouter>({
+      links: [httpLink({ url: `${ctx.url}/trpc`, headers: { authorization: `Bearer ${user.access}` } })],
+    }),
   });
 
   it('httpBatchLink: batched queries, one failing, and mutations', async () => {
@@ -100,7 +111,10 @@ describe('typed clients', () => {
       batch.auth.me.query({}),
       batch.events.get.query({ id: 2147480000 }),
     ]);
-    expect(event).toMatchObject({ status: 'fulfilled', value: { id: eventId, title: 'over tRPC', permissions: [expect.objectContaining({ role: 'OWNER' })] } });
+    expect(event).toMatchObject({
+      status: 'fulfilled',
+      value: { id: eventId, title: 'over tRPC', permissions: [expect.objectContaining({ role: 'OWNER' })] },
+    });
     expect(me).toMatchObject({ status: 'fulfilled', value: { id: user.id, username: user.username } });
     expect(missing.status).toBe('rejected');
     const error = (missing as PromiseRejectedResult).reason as TRPCClientError<AppRouter>;
@@ -118,7 +132,11 @@ describe('typed clients', () => {
     expect(await single.events.get.query({ id: eventId })).toMatchObject({ id: eventId });
     const invalid = await single.events.list.query({ page_size: 1000 }).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(TRPCClientError);
-    expect((invalid as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'BAD_REQUEST', appCode: 'VALIDATION_ERROR', details: [expect.objectContaining({ path: 'page_size' })] });
+    expect((invalid as TRPCClientError<AppRouter>).data).toMatchObject({
+      code: 'BAD_REQUEST',
+      appCode: 'VALIDATION_ERROR',
+      details: [expect.objectContaining({ path: 'page_size' })],
+    });
     const anonymous = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${ctx.url}/trpc` })] });
     const refused = await anonymous.auth.me.query({}).catch((e: unknown) => e);
     expect((refused as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401 });

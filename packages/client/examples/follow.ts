@@ -32,7 +32,9 @@ const stop = client.followChanges({
     const who = message.actor?.username ?? 'someone';
     const what = message.event ? `"${message.event.title}" (version ${message.event.version})` : `event ${message.event_id}`;
     // permission.*: whose access changed and to what; my_role is mine now.
-    const access = message.user ? `, ${message.user.username} is now ${message.role ?? 'without access'} (you: ${message.my_role ?? 'no access'})` : '';
+    const access = message.user
+      ? `, ${message.user.username} is now ${message.role ?? 'without access'} (you: ${message.my_role ?? 'no access'})`
+      : '';
     console.log(`#${id} ${message.at} ${message.type} ${what} by ${who}${access}`);
   },
   onError: (error) => {

@@ -18,7 +18,7 @@ export interface AuthLinkOptions {
 /** The subscription input with the id of the last message delivered, as tRPC's tracked() expects it. */
 function resumeAfter(op: Operation, lastEventId: string | undefined): Operation {
   if (!lastEventId || (op.input !== undefined && (typeof op.input !== 'object' || op.input === null))) return op;
-  return { ...op, input: { ...(op.input), lastEventId } };
+  return { ...op, input: { ...op.input, lastEventId } };
 }
 
 /**

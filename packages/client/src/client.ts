@@ -54,12 +54,7 @@ export interface FollowOptions {
  */
 export function createClient(options: ClientOptions) {
   const base = options.url.replace(/\/+$/, '');
-  const session = new Session(
-    base,
-    { access: options.token, refresh: options.refreshToken },
-    options.onTokens,
-    options.onSessionEnded,
-  );
+  const session = new Session(base, { access: options.token, refresh: options.refreshToken }, options.onTokens, options.onSessionEnded);
 
   // Node 20 has no global WebSocket: without one (and none given) HTTP calls still work and
   // subscriptions fail with a message saying what to pass, instead of createClient throwing.
@@ -185,7 +180,9 @@ const noWebSocketLink: TRPCLink<AppRouter> = () => () =>
   observable((observer) => {
     observer.error(
       TRPCClientError.from<AppRouter>(
-        new Error("Live changes need a WebSocket: pass createClient({ WebSocket }) with WebSocket from the 'ws' package (Node 20 has none built in)"),
+        new Error(
+          "Live changes need a WebSocket: pass createClient({ WebSocket }) with WebSocket from the 'ws' package (Node 20 has none built in)",
+        ),
       ),
     );
   });

@@ -1,5 +1,14 @@
 import type { AppRouter } from '@scheduler/api';
-import { ERROR_CODES, ERROR_TRPC_CODE, errorCodeOfStatus, type TAuthResult, type TErrorBody, type TErrorCode, type TTokenPair, type TUser } from '@scheduler/shared';
+import {
+  ERROR_CODES,
+  ERROR_TRPC_CODE,
+  errorCodeOfStatus,
+  type TAuthResult,
+  type TErrorBody,
+  type TErrorCode,
+  type TTokenPair,
+  type TUser,
+} from '@scheduler/shared';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { TRPCClientError } from '@trpc/client';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
@@ -109,7 +118,8 @@ export class Session {
       });
     } catch (cause) {
       // fetch says only "fetch failed"; name the server and the reason (ECONNREFUSED, ENOTFOUND, …).
-      const reason = (cause as { cause?: { code?: string } } | undefined)?.cause?.code ?? (cause instanceof Error ? cause.message : String(cause));
+      const reason =
+        (cause as { cause?: { code?: string } } | undefined)?.cause?.code ?? (cause instanceof Error ? cause.message : String(cause));
       throw TRPCClientError.from<AppRouter>(new Error(`Cannot reach the Event Scheduler API at ${this.baseUrl} (${reason})`, { cause }));
     }
     const text = await response.text();

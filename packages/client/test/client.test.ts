@@ -51,7 +51,11 @@ afterEach(async () => {
 });
 
 /** A client for `user` on `target`, closed after the test. */
-function clientFor(target: TestServer, user: { access: string; refresh?: string | undefined }, onTokens?: (pair: TokenPair) => void): SchedulerClient {
+function clientFor(
+  target: TestServer,
+  user: { access: string; refresh?: string | undefined },
+  onTokens?: (pair: TokenPair) => void,
+): SchedulerClient {
   const client = createClient({ url: target.url, token: user.access, refreshToken: user.refresh, WebSocket, onTokens });
   open.push(client);
   return client;
@@ -131,7 +135,12 @@ describe('typed calls', () => {
     expect(client.tokens.refresh).toEqual(expect.any(String));
 
     const when = slot();
-    const created = await client.trpc.events.create.mutate({ title: 'Typed planning', description: 'Quarterly', location: 'Board Room', ...when });
+    const created = await client.trpc.events.create.mutate({
+      title: 'Typed planning',
+      description: 'Quarterly',
+      location: 'Board Room',
+      ...when,
+    });
     expectTypeOf(created.event.id).toEqualTypeOf<number>();
     expect(created.message).toBe('Event created successfully');
     expect(created.event).toMatchObject({ title: 'Typed planning', version: 1, my_role: 'OWNER', owner_id: user.id, ...when });
@@ -172,7 +181,12 @@ describe('typed calls', () => {
     open.push(wrong);
     const error = await wrong.login().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TRPCClientError);
-    expect((error as TRPCClientError<never>).data).toMatchObject({ appCode: 'UNAUTHORIZED', code: 'UNAUTHORIZED', httpStatus: 401, path: 'auth.login' });
+    expect((error as TRPCClientError<never>).data).toMatchObject({
+      appCode: 'UNAUTHORIZED',
+      code: 'UNAUTHORIZED',
+      httpStatus: 401,
+      path: 'auth.login',
+    });
     expect(wrong.tokens).toEqual({ access: undefined, refresh: undefined });
 
     // An unknown user gets the same answer, and the tRPC procedure agrees with the REST login.
@@ -192,7 +206,9 @@ describe('typed calls', () => {
     const user = await registerUser(api, 'invalid');
     const client = clientFor(server, user);
     const { start_time, end_time } = slot();
-    const error = await client.trpc.events.create.mutate({ title: 'Backwards', start_time: end_time, end_time: start_time }).catch((e: unknown) => e);
+    const error = await client.trpc.events.create
+      .mutate({ title: 'Backwards', start_time: end_time, end_time: start_time })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TRPCClientError);
     const data = (error as SchedulerClientError).data;
     expect(data).toMatchObject({ appCode: 'VALIDATION_ERROR', httpStatus: 400 });
@@ -290,7 +306,11 @@ describe('followChanges', () => {
     const everything: LiveMessage[] = [];
     const started = startedSignal();
     const all = startedSignal();
-    const stop = ownerClient.followChanges({ eventId, onMessage: (message, id) => received.push({ message, id }), onStarted: started.onStarted });
+    const stop = ownerClient.followChanges({
+      eventId,
+      onMessage: (message, id) => received.push({ message, id }),
+      onStarted: started.onStarted,
+    });
     ownerClient.followChanges({ onMessage: (message) => everything.push(message), onStarted: all.onStarted });
     await Promise.all([started.wait(), all.wait()]);
 
@@ -317,7 +337,11 @@ describe('followChanges', () => {
     const ownerClient = clientFor(server, owner);
     const received: Array<{ title: string | undefined; id: number }> = [];
     const started = startedSignal();
-    ownerClient.followChanges({ eventId, onMessage: (m, id) => received.push({ title: m.event?.title, id: Number(id) }), onStarted: started.onStarted });
+    ownerClient.followChanges({
+      eventId,
+      onMessage: (m, id) => received.push({ title: m.event?.title, id: Number(id) }),
+      onStarted: started.onStarted,
+    });
     await started.wait();
     const edit = (title: string) => api.patch(`/api/events/${eventId}`, { token: editor.access, body: { title } });
 
@@ -392,7 +416,12 @@ describe('followChanges', () => {
     const titles: Array<string | undefined> = [];
     const errors: unknown[] = [];
     const started = startedSignal();
-    ownerClient.followChanges({ eventId, onMessage: (m) => titles.push(m.event?.title), onError: (e) => errors.push(e), onStarted: started.onStarted });
+    ownerClient.followChanges({
+      eventId,
+      onMessage: (m) => titles.push(m.event?.title),
+      onError: (e) => errors.push(e),
+      onStarted: started.onStarted,
+    });
     await started.wait();
 
     // The server ends the subscription when the token expires; the client comes back with a new one.
@@ -426,7 +455,12 @@ describe('followChanges', () => {
     const titles: Array<string | undefined> = [];
     const errors: unknown[] = [];
     const second = startedSignal();
-    ownerClient.followChanges({ eventId, onMessage: (m) => titles.push(m.event?.title), onError: (e) => errors.push(e), onStarted: second.onStarted });
+    ownerClient.followChanges({
+      eventId,
+      onMessage: (m) => titles.push(m.event?.title),
+      onError: (e) => errors.push(e),
+      onStarted: second.onStarted,
+    });
     await second.wait();
     // Tokens live 2 s here: a machine that stalls longer legitimately refreshes again.
     expect(pairs.length).toBeGreaterThanOrEqual(1);
@@ -524,6 +558,8 @@ describe('packaging', () => {
     const imported = [...new Set(output.imports.map((i) => i.path))].sort();
     // The shared package (schemas and the error-code table) is the client's own dependency, not the server.
     expect(imported).toEqual(['@scheduler/shared', '@trpc/client', '@trpc/server/observable', '@trpc/server/rpc']);
-    expect(Object.keys(result.metafile.inputs).every((file) => file.startsWith('packages/client/src/') || file.startsWith('src/'))).toBe(true);
+    expect(Object.keys(result.metafile.inputs).every((file) => file.startsWith('packages/client/src/') || file.startsWith('src/'))).toBe(
+      true,
+    );
   });
 });

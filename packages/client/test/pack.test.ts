@@ -30,7 +30,10 @@ afterAll(async () => {
 describe('the packed client', () => {
   it('installs from its tarball without the private workspace packages, type-checks and calls the API', async () => {
     const packed = await run(npm, ['pack', '--json', '--pack-destination', scratch], { cwd: clientDir, maxBuffer: 16 * 1024 * 1024 });
-    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
     const files = info!.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'package.json', 'README.md']));
     expect(files.some((f) => f.startsWith('src/'))).toBe(false);
@@ -67,7 +70,16 @@ export async function wrong(): Promise<void> {
     writeFileSync(
       path.join(project, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, skipLibCheck: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2023', 'dom'], types: [] },
+        compilerOptions: {
+          strict: true,
+          skipLibCheck: true,
+          noEmit: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          lib: ['es2023', 'dom'],
+          types: [],
+        },
         files: ['check.ts'],
       }),
     );

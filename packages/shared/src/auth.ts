@@ -6,10 +6,7 @@ export const ZUsername = z
   .max(150, 'must be at most 150 characters')
   .regex(/^[\w.@+-]+$/, 'may contain only letters, digits and @ . + - _');
 
-export const ZPassword = z
-  .string()
-  .min(8, 'must be at least 8 characters')
-  .max(1024, 'must be at most 1024 characters');
+export const ZPassword = z.string().min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters');
 
 export const ZRegisterInput = z.object({
   username: ZUsername,
@@ -42,9 +39,7 @@ export type TLoginInput = z.infer<typeof ZLoginInput>;
 export const ZRefreshInput = z.object({ refresh: z.string().min(1, 'is required').max(4096) });
 export type TRefreshInput = z.infer<typeof ZRefreshInput>;
 
-export const ZUser = z
-  .object({ id: z.number().int(), username: z.string(), email: z.string() })
-  .meta({ id: 'User' });
+export const ZUser = z.object({ id: z.number().int(), username: z.string(), email: z.string() }).meta({ id: 'User' });
 export type TUser = z.infer<typeof ZUser>;
 
 export const ZTokenPair = z.object({ access: z.string(), refresh: z.string() });

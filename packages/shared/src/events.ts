@@ -60,10 +60,7 @@ export const ZRecurrencePattern = z
 export type TRecurrencePattern = z.infer<typeof ZRecurrencePattern>;
 
 export const ON_CONFLICT = ['reject', 'allow'] as const;
-export const ZOnConflict = z
-  .enum(ON_CONFLICT)
-  .optional()
-  .describe('reject (default): 409 on overlap; allow: save and list the overlaps');
+export const ZOnConflict = z.enum(ON_CONFLICT).optional().describe('reject (default): 409 on overlap; allow: save and list the overlaps');
 
 const title = z
   .string()
@@ -119,8 +116,10 @@ export function timeOrderProblems(fields: Pick<CrossFields, 'start_time' | 'end_
 /** `is_recurring` and `recurrence_pattern` agree (a missing `is_recurring` follows the pattern). */
 export function recurrenceFlagProblems(fields: Pick<CrossFields, 'is_recurring' | 'recurrence_pattern'>): TErrorDetail[] {
   const hasPattern = !isEmptyRecurrence(fields.recurrence_pattern);
-  if (fields.is_recurring === true && !hasPattern) return [{ path: 'recurrence_pattern', message: 'is required when is_recurring is true' }];
-  if (fields.is_recurring === false && hasPattern) return [{ path: 'is_recurring', message: 'must be true when a recurrence_pattern is given' }];
+  if (fields.is_recurring === true && !hasPattern)
+    return [{ path: 'recurrence_pattern', message: 'is required when is_recurring is true' }];
+  if (fields.is_recurring === false && hasPattern)
+    return [{ path: 'is_recurring', message: 'must be true when a recurrence_pattern is given' }];
   return [];
 }
 

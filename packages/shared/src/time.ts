@@ -5,8 +5,7 @@
  * given IANA zone (UTC unless one is given), as Google Calendar reads a
  * `dateTime` without an offset.
  */
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /** True when the text is an accepted time without `Z` or an offset (a wall-clock time). */
 export function isZoneless(input: string): boolean {

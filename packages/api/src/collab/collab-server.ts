@@ -42,7 +42,10 @@ export class CollabServer {
     const idText = url.pathname.replace(/^\/collab\/?/, '').replace(/\/$/, '');
     const parsedId = ZIdText.safeParse(idText);
     if (!parsedId.success) return refuse(socket, 400, 'Bad Request');
-    const protocolToken = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).find((p) => p.split('.').length === 3);
+    const protocolToken = (req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .find((p) => p.split('.').length === 3);
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization) ?? protocolToken ?? null;
     const user = await authenticatedUser(this.deps, token);
     if (!user) return refuse(socket, 401, 'Unauthorized');

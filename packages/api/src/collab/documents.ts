@@ -71,7 +71,11 @@ export class DocumentRegistry {
   }
 
   private async load(eventId: number): Promise<OpenDocument> {
-    const event = await this.deps.db.selectFrom('events').select(['description', 'version']).where('id', '=', eventId).executeTakeFirstOrThrow();
+    const event = await this.deps.db
+      .selectFrom('events')
+      .select(['description', 'version'])
+      .where('id', '=', eventId)
+      .executeTakeFirstOrThrow();
     const { doc: ydoc, lastId, synced } = await loadDocument(this.deps.db, eventId, event);
     const doc: OpenDocument = { lastId, editors: new Map(), unsaved: false, room: undefined as unknown as CollabRoom };
     (doc as { room: CollabRoom }).room = new CollabRoom(eventId, ydoc, {
@@ -164,7 +168,9 @@ export class DocumentRegistry {
     if (this.closed || doc.room.connections.size > 0 || this.documents.get(doc.room.eventId) !== open) return;
     this.documents.delete(doc.room.eventId);
     doc.room.destroy();
-    await compact(this.deps.db, doc.room.eventId).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'collab compaction failed'));
+    await compact(this.deps.db, doc.room.eventId).catch((error: unknown) =>
+      this.deps.logger.warn({ err: error }, 'collab compaction failed'),
+    );
   }
 
   /**

@@ -88,7 +88,11 @@ export class EventSync {
    */
   async reconcile(doc: LiveDocument, synced: { version: number; through: number }): Promise<void> {
     const eventId = doc.room.eventId;
-    const event = await this.db.selectFrom('events').select(['version', 'description', 'deleted_at']).where('id', '=', eventId).executeTakeFirst();
+    const event = await this.db
+      .selectFrom('events')
+      .select(['version', 'description', 'deleted_at'])
+      .where('id', '=', eventId)
+      .executeTakeFirst();
     if (!event || event.deleted_at) return;
     if (event.version > synced.version) return this.takeInEvent(doc);
     // Y.Text's typings leave out its toString; toJSON returns the same string.
@@ -111,7 +115,11 @@ export class EventSync {
     let unsavedSince: number | undefined;
     await this.db.transaction().execute(async (trx) => {
       const synced = await lockSyncPoint(trx, eventId);
-      const event = await trx.selectFrom('events').select(['version', 'description', 'deleted_at']).where('id', '=', eventId).executeTakeFirst();
+      const event = await trx
+        .selectFrom('events')
+        .select(['version', 'description', 'deleted_at'])
+        .where('id', '=', eventId)
+        .executeTakeFirst();
       if (!synced || !event || event.deleted_at || event.version <= synced.version) return;
       merge = await this.rebaseOntoDocument(trx, doc, synced.version, event.description);
       const ahead = merge.text !== event.description;
@@ -150,15 +158,24 @@ export class EventSync {
         const { text, through } = merge ?? { text: doc.room.text.toJSON(), through: doc.lastId };
         if (text === current.description) return markSynced(trx, eventId, current.version, through);
         const reason = editors.length > 1 ? `${COLLAB_REASON} (${editors.map((e) => e.username).join(', ')})` : COLLAB_REASON;
-        const { event } = await writeEventContent(trx, current, { ...contentOf(current), description: text }, {
-          actorId: editors.at(-1)?.id ?? null,
-          type: 'event.updated',
-          reason,
-          onConflict: 'allow',
-        });
+        const { event } = await writeEventContent(
+          trx,
+          current,
+          { ...contentOf(current), description: text },
+          {
+            actorId: editors.at(-1)?.id ?? null,
+            type: 'event.updated',
+            reason,
+            onConflict: 'allow',
+          },
+        );
         await markSynced(trx, eventId, event.version, through);
         for (const editor of editors) {
-          await audit(trx, { requestId: `collab-${eventId}`, ip: null }, { userId: editor.id, action: 'collab.edit', targetType: 'event', targetId: eventId });
+          await audit(
+            trx,
+            { requestId: `collab-${eventId}`, ip: null },
+            { userId: editor.id, action: 'collab.edit', targetType: 'event', targetId: eventId },
+          );
         }
       });
     } catch (error) {
@@ -177,7 +194,12 @@ export class EventSync {
    * `syncedVersion` to `description`, rebased onto the text (rebaseEdit). The
    * change is made on a copy: the room sees it only once it is committed.
    */
-  private async rebaseOntoDocument(trx: Transaction<Database>, doc: LiveDocument, syncedVersion: number, description: string): Promise<Merge> {
+  private async rebaseOntoDocument(
+    trx: Transaction<Database>,
+    doc: LiveDocument,
+    syncedVersion: number,
+    description: string,
+  ): Promise<Merge> {
     const eventId = doc.room.eventId;
     await lockUpdates(trx, eventId);
     await catchUp(trx, doc);

@@ -74,14 +74,24 @@ export interface LoadedDocument {
  * event's description; the seed is stored with `on conflict do nothing`, so
  * two instances opening it at once agree on one seed.
  */
-export async function loadDocument(db: Kysely<Database>, eventId: number, event: { description: string; version: number }): Promise<LoadedDocument> {
+export async function loadDocument(
+  db: Kysely<Database>,
+  eventId: number,
+  event: { description: string; version: number },
+): Promise<LoadedDocument> {
   const stored = await db.selectFrom('collab_documents').select('event_id').where('event_id', '=', eventId).executeTakeFirst();
   if (!stored) {
     const seed = new Y.Doc();
     seed.getText(DESCRIPTION).insert(0, event.description);
     await db
       .insertInto('collab_documents')
-      .values({ event_id: eventId, state: Y.encodeStateAsUpdate(seed), compacted_through: 0, synced_version: event.version, updated_at: new Date() })
+      .values({
+        event_id: eventId,
+        state: Y.encodeStateAsUpdate(seed),
+        compacted_through: 0,
+        synced_version: event.version,
+        updated_at: new Date(),
+      })
       .onConflict((oc) => oc.column('event_id').doNothing())
       .execute();
     seed.destroy();
@@ -159,12 +169,21 @@ export async function eventAhead(db: Kysely<Database>, eventId: number): Promise
 
 /** The event's description at one of its versions. */
 export async function descriptionAt(db: Kysely<Database>, eventId: number, version: number): Promise<string | undefined> {
-  const row = await db.selectFrom('event_versions').select('description').where('event_id', '=', eventId).where('version', '=', version).executeTakeFirst();
+  const row = await db
+    .selectFrom('event_versions')
+    .select('description')
+    .where('event_id', '=', eventId)
+    .where('version', '=', version)
+    .executeTakeFirst();
   return row?.description;
 }
 
 /** Who sent the updates after `afterId` (the editors a recovered write-back is attributed to). */
-export async function authorsAfter(db: Kysely<Database>, eventId: number, afterId: number): Promise<Array<{ id: number; username: string }>> {
+export async function authorsAfter(
+  db: Kysely<Database>,
+  eventId: number,
+  afterId: number,
+): Promise<Array<{ id: number; username: string }>> {
   return db
     .selectFrom('collab_updates as u')
     .innerJoin('users', 'users.id', 'u.user_id')
@@ -207,7 +226,11 @@ export async function compact(db: Kysely<Database>, eventId: number): Promise<vo
     if (old.length === 0) return;
     const merged = Y.mergeUpdates([snapshot.state, ...old.map((r) => r.update)]);
     const through = old.at(-1)!.id;
-    await trx.updateTable('collab_documents').set({ state: merged, compacted_through: through, updated_at: new Date() }).where('event_id', '=', eventId).execute();
+    await trx
+      .updateTable('collab_documents')
+      .set({ state: merged, compacted_through: through, updated_at: new Date() })
+      .where('event_id', '=', eventId)
+      .execute();
     await trx.deleteFrom('collab_updates').where('event_id', '=', eventId).where('id', '<=', through).execute();
   });
 }

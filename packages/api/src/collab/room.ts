@@ -148,7 +148,10 @@ export class CollabRoom {
       case MESSAGE_QUERY_AWARENESS: {
         const message = encoding.createEncoder();
         encoding.writeVarUint(message, MESSAGE_AWARENESS);
-        encoding.writeVarUint8Array(message, awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()]));
+        encoding.writeVarUint8Array(
+          message,
+          awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()]),
+        );
         conn.ws.send(encoding.toUint8Array(message));
         return;
       }

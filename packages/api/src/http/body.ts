@@ -20,8 +20,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-const tooLarge = (limit: number) =>
-  new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes`);
+const tooLarge = (limit: number) => new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes`);
 
 /**
  * Parses a request body by its content type: JSON, MessagePack, or an

@@ -16,7 +16,10 @@ export function parseTrustProxy(value: string): TrustProxy {
   if (text === 'true') return { hops: 1 };
   if (text === 'false' || text === '') return { hops: 0 };
   if (/^\d+$/.test(text)) return { hops: Number(text) };
-  const proxies = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const proxies = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   proxyAddr.compile(proxies); // fails now, at start-up, on an address it cannot read
   return { proxies };
 }
@@ -27,7 +30,7 @@ function trustFn(trust: TrustProxy): TrustFn {
   let fn = compiled.get(trust);
   if (!fn) {
     // Hop 0 is the socket's peer; with n trusted hops, the peer and n - 1 forwarders are proxies.
-    fn = 'hops' in trust ? ((_address, hop) => hop < (trust).hops) : proxyAddr.compile([...trust.proxies]);
+    fn = 'hops' in trust ? (_address, hop) => hop < trust.hops : proxyAddr.compile([...trust.proxies]);
     compiled.set(trust, fn);
   }
   return fn;

@@ -9,12 +9,7 @@ import type { Logger } from '../logger.ts';
  * Node's `clientError` (unparseable requests, oversized headers, timeouts)
  * and refused WebSocket upgrades.
  */
-export function writeRawError(
-  socket: Duplex,
-  code: TErrorCode,
-  message: string,
-  headers: Record<string, string> = {},
-): void {
+export function writeRawError(socket: Duplex, code: TErrorCode, message: string, headers: Record<string, string> = {}): void {
   if (!socket.writable) return void socket.destroy();
   const status = ERROR_STATUS[code];
   const body = JSON.stringify({ error: message, code } satisfies TErrorBody);

@@ -119,7 +119,13 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   'events-get': { response: { ...event, permissions } },
   'events-update': {
-    request: { title: 'Planning (moved)', start_time: '2025-04-28 10:00', end_time: '2025-04-28 11:00', timezone: 'Europe/Berlin', version: 3 },
+    request: {
+      title: 'Planning (moved)',
+      start_time: '2025-04-28 10:00',
+      end_time: '2025-04-28 11:00',
+      timezone: 'Europe/Berlin',
+      version: 3,
+    },
     response: {
       message: 'Event updated successfully',
       event: { ...event, title: 'Planning (moved)', start_time: '2025-04-28T08:00:00Z', end_time: '2025-04-28T09:00:00Z', version: 4 },
@@ -137,7 +143,12 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     ],
   },
   'sharing-share': {
-    request: { users: [{ user_id: 2, role: 'EDITOR' }, { username: 'linus', role: 'VIEWER' }] },
+    request: {
+      users: [
+        { user_id: 2, role: 'EDITOR' },
+        { username: 'linus', role: 'VIEWER' },
+      ],
+    },
     response: { message: 'Event shared successfully', permissions: [...permissions, { user_id: 3, username: 'linus', role: 'VIEWER' }] },
   },
   'sharing-list': {
@@ -174,7 +185,15 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   'history-changelog': {
     response: [
-      { history_id: 48, version: 1, history_date: '2025-04-20T10:00:00Z', history_type: '+', changed_by: adaRef, change_reason: null, changed_fields: {} },
+      {
+        history_id: 48,
+        version: 1,
+        history_date: '2025-04-20T10:00:00Z',
+        history_type: '+',
+        changed_by: adaRef,
+        change_reason: null,
+        changed_fields: {},
+      },
       {
         history_id: 51,
         version: 2,
@@ -203,8 +222,24 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   'history-audit': {
     response: {
       results: [
-        { id: 9, action: 'event.update', target_type: 'event', target_id: '24', at: '2025-04-21T10:00:00Z', request_id: '6f1c0e1a-3d5b-4f55-9a8e-2f0b6f1c2d3e', ip: '203.0.113.7' },
-        { id: 8, action: 'login', target_type: null, target_id: null, at: '2025-04-21T09:58:12Z', request_id: '0b7e4c52-8f7a-4d3e-a1c2-9d8e7f6a5b4c', ip: '203.0.113.7' },
+        {
+          id: 9,
+          action: 'event.update',
+          target_type: 'event',
+          target_id: '24',
+          at: '2025-04-21T10:00:00Z',
+          request_id: '6f1c0e1a-3d5b-4f55-9a8e-2f0b6f1c2d3e',
+          ip: '203.0.113.7',
+        },
+        {
+          id: 8,
+          action: 'login',
+          target_type: null,
+          target_id: null,
+          at: '2025-04-21T09:58:12Z',
+          request_id: '0b7e4c52-8f7a-4d3e-a1c2-9d8e7f6a5b4c',
+          ip: '203.0.113.7',
+        },
       ],
       count: 2,
       num_pages: 1,

@@ -20,7 +20,8 @@ const ERROR_RESPONSES: Record<DocumentedStatus, { description: string; example: 
     },
   },
   401: {
-    description: 'No token, or one that is malformed, expired, revoked or of the wrong type; or bad credentials (UNAUTHORIZED). `WWW-Authenticate: Bearer` is set',
+    description:
+      'No token, or one that is malformed, expired, revoked or of the wrong type; or bad credentials (UNAUTHORIZED). `WWW-Authenticate: Bearer` is set',
     example: { error: 'Authentication credentials were not provided.', code: 'UNAUTHORIZED' },
   },
   403: {
@@ -70,9 +71,24 @@ const ERROR_EXAMPLE_OVERRIDES: Record<string, Partial<Record<DocumentedStatus, R
   'auth-login': { 401: { error: 'No active account found with the given credentials', code: 'UNAUTHORIZED' } },
   'auth-refresh': { 401: { error: 'The refresh token has been revoked; sign in again', code: 'UNAUTHORIZED' } },
   'auth-logout': { 401: { error: 'The refresh token has been revoked; sign in again', code: 'UNAUTHORIZED' } },
-  'history-get': { 404: { error: 'version_id 7 of event 24 not found; the event\'s version_ids are listed by GET /api/events/24/history', code: 'NOT_FOUND' } },
-  'history-rollback': { 404: { error: 'version_id 7 of event 24 not found; the event\'s version_ids are listed by GET /api/events/24/history', code: 'NOT_FOUND' } },
-  'history-diff': { 404: { error: 'version_id 7 of event 24 not found; the event\'s version_ids are listed by GET /api/events/24/history', code: 'NOT_FOUND' } },
+  'history-get': {
+    404: {
+      error: "version_id 7 of event 24 not found; the event's version_ids are listed by GET /api/events/24/history",
+      code: 'NOT_FOUND',
+    },
+  },
+  'history-rollback': {
+    404: {
+      error: "version_id 7 of event 24 not found; the event's version_ids are listed by GET /api/events/24/history",
+      code: 'NOT_FOUND',
+    },
+  },
+  'history-diff': {
+    404: {
+      error: "version_id 7 of event 24 not found; the event's version_ids are listed by GET /api/events/24/history",
+      code: 'NOT_FOUND',
+    },
+  },
   'sharing-share': { 404: { error: 'User 99 not found', code: 'NOT_FOUND' } },
 };
 
@@ -100,8 +116,10 @@ const PARAMETER_DOCS: Record<string, string> = {
   as_of: 'A time in the past: the answer as it was then (among what you could see then and may still read now)',
   tags: 'Comma-separated tags: events with any of them (all of them with tags_mode=all)',
   tags_mode: '`any` (default) or `all`',
-  on_conflict: '`reject` (default): an overlap on the owner’s calendar is a 409 EVENT_CONFLICT; `allow`: save anyway and list the overlaps in `conflicts`',
-  atomic: '`true` (default): any invalid item fails the whole batch and nothing is created; `false`: create the valid items and list the rest in `errors`',
+  on_conflict:
+    '`reject` (default): an overlap on the owner’s calendar is a 409 EVENT_CONFLICT; `allow`: save anyway and list the overlaps in `conflicts`',
+  atomic:
+    '`true` (default): any invalid item fails the whole batch and nothing is created; `false`: create the valid items and list the rest in `errors`',
   from: 'Window start (default: the event’s start)',
   to: 'Window end (default one year after from; at most two years after from)',
   search: 'Username prefix (case-insensitive); at most 20 people are returned, without emails',
@@ -113,11 +131,16 @@ const PARAMETER_DOCS: Record<string, string> = {
 const BODY_FIELD_DOCS = ['on_conflict', 'atomic', 'version'];
 
 const PARAMETER_DOCS_BY_OPERATION: Record<string, Record<string, string>> = {
-  'history-list': { cursor: 'Continue after this `version_id` (the last one of the previous page)', limit: 'At most this many versions (default 100)' },
-  'history-changelog': { cursor: 'Continue after this `history_id` (the last one of the previous page)', limit: 'At most this many entries (default 100)' },
+  'history-list': {
+    cursor: 'Continue after this `version_id` (the last one of the previous page)',
+    limit: 'At most this many versions (default 100)',
+  },
+  'history-changelog': {
+    cursor: 'Continue after this `history_id` (the last one of the previous page)',
+    limit: 'At most this many entries (default 100)',
+  },
   'live-sync': { limit: 'At most this many changes (default 500)' },
 };
-
 
 interface MediaType {
   schema?: Record<string, unknown>;
@@ -270,9 +293,29 @@ function addEventStream(doc: OpenAPIObject): void {
       tags: ['live'],
       security: [{ bearerAuth: [] }],
       parameters: [
-        { name: 'event_id', in: 'query', required: false, schema: { type: 'integer', minimum: 1 }, description: 'Only this event', example: 24 },
-        { name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: 'The access token, for clients that cannot send headers' },
-        { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'Resume after this id', example: '1042' },
+        {
+          name: 'event_id',
+          in: 'query',
+          required: false,
+          schema: { type: 'integer', minimum: 1 },
+          description: 'Only this event',
+          example: 24,
+        },
+        {
+          name: 'token',
+          in: 'query',
+          required: false,
+          schema: { type: 'string' },
+          description: 'The access token, for clients that cannot send headers',
+        },
+        {
+          name: 'Last-Event-ID',
+          in: 'header',
+          required: false,
+          schema: { type: 'string' },
+          description: 'Resume after this id',
+          example: '1042',
+        },
       ],
       responses: {
         '200': {
@@ -309,7 +352,11 @@ function addServiceRoutes(doc: OpenAPIObject): void {
           description: 'OK',
           content: {
             'application/json': {
-              schema: { type: 'object', properties: Object.fromEntries(Object.keys(example).map((k) => [k, { type: 'string' }])), required: Object.keys(example) },
+              schema: {
+                type: 'object',
+                properties: Object.fromEntries(Object.keys(example).map((k) => [k, { type: 'string' }])),
+                required: Object.keys(example),
+              },
               example,
             },
           },
@@ -320,15 +367,20 @@ function addServiceRoutes(doc: OpenAPIObject): void {
   });
   paths['/'] = service('service-root', 'What this server is', { message: 'Event Scheduler API' });
   paths['/healthz'] = service('service-healthz', 'The process is up', { status: 'ok' });
-  paths['/readyz'] = service('service-readyz', 'The database is reachable', { status: 'ready' }, {
-    '503': {
-      description: 'The database cannot be reached',
-      content: {
-        'application/json': {
-          schema: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] },
-          example: { status: 'database unreachable' },
+  paths['/readyz'] = service(
+    'service-readyz',
+    'The database is reachable',
+    { status: 'ready' },
+    {
+      '503': {
+        description: 'The database cannot be reached',
+        content: {
+          'application/json': {
+            schema: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] },
+            example: { status: 'database unreachable' },
+          },
         },
       },
     },
-  });
+  );
 }

@@ -63,7 +63,8 @@ export function createRestHandler(deps: AppDeps, appRouter: AppRouter) {
       writeSuccess(req, res, route, data);
     } catch (error) {
       const app = toAppError(error, error instanceof TRPCError ? error.code : undefined);
-      if (app.code === 'INTERNAL_ERROR') deps.logger.error({ err: error instanceof Error ? (error.cause ?? error) : error, path: route?.path }, 'unhandled error');
+      if (app.code === 'INTERNAL_ERROR')
+        deps.logger.error({ err: error instanceof Error ? (error.cause ?? error) : error, path: route?.path }, 'unhandled error');
       sendError(res, app);
     }
   };
@@ -96,4 +97,3 @@ function ifNoneMatch(req: IncomingMessage, etag: string): boolean {
   if (typeof header !== 'string') return false;
   return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag || tag.trim() === '*');
 }
-

@@ -22,7 +22,9 @@ export function createUpgradeRouter(deps: AppDeps, trpcWss: WebSocketServer, col
         // The token usually arrives later, in connectionParams; one given on the upgrade itself is checked now.
         const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token');
         if (token !== null && !(await deps.tokens.verify(token, 'access'))) {
-          return writeRawError(socket, 'UNAUTHORIZED', 'The access token is not valid', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+          return writeRawError(socket, 'UNAUTHORIZED', 'The access token is not valid', {
+            'WWW-Authenticate': 'Bearer error="invalid_token"',
+          });
         }
         trpcWss.handleUpgrade(req, socket, head, (ws) => trpcWss.emit('connection', ws, req));
       } else if (path.startsWith('/collab/')) {

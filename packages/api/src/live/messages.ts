@@ -24,15 +24,11 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
   const eventIds = [...new Set(changes.map((c) => c.event_id))];
   const versionIds = changes.map((c) => c.version_id).filter((id): id is number => id !== null);
   // Actors and the users whose access a permission change is about, named in one query.
-  const actorIds = [
-    ...new Set(changes.flatMap((c) => [c.actor_id, c.subject_user_id]).filter((id): id is number => id !== null)),
-  ];
+  const actorIds = [...new Set(changes.flatMap((c) => [c.actor_id, c.subject_user_id]).filter((id): id is number => id !== null))];
 
   const [holdersByEvent, versions, actors, created] = await Promise.all([
     readersOf(db, eventIds),
-    versionIds.length
-      ? db.selectFrom('event_versions').selectAll().where('version_id', 'in', versionIds).execute()
-      : Promise.resolve([]),
+    versionIds.length ? db.selectFrom('event_versions').selectAll().where('version_id', 'in', versionIds).execute() : Promise.resolve([]),
     actorIds.length ? db.selectFrom('users').select(['id', 'username']).where('id', 'in', actorIds).execute() : Promise.resolve([]),
     db.selectFrom('events').select(['id', 'created_at']).where('id', 'in', eventIds).execute(),
   ]);
@@ -46,7 +42,10 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
       recipients.set(change.subject_user_id, null);
     }
     const version = change.version_id === null ? undefined : versionById.get(change.version_id);
-    const row = version && change.type !== 'event.deleted' ? versionAsEvent(version, createdById.get(change.event_id) ?? version.history_date) : undefined;
+    const row =
+      version && change.type !== 'event.deleted'
+        ? versionAsEvent(version, createdById.get(change.event_id) ?? version.history_date)
+        : undefined;
     const actor = change.actor_id === null ? null : (actorById.get(change.actor_id) ?? null);
     const base = {
       type: change.type,
@@ -79,6 +78,9 @@ export async function readFeed(db: Kysely<Database>, afterId: number, limit: num
 
 /** The newest feed id (0 for an empty feed): where a fresh subscription or sync starts. */
 export async function feedHead(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('changes').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+  const row = await db
+    .selectFrom('changes')
+    .select((eb) => eb.fn.max('id').as('max'))
+    .executeTakeFirst();
   return Number(row?.max ?? 0);
 }

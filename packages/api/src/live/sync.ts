@@ -25,7 +25,10 @@ export async function sync(db: Kysely<Database>, userId: number, input: { cursor
       .where('e.deleted_at', 'is', null)
       .orderBy('e.id')
       .execute();
-    const versions = await latestVersionIds(db, rows.map((r) => r.id));
+    const versions = await latestVersionIds(
+      db,
+      rows.map((r) => r.id),
+    );
     return {
       changes: rows.map(({ my_role, ...row }) => ({
         event_id: row.id,
@@ -50,7 +53,11 @@ export async function sync(db: Kysely<Database>, userId: number, input: { cursor
     .where((eb) =>
       eb.or([
         eb.exists(
-          eb.selectFrom('event_permissions as p').select('p.user_id').whereRef('p.event_id', '=', 'c.event_id').where('p.user_id', '=', userId),
+          eb
+            .selectFrom('event_permissions as p')
+            .select('p.user_id')
+            .whereRef('p.event_id', '=', 'c.event_id')
+            .where('p.user_id', '=', userId),
         ),
         eb('c.subject_user_id', '=', userId),
       ]),

@@ -59,7 +59,12 @@ interface DataFrame {
 function liveMessageIn(frame: unknown): TLiveMessage | undefined {
   if (!isPlain(frame, FRAME_KEYS)) return undefined;
   const result = (frame as { result?: unknown }).result;
-  if (!isPlain(result, RESULT_KEYS) || (result as { type?: unknown }).type !== 'data' || typeof (result as { id?: unknown }).id !== 'string') return undefined;
+  if (
+    !isPlain(result, RESULT_KEYS) ||
+    (result as { type?: unknown }).type !== 'data' ||
+    typeof (result as { id?: unknown }).id !== 'string'
+  )
+    return undefined;
   const data = (result as { data?: unknown }).data;
   if (!isPlain(data, DATA_KEYS) || (data as { id?: unknown }).id !== (result as { id: string }).id) return undefined;
   const message = (data as { data?: unknown }).data;

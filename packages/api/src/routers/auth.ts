@@ -26,7 +26,14 @@ const authDeps = ({ db, deps }: Context): auth.AuthDeps => ({
 export const authRouter = router({
   register: publicProcedure
     .meta({
-      openapi: { method: 'POST', path: '/auth/register', protect: false, tags: ['auth'], summary: 'Create an account and sign in', successDescription: 'Created' },
+      openapi: {
+        method: 'POST',
+        path: '/auth/register',
+        protect: false,
+        tags: ['auth'],
+        summary: 'Create an account and sign in',
+        successDescription: 'Created',
+      },
       status: 201,
       errors: [400, 409],
     })
@@ -62,14 +69,30 @@ export const authRouter = router({
     }),
 
   refresh: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/refresh', protect: false, tags: ['auth'], summary: 'Rotate a refresh token for a new token pair' }, errors: [400, 401] })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/refresh',
+        protect: false,
+        tags: ['auth'],
+        summary: 'Rotate a refresh token for a new token pair',
+      },
+      errors: [400, 401],
+    })
     .input(ZRefreshInput)
     .output(ZTokenPair)
     .mutation(({ ctx, input }) => auth.refresh(authDeps(ctx), input.refresh, ctx.meta)),
 
   logout: publicProcedure
     .meta({
-      openapi: { method: 'POST', path: '/auth/logout', protect: false, tags: ['auth'], summary: 'End the session of a refresh token', successDescription: 'Reset Content (empty body)' },
+      openapi: {
+        method: 'POST',
+        path: '/auth/logout',
+        protect: false,
+        tags: ['auth'],
+        summary: 'End the session of a refresh token',
+        successDescription: 'Reset Content (empty body)',
+      },
       status: 205,
       errors: [400, 401],
     })
@@ -89,7 +112,10 @@ export const authRouter = router({
 
 export const usersRouter = router({
   search: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/users', tags: ['users'], summary: 'Find people to share with by username prefix', protect: true }, errors: [400, 401] })
+    .meta({
+      openapi: { method: 'GET', path: '/users', tags: ['users'], summary: 'Find people to share with by username prefix', protect: true },
+      errors: [400, 401],
+    })
     .input(ZUserSearchInput)
     .output(ZUserSearchResult)
     .query(({ ctx, input }) => searchUsers(ctx.db, input.search, ctx.user.id)),

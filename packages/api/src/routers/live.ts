@@ -17,30 +17,31 @@ export const liveRouter = router({
    * message is tracked with its feed id, so a client that reconnects resumes
    * exactly after the last message it saw.
    */
-  onChange: authedProcedure
-    .input(ZSubscribeInput)
-    .subscription(async ({ ctx, input }) => {
-      if (input.event_id !== undefined) await checkAccess(ctx.db, input.event_id, ctx.user.id, 'read');
-      const sub = await ctx.deps.live.subscribe(
-        {
-          userId: ctx.user.id,
-          sessionId: ctx.user.sessionId,
-          tokenExp: ctx.user.tokenExp,
-          eventId: input.event_id,
-          after: parseLastEventId(input.lastEventId),
-        },
-        trackedEnvelope,
-      );
-      // A WebSocket whose session ended is closed (4401) once the UNAUTHORIZED error frame is out.
-      sub.onSessionEnded = () => setImmediate(() => ctx.connection?.close(4401, 'Session ended'));
-      return sub;
-    }),
+  onChange: authedProcedure.input(ZSubscribeInput).subscription(async ({ ctx, input }) => {
+    if (input.event_id !== undefined) await checkAccess(ctx.db, input.event_id, ctx.user.id, 'read');
+    const sub = await ctx.deps.live.subscribe(
+      {
+        userId: ctx.user.id,
+        sessionId: ctx.user.sessionId,
+        tokenExp: ctx.user.tokenExp,
+        eventId: input.event_id,
+        after: parseLastEventId(input.lastEventId),
+      },
+      trackedEnvelope,
+    );
+    // A WebSocket whose session ended is closed (4401) once the UNAUTHORIZED error frame is out.
+    sub.onSessionEnded = () => setImmediate(() => ctx.connection?.close(4401, 'Session ended'));
+    return sub;
+  }),
 
   /** The feed's newest id: subscribe with it as `lastEventId` to miss nothing from this moment on. */
   cursor: authedProcedure.query(async ({ ctx }) => ({ cursor: String(await feedHead(ctx.db)) })),
 
   sync: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/sync', tags: ['live'], summary: 'Everything that changed for me since a cursor', protect: true }, errors: [400, 401, 410] })
+    .meta({
+      openapi: { method: 'GET', path: '/sync', tags: ['live'], summary: 'Everything that changed for me since a cursor', protect: true },
+      errors: [400, 401, 410],
+    })
     .input(ZSyncInput)
     .output(ZSyncResult)
     .query(({ ctx, input }) => sync(ctx.db, ctx.user.id, input)),

@@ -31,11 +31,7 @@ export interface AuditEntry {
 }
 
 /** Appends one audit row; call it inside the transaction of the change it records. */
-export async function audit(
-  db: Kysely<Database> | Transaction<Database>,
-  meta: RequestMeta,
-  entry: AuditEntry,
-): Promise<void> {
+export async function audit(db: Kysely<Database> | Transaction<Database>, meta: RequestMeta, entry: AuditEntry): Promise<void> {
   await db
     .insertInto('audit_log')
     .values({

@@ -72,7 +72,14 @@ export async function lockFeed(trx: Kysely<Database>): Promise<void> {
 
 async function recordFeedEntry(
   trx: Kysely<Database>,
-  entry: { eventId: number; type: ChangeType; actorId: number | null; versionId: number | null; subjectUserId?: number; role?: Role | null },
+  entry: {
+    eventId: number;
+    type: ChangeType;
+    actorId: number | null;
+    versionId: number | null;
+    subjectUserId?: number;
+    role?: Role | null;
+  },
 ): Promise<number> {
   if (changesAccess(entry.type)) accessChanging(trx, entry.eventId);
   await lockFeed(trx);

@@ -12,7 +12,11 @@ export interface EventuallyOptions {
  *
  * A bare number is the timeout (the older call form).
  */
-export async function eventually<T>(check: () => T | Promise<T>, options: EventuallyOptions | number = {}, legacyInterval?: number): Promise<T> {
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  options: EventuallyOptions | number = {},
+  legacyInterval?: number,
+): Promise<T> {
   const { timeout = 10_000, interval = legacyInterval ?? 50 } = typeof options === 'number' ? { timeout: options } : options;
   const deadline = Date.now() + timeout;
   for (;;) {

@@ -5,7 +5,16 @@ import { errorBody, type ApiClient, type ApiResponse, type TestUser } from './ht
 /** What the history tests share: response types, field lists, endpoint helpers, word-op helpers. */
 export const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 /** The fields history compares, and the ones it must never report. */
-export const CONTENT_FIELDS = ['title', 'description', 'start_time', 'end_time', 'location', 'timezone', 'is_recurring', 'recurrence_pattern'];
+export const CONTENT_FIELDS = [
+  'title',
+  'description',
+  'start_time',
+  'end_time',
+  'location',
+  'timezone',
+  'is_recurring',
+  'recurrence_pattern',
+];
 export const NEVER_COMPARED = ['id', 'owner_id', 'version', 'rrule', 'created_at', 'updated_at', 'series_end', 'my_role'];
 
 export type HistoryEntry = {
@@ -62,7 +71,11 @@ export function historyHelpers(api: ApiClient) {
   }
 
   async function update(user: TestUser, id: number, body: Record<string, unknown>, headers: Record<string, string> = {}) {
-    const res = await api.patch<{ event: Record<string, unknown> & { version: number } }>(`/api/events/${id}`, { token: user.access, body, headers });
+    const res = await api.patch<{ event: Record<string, unknown> & { version: number } }>(`/api/events/${id}`, {
+      token: user.access,
+      body,
+      headers,
+    });
     expect(res.status, res.text).toBe(200);
     return res.body.event;
   }

@@ -97,7 +97,15 @@ export function restStream(serverUrl: string, token: string, query = '', lastEve
         },
       }),
   });
-  const types = ['event.created', 'event.updated', 'event.deleted', 'event.rolled_back', 'permission.granted', 'permission.updated', 'permission.revoked'];
+  const types = [
+    'event.created',
+    'event.updated',
+    'event.deleted',
+    'event.rolled_back',
+    'permission.granted',
+    'permission.updated',
+    'permission.revoked',
+  ];
   for (const type of types) {
     source.addEventListener(type, (event) => inbox.push({ id: event.lastEventId, message: JSON.parse(event.data) as TLiveMessage }));
   }
@@ -105,7 +113,9 @@ export function restStream(serverUrl: string, token: string, query = '', lastEve
   const opened = new Promise<void>((resolve) => source.addEventListener('open', () => resolve()));
   /** The stream's starting point: the `ready` event's id and data. */
   const ready = new Promise<{ id: string; cursor: string }>((resolve) =>
-    source.addEventListener('ready', (event) => resolve({ id: event.lastEventId, cursor: (JSON.parse(event.data) as { cursor: string }).cursor })),
+    source.addEventListener('ready', (event) =>
+      resolve({ id: event.lastEventId, cursor: (JSON.parse(event.data) as { cursor: string }).cursor }),
+    ),
   );
   return { inbox, source, opened, ready, close: () => source.close() };
 }

@@ -88,7 +88,7 @@ function descendantsOf(pid: number): number[] {
     if (child && parent) parentOf.set(child, parent);
   }
   const found: number[] = [];
-  for (let frontier = [pid]; frontier.length > 0; ) {
+  for (let frontier = [pid]; frontier.length > 0;) {
     frontier = [...parentOf].filter(([, parent]) => frontier.includes(parent)).map(([child]) => child);
     found.push(...frontier);
   }
@@ -116,7 +116,9 @@ export async function crashServerProcess(server: ServerProcess): Promise<void> {
   const { child } = server;
   const below = child.pid === undefined ? [] : descendantsOf(child.pid);
   const exited =
-    child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (const pid of [...below].reverse()) {
     try {
       process.kill(pid, 'SIGKILL');

@@ -65,4 +65,3 @@ export function useTestServer(options: TestServerOptions = {}) {
     share: (owner: TestUser, eventId: number, user: TestUser, role: 'EDITOR' | 'VIEWER') => shareWith(api, owner, eventId, user, role),
   };
 }
-

@@ -26,7 +26,11 @@ export function span(start: number | string | Date, durationMs = HOUR): { start_
 }
 
 /** `count` events one hour apart from `base`, each `durationMs` long. */
-export function hourly(base: number, count: number, durationMs = 30 * MINUTE): Array<{ title: string; start_time: string; end_time: string }> {
+export function hourly(
+  base: number,
+  count: number,
+  durationMs = 30 * MINUTE,
+): Array<{ title: string; start_time: string; end_time: string }> {
   return Array.from({ length: count }, (_, i) => ({ title: `item ${i}`, ...span(base + i * HOUR, durationMs) }));
 }
 

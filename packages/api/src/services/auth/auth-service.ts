@@ -47,10 +47,7 @@ export async function register(deps: AuthDeps, input: TRegisterInput, meta: Requ
         .selectFrom('users')
         .select(['username', 'email'])
         .where((eb) =>
-          eb.or([
-            eb(sql`lower(username)`, '=', input.username.toLowerCase()),
-            eb(sql`lower(email)`, '=', input.email.toLowerCase()),
-          ]),
+          eb.or([eb(sql`lower(username)`, '=', input.username.toLowerCase()), eb(sql`lower(email)`, '=', input.email.toLowerCase())]),
         )
         .executeTakeFirst();
       if (taken) throw duplicateUser(taken.username.toLowerCase() === input.username.toLowerCase());
@@ -76,11 +73,7 @@ function duplicateUser(byUsername: boolean): AppError {
   return new AppError('CONFLICT', message, { details: [{ path: field, message }] });
 }
 
-export async function login(
-  deps: AuthDeps,
-  input: Pick<TLoginInput, 'username' | 'password'>,
-  meta: RequestMeta,
-): Promise<TAuthResult> {
+export async function login(deps: AuthDeps, input: Pick<TLoginInput, 'username' | 'password'>, meta: RequestMeta): Promise<TAuthResult> {
   const limiterKey = `${meta.ip ?? '-'}:${input.username.toLowerCase()}`;
   await takeLoginAttempt(deps.loginLimiter, limiterKey);
   const name = input.username.toLowerCase();
@@ -151,12 +144,7 @@ export async function refresh(deps: AuthDeps, token: string, meta: RequestMeta):
   const claims = await refreshClaims(deps, token);
   let reused = false;
   const outcome = await deps.db.transaction().execute(async (trx) => {
-    const session = await trx
-      .selectFrom('auth_sessions')
-      .selectAll()
-      .where('id', '=', claims.sessionId)
-      .forUpdate()
-      .executeTakeFirst();
+    const session = await trx.selectFrom('auth_sessions').selectAll().where('id', '=', claims.sessionId).forUpdate().executeTakeFirst();
     if (!session || !isLive({ revokedAt: session.revoked_at, expiresAt: session.expires_at }) || session.user_id !== claims.userId) {
       return null;
     }

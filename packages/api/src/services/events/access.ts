@@ -12,15 +12,7 @@ import { AppError } from '../../errors.ts';
  * (list-events.ts), sync (live/sync.ts), the hub's recipients (`readersOf`)
  * and `eventsAllowedFor` below.
  */
-export type EventAction =
-  | 'read'
-  | 'update'
-  | 'rollback'
-  | 'collab.write'
-  | 'delete'
-  | 'share'
-  | 'manage_permissions'
-  | 'read_history';
+export type EventAction = 'read' | 'update' | 'rollback' | 'collab.write' | 'delete' | 'share' | 'manage_permissions' | 'read_history';
 
 const ALLOWED: Record<EventAction, readonly Role[]> = {
   read: ['OWNER', 'EDITOR', 'VIEWER'],
@@ -196,7 +188,9 @@ export async function eventsAllowedFor(db: Kysely<Database>, userId: number, act
     .select(['p.event_id', 'p.role', 'e.deleted_at'])
     .where('p.user_id', '=', userId)
     .execute();
-  return new Map(rows.filter((r) => verdict({ role: r.role, deleted: r.deleted_at !== null }, action) === 'allowed').map((r) => [r.event_id, r.role]));
+  return new Map(
+    rows.filter((r) => verdict({ role: r.role, deleted: r.deleted_at !== null }, action) === 'allowed').map((r) => [r.event_id, r.role]),
+  );
 }
 
 export const eventNotFound = () => new AppError('NOT_FOUND', 'Event not found');

@@ -35,7 +35,7 @@ async function roleAt(db: Kysely<Database>, eventId: number, ownerId: number, us
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
-  return (change?.role) ?? null;
+  return change?.role ?? null;
 }
 
 /** A version row shaped like an event row, so the event serializer can answer with it. */
@@ -121,7 +121,8 @@ export async function permissionsAt(
   const owner = await db.selectFrom('users').select(['id', 'username']).where('id', '=', ownerId).executeTakeFirstOrThrow();
   const others = rows.filter((r): r is { user_id: number; username: string; role: Role } => r.role !== null && r.user_id !== ownerId);
   const rank = { OWNER: 0, EDITOR: 1, VIEWER: 2 } as const;
-  return [{ user_id: owner.id, username: owner.username, role: 'OWNER' as Role }, ...others.sort((a, b) => rank[a.role] - rank[b.role] || a.username.localeCompare(b.username))].map(
-    ({ user_id, username, role }) => ({ user_id, username, role }),
-  );
+  return [
+    { user_id: owner.id, username: owner.username, role: 'OWNER' as Role },
+    ...others.sort((a, b) => rank[a.role] - rank[b.role] || a.username.localeCompare(b.username)),
+  ].map(({ user_id, username, role }) => ({ user_id, username, role }));
 }

@@ -53,7 +53,11 @@ export async function createBatch(deps: ServiceDeps, actor: Actor, input: TBatch
     await lockOwnerCalendar(trx, actor.id);
     let accepted = valid;
     if (input.on_conflict !== 'allow') {
-      const found = await findConflicts(trx, actor.id, valid.map((v) => v.content));
+      const found = await findConflicts(
+        trx,
+        actor.id,
+        valid.map((v) => v.content),
+      );
       const rejected = new Set<number>();
       found.forEach((conflicts, i) => {
         if (conflicts.existing.length === 0 && conflicts.items.length === 0) return;
@@ -73,10 +77,19 @@ export async function createBatch(deps: ServiceDeps, actor: Actor, input: TBatch
       accepted = valid.filter((_, i) => !rejected.has(i));
     }
 
-    const created = await insertEvents(trx, actor.id, accepted.map((a) => a.content));
+    const created = await insertEvents(
+      trx,
+      actor.id,
+      accepted.map((a) => a.content),
+    );
     // A batch that created nothing changed nothing: no audit row.
     if (created.length > 0) {
-      await audit(trx, deps.meta, { userId: actor.id, action: 'event.batch', targetType: 'event', targetId: `${created[0]!.id}..${created.at(-1)!.id}` });
+      await audit(trx, deps.meta, {
+        userId: actor.id,
+        action: 'event.batch',
+        targetType: 'event',
+        targetId: `${created[0]!.id}..${created.at(-1)!.id}`,
+      });
     }
     return { created_events: created.map((row) => toEvent(row, 'OWNER')), errors: errors.sort((a, b) => a.index - b.index) };
   });
@@ -125,4 +138,3 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
     from event_versions where event_id = any(${sql.val(eventIds)}::int[]) and version = 1 order by version_id`.execute(trx);
   return created.rows.sort((a, b) => a.id - b.id);
 }
-

@@ -1,5 +1,12 @@
 import type { EventRow } from '@scheduler/db';
-import { eventInstant, isEmptyRecurrence, recurrenceFlagProblems, timeOrderProblems, type TErrorDetail, type TEventFields } from '@scheduler/shared';
+import {
+  eventInstant,
+  isEmptyRecurrence,
+  recurrenceFlagProblems,
+  timeOrderProblems,
+  type TErrorDetail,
+  type TEventFields,
+} from '@scheduler/shared';
 import { isDeepStrictEqual } from 'node:util';
 import { validationErrors } from '../../errors.ts';
 import { isValidTimeZone, normalizeRecurrence, seriesEnd } from './recurrence.ts';
@@ -34,12 +41,15 @@ export interface EventContent {
 /** Event fields whose times are either as the client wrote them or already instants. */
 type FieldsWithTimes = Omit<TEventFields, 'start_time' | 'end_time'> & { start_time: string | Date; end_time: string | Date };
 
-
 /** Validates a full set of fields (create, or current content merged with a patch). */
 export function buildContent(input: FieldsWithTimes): { content: EventContent } | { details: TErrorDetail[] } {
   const details: TErrorDetail[] = [];
   const timezone = input.timezone ?? 'UTC';
-  const fields = { ...input, start_time: eventInstant(input.start_time, input.timezone), end_time: eventInstant(input.end_time, input.timezone) };
+  const fields = {
+    ...input,
+    start_time: eventInstant(input.start_time, input.timezone),
+    end_time: eventInstant(input.end_time, input.timezone),
+  };
   if (!isValidTimeZone(timezone)) details.push({ path: 'timezone', message: `unknown time zone "${timezone}"` });
   details.push(...timeOrderProblems(fields));
   const given = fields.recurrence_pattern ?? null;

@@ -56,7 +56,10 @@ export async function createEvent(deps: ServiceDeps, actor: Actor, input: TCreat
       .values({ ...contentColumns(content), owner_id: actor.id, version: 1, updated_at: new Date() })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await trx.insertInto('event_permissions').values({ event_id: event.id, user_id: actor.id, role: 'OWNER', granted_by: actor.id }).execute();
+    await trx
+      .insertInto('event_permissions')
+      .values({ event_id: event.id, user_id: actor.id, role: 'OWNER', granted_by: actor.id })
+      .execute();
     await recordEventChange(trx, { event, historyType: '+', type: 'event.created', actorId: actor.id });
     await audit(trx, deps.meta, { userId: actor.id, action: 'event.create', targetType: 'event', targetId: event.id });
     return withConflicts({ message: 'Event created successfully', event: toEvent(event, 'OWNER') }, conflicts);
@@ -109,7 +112,11 @@ export async function updateEvent(deps: ServiceDeps, actor: Actor, input: TUpdat
     if (sameContent(contentOf(current), next)) {
       return { message: 'Event updated successfully', event: toEvent(current, role) };
     }
-    const { event, conflicts } = await writeEventContent(trx, current, next, { actorId: actor.id, type: 'event.updated', onConflict: on_conflict });
+    const { event, conflicts } = await writeEventContent(trx, current, next, {
+      actorId: actor.id,
+      type: 'event.updated',
+      onConflict: on_conflict,
+    });
     await audit(trx, deps.meta, { userId: actor.id, action: 'event.update', targetType: 'event', targetId: id });
     return withConflicts({ message: 'Event updated successfully', event: toEvent(event, role) }, conflicts);
   });
@@ -155,7 +162,9 @@ const eventWithParticipants = compiledOnce(2, (db: Kysely<Database>, eventId: nu
     .selectAll('e')
     .select(roleOnEvent(userId).as('role'))
     .select(
-      sql<TPermission[]>`(select coalesce(json_agg(json_build_object('user_id', p.user_id, 'username', u.username, 'role', p.role) order by ${PARTICIPANT_ORDER}), '[]'::json)
+      sql<
+        TPermission[]
+      >`(select coalesce(json_agg(json_build_object('user_id', p.user_id, 'username', u.username, 'role', p.role) order by ${PARTICIPANT_ORDER}), '[]'::json)
         from event_permissions p join users u on u.id = p.user_id where p.event_id = e.id)`.as('permissions'),
     )
     .where('e.id', '=', eventId),
@@ -189,4 +198,3 @@ export async function listOccurrences(
     (o) => ({ start_time: formatDateTime(o.start), end_time: formatDateTime(o.end) }),
   );
 }
-

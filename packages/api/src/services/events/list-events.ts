@@ -110,7 +110,10 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
 
   // Materialized so the LIMIT below cannot talk the planner into walking the time index.
   const ordered = db
-    .with((cte) => cte('matched').materialized(), () => base.selectAll('e'))
+    .with(
+      (cte) => cte('matched').materialized(),
+      () => base.selectAll('e'),
+    )
     .selectFrom('matched as e')
     .selectAll('e');
   const withRole = <T extends EventRow>(row: T): T & { my_role: Role } => ({ ...row, my_role: roleOf.get(row.id)! });
@@ -135,9 +138,13 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
     return expandedPage(rows, window.from, window.to, input.sort, page);
   }
 
-  const rows = (await sorted.select(sql<number>`count(*) over ()`.as('total_count')).limit(page.size).offset(page.offset).execute()).map(
-    withRole,
-  );
+  const rows = (
+    await sorted
+      .select(sql<number>`count(*) over ()`.as('total_count'))
+      .limit(page.size)
+      .offset(page.offset)
+      .execute()
+  ).map(withRole);
   let count = rows[0]?.total_count;
   if (count === undefined) {
     const counted = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
@@ -219,8 +226,7 @@ async function occurringWithin<T extends Timing>(events: T[], from: Date | null,
  * into events; the expansion gives the event loop up every few milliseconds.
  */
 async function expandedPage(rows: Row[], from: Date, to: Date, sort: TListEventsInput['sort'], page: Page): Promise<EventPage> {
-  const tooMany = () =>
-    validation('end_date', `the expansion gives more than ${MAX_EXPANDED_ROWS} rows; narrow the window or filter`);
+  const tooMany = () => validation('end_date', `the expansion gives more than ${MAX_EXPANDED_ROWS} rows; narrow the window or filter`);
   if (rows.length > MAX_EXPANDED_ROWS) throw tooMany();
   const pause = cooperative();
   const starts: number[] = [];

@@ -10,7 +10,13 @@ const starts = (list: Array<{ start: Date }>) => list.map((o) => iso(o.start));
 const HOUR = 3_600_000;
 
 /** An event of `hours` from `start`, expanded over [from, to]. */
-function expand(rrule: string | null, start: string, from: string, to: string, extra: { timezone?: string; hours?: number; limit?: number } = {}) {
+function expand(
+  rrule: string | null,
+  start: string,
+  from: string,
+  to: string,
+  extra: { timezone?: string; hours?: number; limit?: number } = {},
+) {
   const s = d(start);
   return expandOccurrences({
     start: s,
@@ -61,7 +67,9 @@ describe('normalizeRecurrence', () => {
   });
 
   it('reads the object form', () => {
-    expect(rule({ frequency: 'weekly', interval: 2, by_weekday: ['WE', 'MO'], count: 6 })).toBe('FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;COUNT=6');
+    expect(rule({ frequency: 'weekly', interval: 2, by_weekday: ['WE', 'MO'], count: 6 })).toBe(
+      'FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;COUNT=6',
+    );
     expect(rule({ frequency: 'monthly' })).toBe('FREQ=MONTHLY;INTERVAL=1');
     expect(rule({ frequency: 'daily', until: '2025-05-01 10:00' })).toBe('FREQ=DAILY;INTERVAL=1;UNTIL=20250501T100000Z');
     expect(rule({ frequency: 'daily', until: '2025-05-01T12:00:00+02:00' })).toBe('FREQ=DAILY;INTERVAL=1;UNTIL=20250501T100000Z');
@@ -76,7 +84,12 @@ describe('normalizeRecurrence', () => {
   });
 
   it('is idempotent', () => {
-    for (const input of ['weekly', 'FREQ=MONTHLY;BYDAY=-1FR,MO;COUNT=4', 'FREQ=WEEKLY;UNTIL=20250630', { frequency: 'daily', interval: 3 }]) {
+    for (const input of [
+      'weekly',
+      'FREQ=MONTHLY;BYDAY=-1FR,MO;COUNT=4',
+      'FREQ=WEEKLY;UNTIL=20250630',
+      { frequency: 'daily', interval: 3 },
+    ]) {
       const once = rule(input);
       expect(rule(once)).toBe(once);
     }
@@ -170,61 +183,98 @@ describe('expandOccurrences', () => {
     ['monthly', ['2030-01-01T10:00:00Z', '2030-02-01T10:00:00Z', '2030-03-01T10:00:00Z']],
     ['yearly', ['2030-01-01T10:00:00Z', '2031-01-01T10:00:00Z', '2032-01-01T10:00:00Z']],
   ])('expands the shorthand %s', (shorthand, expected) => {
-    expect(starts(expand(rule(shorthand), '2030-01-01T10:00:00Z', '2029-01-01T00:00:00Z', '2040-01-01T00:00:00Z', { limit: 3 }))).toEqual(expected);
+    expect(starts(expand(rule(shorthand), '2030-01-01T10:00:00Z', '2029-01-01T00:00:00Z', '2040-01-01T00:00:00Z', { limit: 3 }))).toEqual(
+      expected,
+    );
   });
 
   it('expands the object form with weekdays and a count', () => {
     // 2030-01-07 is a Monday.
-    const list = expand(rule({ frequency: 'weekly', interval: 2, by_weekday: ['MO', 'WE'], count: 5 }), '2030-01-07T09:00:00Z', '2030-01-01T00:00:00Z', '2031-01-01T00:00:00Z');
-    expect(starts(list)).toEqual(['2030-01-07T09:00:00Z', '2030-01-09T09:00:00Z', '2030-01-21T09:00:00Z', '2030-01-23T09:00:00Z', '2030-02-04T09:00:00Z']);
+    const list = expand(
+      rule({ frequency: 'weekly', interval: 2, by_weekday: ['MO', 'WE'], count: 5 }),
+      '2030-01-07T09:00:00Z',
+      '2030-01-01T00:00:00Z',
+      '2031-01-01T00:00:00Z',
+    );
+    expect(starts(list)).toEqual([
+      '2030-01-07T09:00:00Z',
+      '2030-01-09T09:00:00Z',
+      '2030-01-21T09:00:00Z',
+      '2030-01-23T09:00:00Z',
+      '2030-02-04T09:00:00Z',
+    ]);
     expect(list.every((o) => o.end.getTime() - o.start.getTime() === HOUR)).toBe(true);
   });
 
   it('expands RRULE strings with BYDAY positions and BYSETPOS', () => {
     const lastFriday = expand(rule('FREQ=MONTHLY;BYDAY=-1FR'), '2030-01-25T16:00:00Z', '2030-01-01T00:00:00Z', '2030-05-01T00:00:00Z');
     expect(starts(lastFriday)).toEqual(['2030-01-25T16:00:00Z', '2030-02-22T16:00:00Z', '2030-03-29T16:00:00Z', '2030-04-26T16:00:00Z']);
-    const lastWorkday = expand(rule('FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1'), '2030-01-31T16:00:00Z', '2030-01-01T00:00:00Z', '2030-04-01T00:00:00Z');
+    const lastWorkday = expand(
+      rule('FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1'),
+      '2030-01-31T16:00:00Z',
+      '2030-01-01T00:00:00Z',
+      '2030-04-01T00:00:00Z',
+    );
     expect(starts(lastWorkday)).toEqual(['2030-01-31T16:00:00Z', '2030-02-28T16:00:00Z', '2030-03-29T16:00:00Z']);
-    const thanksgiving = expand(rule('FREQ=YEARLY;BYMONTH=11;BYDAY=4TH'), '2030-11-28T17:00:00Z', '2030-01-01T00:00:00Z', '2033-01-01T00:00:00Z');
+    const thanksgiving = expand(
+      rule('FREQ=YEARLY;BYMONTH=11;BYDAY=4TH'),
+      '2030-11-28T17:00:00Z',
+      '2030-01-01T00:00:00Z',
+      '2033-01-01T00:00:00Z',
+    );
     expect(starts(thanksgiving)).toEqual(['2030-11-28T17:00:00Z', '2031-11-27T17:00:00Z', '2032-11-25T17:00:00Z']);
   });
 
   it('keeps Berlin wall-clock time across the spring change', () => {
     // 2025-03-24 09:00 CET = 08:00Z; after 2025-03-30 09:00 CEST = 07:00Z.
-    const list = expand('FREQ=WEEKLY;INTERVAL=1', '2025-03-24T08:00:00Z', '2025-03-20T00:00:00Z', '2025-04-10T00:00:00Z', { timezone: 'Europe/Berlin' });
+    const list = expand('FREQ=WEEKLY;INTERVAL=1', '2025-03-24T08:00:00Z', '2025-03-20T00:00:00Z', '2025-04-10T00:00:00Z', {
+      timezone: 'Europe/Berlin',
+    });
     expect(starts(list)).toEqual(['2025-03-24T08:00:00Z', '2025-03-31T07:00:00Z', '2025-04-07T07:00:00Z']);
     expect(list.every((o) => o.end.getTime() - o.start.getTime() === HOUR)).toBe(true);
   });
 
   it('keeps Berlin wall-clock time across the autumn change', () => {
-    const list = expand('FREQ=DAILY;INTERVAL=1', '2025-10-24T07:00:00Z', '2025-10-24T00:00:00Z', '2025-10-28T00:00:00Z', { timezone: 'Europe/Berlin' });
+    const list = expand('FREQ=DAILY;INTERVAL=1', '2025-10-24T07:00:00Z', '2025-10-24T00:00:00Z', '2025-10-28T00:00:00Z', {
+      timezone: 'Europe/Berlin',
+    });
     expect(starts(list)).toEqual(['2025-10-24T07:00:00Z', '2025-10-25T07:00:00Z', '2025-10-26T08:00:00Z', '2025-10-27T08:00:00Z']);
   });
 
   it('keeps New York wall-clock time across the November change', () => {
     // 09:00 EDT = 13:00Z; from 2025-11-02 09:00 EST = 14:00Z.
-    const list = expand('FREQ=WEEKLY;INTERVAL=1', '2025-10-27T13:00:00Z', '2025-10-20T00:00:00Z', '2025-11-11T00:00:00Z', { timezone: 'America/New_York' });
+    const list = expand('FREQ=WEEKLY;INTERVAL=1', '2025-10-27T13:00:00Z', '2025-10-20T00:00:00Z', '2025-11-11T00:00:00Z', {
+      timezone: 'America/New_York',
+    });
     expect(starts(list)).toEqual(['2025-10-27T13:00:00Z', '2025-11-03T14:00:00Z', '2025-11-10T14:00:00Z']);
   });
 
   it('moves a time that the spring-forward gap skips to after the gap, as RFC 5545 says', () => {
     // 02:30 does not exist in New York on 2025-03-09: it is read with the offset before the gap, 03:30 EDT.
-    const list = expand('FREQ=DAILY;INTERVAL=1', '2025-03-08T07:30:00Z', '2025-03-08T00:00:00Z', '2025-03-11T00:00:00Z', { timezone: 'America/New_York' });
+    const list = expand('FREQ=DAILY;INTERVAL=1', '2025-03-08T07:30:00Z', '2025-03-08T00:00:00Z', '2025-03-11T00:00:00Z', {
+      timezone: 'America/New_York',
+    });
     expect(starts(list)).toEqual(['2025-03-08T07:30:00Z', '2025-03-09T07:30:00Z', '2025-03-10T06:30:00Z']);
   });
 
   it('takes the first of a time the fall-back change repeats, as RFC 5545 says', () => {
     // 01:30 happens twice in New York on 2025-11-02: the occurrence is the first, 01:30 EDT = 05:30Z.
-    const list = expand('FREQ=DAILY;INTERVAL=1', '2025-11-01T05:30:00Z', '2025-11-01T00:00:00Z', '2025-11-04T00:00:00Z', { timezone: 'America/New_York' });
+    const list = expand('FREQ=DAILY;INTERVAL=1', '2025-11-01T05:30:00Z', '2025-11-01T00:00:00Z', '2025-11-04T00:00:00Z', {
+      timezone: 'America/New_York',
+    });
     expect(starts(list)).toEqual(['2025-11-01T05:30:00Z', '2025-11-02T05:30:00Z', '2025-11-03T06:30:00Z']);
     // An event that starts in the second 01:30 keeps its own instant.
-    const second = expand('FREQ=DAILY;INTERVAL=1', '2025-11-02T06:30:00Z', '2025-11-01T00:00:00Z', '2025-11-04T00:00:00Z', { timezone: 'America/New_York' });
+    const second = expand('FREQ=DAILY;INTERVAL=1', '2025-11-02T06:30:00Z', '2025-11-01T00:00:00Z', '2025-11-04T00:00:00Z', {
+      timezone: 'America/New_York',
+    });
     expect(starts(second)).toEqual(['2025-11-02T06:30:00Z', '2025-11-03T06:30:00Z']);
   });
 
   it('reads BYDAY as the weekday in the event’s zone', () => {
     // Monday 08:00 in Auckland is Sunday evening in UTC.
-    const list = expand('FREQ=WEEKLY;INTERVAL=1;BYDAY=MO', '2025-06-01T20:00:00Z', '2025-06-01T00:00:00Z', '2025-06-16T00:00:00Z', { timezone: 'Pacific/Auckland' });
+    const list = expand('FREQ=WEEKLY;INTERVAL=1;BYDAY=MO', '2025-06-01T20:00:00Z', '2025-06-01T00:00:00Z', '2025-06-16T00:00:00Z', {
+      timezone: 'Pacific/Auckland',
+    });
     expect(starts(list)).toEqual(['2025-06-01T20:00:00Z', '2025-06-08T20:00:00Z', '2025-06-15T20:00:00Z']);
   });
 
@@ -239,20 +289,32 @@ describe('expandOccurrences', () => {
 
   it('counts a start that does not fit the rule as the first occurrence', () => {
     // 2030-01-01 is a Tuesday; the rule says Mondays and Wednesdays.
-    const list = expand('FREQ=WEEKLY;INTERVAL=1;BYDAY=MO,WE;COUNT=4', '2030-01-01T10:00:00Z', '2029-01-01T00:00:00Z', '2031-01-01T00:00:00Z');
+    const list = expand(
+      'FREQ=WEEKLY;INTERVAL=1;BYDAY=MO,WE;COUNT=4',
+      '2030-01-01T10:00:00Z',
+      '2029-01-01T00:00:00Z',
+      '2031-01-01T00:00:00Z',
+    );
     expect(starts(list)).toEqual(['2030-01-01T10:00:00Z', '2030-01-02T10:00:00Z', '2030-01-07T10:00:00Z', '2030-01-09T10:00:00Z']);
     const endless = expand('FREQ=WEEKLY;INTERVAL=1;BYDAY=MO', '2030-01-01T10:00:00Z', '2029-01-01T00:00:00Z', '2030-01-15T00:00:00Z');
     expect(starts(endless)).toEqual(['2030-01-01T10:00:00Z', '2030-01-07T10:00:00Z', '2030-01-14T10:00:00Z']);
   });
 
   it('stops at UNTIL, inclusive, comparing instants', () => {
-    const base = (until: string) => starts(expand(`FREQ=DAILY;INTERVAL=1;UNTIL=${until}`, '2030-01-01T10:00:00Z', '2029-01-01T00:00:00Z', '2031-01-01T00:00:00Z'));
+    const base = (until: string) =>
+      starts(expand(`FREQ=DAILY;INTERVAL=1;UNTIL=${until}`, '2030-01-01T10:00:00Z', '2029-01-01T00:00:00Z', '2031-01-01T00:00:00Z'));
     expect(base('20300103T100000Z')).toEqual(['2030-01-01T10:00:00Z', '2030-01-02T10:00:00Z', '2030-01-03T10:00:00Z']);
     expect(base('20300103T095959Z')).toEqual(['2030-01-01T10:00:00Z', '2030-01-02T10:00:00Z']);
     // Before the start: the event itself still happens, nothing more.
     expect(base('20291231T000000Z')).toEqual(['2030-01-01T10:00:00Z']);
     // 09:00 Berlin in summer is 07:00Z: UNTIL at exactly that instant keeps July 1.
-    const berlin = expand(rule('FREQ=DAILY;UNTIL=20300701T070000Z'), '2030-06-29T07:00:00Z', '2030-06-01T00:00:00Z', '2030-08-01T00:00:00Z', { timezone: 'Europe/Berlin' });
+    const berlin = expand(
+      rule('FREQ=DAILY;UNTIL=20300701T070000Z'),
+      '2030-06-29T07:00:00Z',
+      '2030-06-01T00:00:00Z',
+      '2030-08-01T00:00:00Z',
+      { timezone: 'Europe/Berlin' },
+    );
     expect(starts(berlin)).toEqual(['2030-06-29T07:00:00Z', '2030-06-30T07:00:00Z', '2030-07-01T07:00:00Z']);
   });
 
@@ -268,7 +330,9 @@ describe('expandOccurrences', () => {
     const daily = expand('FREQ=DAILY;INTERVAL=1', '2025-01-01T09:00:00Z', '2124-06-01T00:00:00Z', '2124-06-03T00:00:00Z');
     expect(starts(daily)).toEqual(['2124-06-01T09:00:00Z', '2124-06-02T09:00:00Z']);
     // Eight thousand years of a daily Berlin series: only fast because the walk starts near the window.
-    const far = expand('FREQ=DAILY;INTERVAL=3', '0001-01-01T09:00:00Z', '9999-12-01T00:00:00Z', '9999-12-10T00:00:00Z', { timezone: 'UTC' });
+    const far = expand('FREQ=DAILY;INTERVAL=3', '0001-01-01T09:00:00Z', '9999-12-01T00:00:00Z', '9999-12-10T00:00:00Z', {
+      timezone: 'UTC',
+    });
     expect(far).toHaveLength(3);
     expect((far[0]!.start.getTime() - d('0001-01-01T09:00:00Z').getTime()) % (3 * 24 * HOUR)).toBe(0);
     // Every third month on the 31st: April is skipped.
@@ -286,16 +350,27 @@ describe('expandOccurrences', () => {
   });
 
   it('honours the limit, the event itself included', () => {
-    expect(expand('FREQ=DAILY;INTERVAL=1', '2030-01-01T10:00:00Z', '2030-01-01T00:00:00Z', '2031-01-01T00:00:00Z', { limit: 7 })).toHaveLength(7);
-    expect(expand('FREQ=DAILY;INTERVAL=1', '2030-01-01T10:00:00Z', '2030-01-01T00:00:00Z', '2031-01-01T00:00:00Z', { limit: 1 })).toHaveLength(1);
+    expect(
+      expand('FREQ=DAILY;INTERVAL=1', '2030-01-01T10:00:00Z', '2030-01-01T00:00:00Z', '2031-01-01T00:00:00Z', { limit: 7 }),
+    ).toHaveLength(7);
+    expect(
+      expand('FREQ=DAILY;INTERVAL=1', '2030-01-01T10:00:00Z', '2030-01-01T00:00:00Z', '2031-01-01T00:00:00Z', { limit: 1 }),
+    ).toHaveLength(1);
     expect(expand('FREQ=DAILY;INTERVAL=1', '2030-01-01T10:00:00Z', '2030-01-01T00:00:00Z', '2031-01-01T00:00:00Z')).toHaveLength(365);
   });
 
   it('keeps years 0-99 and sub-second starts as they are', () => {
-    expect(starts(expand('FREQ=YEARLY;INTERVAL=1', '0005-03-01T10:00:00Z', '0006-01-01T00:00:00Z', '0007-01-01T00:00:00Z'))).toEqual(['0006-03-01T10:00:00Z']);
+    expect(starts(expand('FREQ=YEARLY;INTERVAL=1', '0005-03-01T10:00:00Z', '0006-01-01T00:00:00Z', '0007-01-01T00:00:00Z'))).toEqual([
+      '0006-03-01T10:00:00Z',
+    ]);
     // 0004 is a leap year and 0001-01-01 a Monday, as in the proleptic Gregorian calendar.
-    expect(starts(expand('FREQ=YEARLY;INTERVAL=1', '0004-02-29T10:00:00Z', '0004-03-01T00:00:00Z', '0013-01-01T00:00:00Z'))).toEqual(['0008-02-29T10:00:00Z', '0012-02-29T10:00:00Z']);
-    expect(starts(expand('FREQ=WEEKLY;INTERVAL=1;BYDAY=MO', '0001-01-01T10:00:00Z', '0001-01-02T00:00:00Z', '0001-01-09T00:00:00Z'))).toEqual(['0001-01-08T10:00:00Z']);
+    expect(starts(expand('FREQ=YEARLY;INTERVAL=1', '0004-02-29T10:00:00Z', '0004-03-01T00:00:00Z', '0013-01-01T00:00:00Z'))).toEqual([
+      '0008-02-29T10:00:00Z',
+      '0012-02-29T10:00:00Z',
+    ]);
+    expect(
+      starts(expand('FREQ=WEEKLY;INTERVAL=1;BYDAY=MO', '0001-01-01T10:00:00Z', '0001-01-02T00:00:00Z', '0001-01-09T00:00:00Z')),
+    ).toEqual(['0001-01-08T10:00:00Z']);
     const ms = expand('FREQ=DAILY;INTERVAL=1', '2030-01-01T10:00:00.250Z', '2030-01-02T00:00:00Z', '2030-01-03T00:00:00Z');
     expect(ms.map((o) => o.start.toISOString())).toEqual(['2030-01-02T10:00:00.250Z']);
   });
@@ -313,9 +388,11 @@ describe('expandOccurrences', () => {
   });
 
   it('reads an unknown zone as UTC rather than failing', () => {
-    expect(starts(expand('FREQ=DAILY;INTERVAL=1', '2030-01-01T10:00:00Z', '2030-01-02T00:00:00Z', '2030-01-03T00:00:00Z', { timezone: 'Mars/Base' }))).toEqual([
-      '2030-01-02T10:00:00Z',
-    ]);
+    expect(
+      starts(
+        expand('FREQ=DAILY;INTERVAL=1', '2030-01-01T10:00:00Z', '2030-01-02T00:00:00Z', '2030-01-03T00:00:00Z', { timezone: 'Mars/Base' }),
+      ),
+    ).toEqual(['2030-01-02T10:00:00Z']);
   });
 
   it('agrees with a plain walk from the start of the series (random rules and windows)', () => {
@@ -340,14 +417,24 @@ describe('expandOccurrences', () => {
       const hours = pick([0, 1, 30, 24 * 9]);
       const from = new Date(start.getTime() + random(25 * 366) * 24 * HOUR);
       const to = new Date(from.getTime() + random(400) * 24 * HOUR);
-      const got = expandOccurrences({ start, end: new Date(start.getTime() + hours * HOUR), rrule: normalized.rrule, timezone: 'UTC', from, to });
+      const got = expandOccurrences({
+        start,
+        end: new Date(start.getTime() + hours * HOUR),
+        rrule: normalized.rrule,
+        timezone: 'UTC',
+        from,
+        to,
+      });
 
       const plain = new RRule({ ...RRule.parseString(normalized.rrule!), dtstart: start });
       const dates = [start, ...plain.between(new Date(from.getTime() - hours * HOUR), to, true)];
       const expected = [...new Set(dates.map((x) => x.getTime()))]
         .sort((a, b) => a - b)
         .filter((s) => (hours === 0 ? s >= from.getTime() && s <= to.getTime() : s <= to.getTime() && s + hours * HOUR > from.getTime()));
-      expect(got.map((o) => o.start.getTime()), `${normalized.rrule} from ${start.toISOString()} window ${from.toISOString()}`).toEqual(expected);
+      expect(
+        got.map((o) => o.start.getTime()),
+        `${normalized.rrule} from ${start.toISOString()} window ${from.toISOString()}`,
+      ).toEqual(expected);
     }
   }, 60_000);
 });
@@ -385,12 +472,21 @@ describe('seriesEnd', () => {
 
   it('follows the zone across DST changes', () => {
     // 09:00 Berlin, weekly five times from 2025-03-17: the last, 2025-04-14, is in summer time (07:00Z).
-    const berlin = seriesEnd({ start: d('2025-03-17T08:00:00Z'), end: d('2025-03-17T09:00:00Z'), rrule: 'FREQ=WEEKLY;INTERVAL=1;COUNT=5', timezone: 'Europe/Berlin' });
+    const berlin = seriesEnd({
+      start: d('2025-03-17T08:00:00Z'),
+      end: d('2025-03-17T09:00:00Z'),
+      rrule: 'FREQ=WEEKLY;INTERVAL=1;COUNT=5',
+      timezone: 'Europe/Berlin',
+    });
     expect(berlin).toEqual(d('2025-04-14T08:00:00Z'));
   });
 
   it('matches the last occurrence expandOccurrences finds', () => {
-    for (const rrule of ['FREQ=DAILY;INTERVAL=2;COUNT=17', 'FREQ=MONTHLY;INTERVAL=1;BYDAY=2TU;UNTIL=20310101T000000Z', 'FREQ=WEEKLY;INTERVAL=3;BYDAY=SU;COUNT=9']) {
+    for (const rrule of [
+      'FREQ=DAILY;INTERVAL=2;COUNT=17',
+      'FREQ=MONTHLY;INTERVAL=1;BYDAY=2TU;UNTIL=20310101T000000Z',
+      'FREQ=WEEKLY;INTERVAL=3;BYDAY=SU;COUNT=9',
+    ]) {
       const all = expandOccurrences({ start, end, rrule, timezone: 'America/New_York', from: start, to: d('2040-01-01T00:00:00Z') });
       expect(seriesEnd({ start, end, rrule, timezone: 'America/New_York' }), rrule).toEqual(all.at(-1)!.end);
     }

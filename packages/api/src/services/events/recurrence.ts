@@ -1,4 +1,11 @@
-import { FREQUENCIES as FREQUENCY_NAMES, MAX_RECURRENCE_COUNT, MAX_RECURRENCE_INTERVAL, parseDateTime, WEEKDAYS, ZRecurrenceObject } from '@scheduler/shared';
+import {
+  FREQUENCIES as FREQUENCY_NAMES,
+  MAX_RECURRENCE_COUNT,
+  MAX_RECURRENCE_INTERVAL,
+  parseDateTime,
+  WEEKDAYS,
+  ZRecurrenceObject,
+} from '@scheduler/shared';
 import { DateTime, IANAZone } from 'luxon';
 import rrulePkg, { type Options } from 'rrule';
 
@@ -68,7 +75,11 @@ function parseUntil(value: string): Date | null {
   return parseDateTime(text);
 }
 
-const formatUntil = (date: Date) => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+const formatUntil = (date: Date) =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 
 function parseByDay(value: string, freq: Freq, monthScoped: boolean): string {
   const items = value.split(',').map((item) => {
@@ -105,7 +116,13 @@ function normalizeRuleText(text: string): string {
       reject(`${quote(key)} is not supported (use ${KEY_ORDER.slice(0, -1).join(', ')} or UNTIL)`);
     }
     if (raw.has(key as RuleKey)) reject(`${key} is given twice`);
-    raw.set(key as RuleKey, piece.slice(eq + 1).trim().toUpperCase());
+    raw.set(
+      key as RuleKey,
+      piece
+        .slice(eq + 1)
+        .trim()
+        .toUpperCase(),
+    );
   }
 
   const freqText = raw.get('FREQ');
@@ -341,7 +358,9 @@ function isBarren(options: Partial<Options>, s: Date): boolean {
   const list = <T>(value: T | T[] | null | undefined): T[] => (value == null ? [] : Array.isArray(value) ? value : [value]);
   if (options.freq === RRule.DAILY && interval % 7 === 0 && hasValues(options.byweekday)) {
     const weekday = (s.getUTCDay() + 6) % 7; // rrule.js counts from Monday
-    return !list(options.byweekday).some((w) => (typeof w === 'number' ? w : typeof w === 'string' ? WEEKDAYS.indexOf(w) : w.weekday) === weekday);
+    return !list(options.byweekday).some(
+      (w) => (typeof w === 'number' ? w : typeof w === 'string' ? WEEKDAYS.indexOf(w) : w.weekday) === weekday,
+    );
   }
   if (options.freq === RRule.MONTHLY && hasValues(options.bymonth)) {
     const step = gcd(interval, 12);

@@ -48,9 +48,17 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
         .executeTakeFirst();
       if (existing?.role === grant.role) continue;
       if (existing) {
-        await trx.updateTable('event_permissions').set({ role: grant.role, granted_by: actor.id }).where('event_id', '=', event.id).where('user_id', '=', user.id).execute();
+        await trx
+          .updateTable('event_permissions')
+          .set({ role: grant.role, granted_by: actor.id })
+          .where('event_id', '=', event.id)
+          .where('user_id', '=', user.id)
+          .execute();
       } else {
-        await trx.insertInto('event_permissions').values({ event_id: event.id, user_id: user.id, role: grant.role, granted_by: actor.id }).execute();
+        await trx
+          .insertInto('event_permissions')
+          .values({ event_id: event.id, user_id: user.id, role: grant.role, granted_by: actor.id })
+          .execute();
       }
       await recordPermissionChange(trx, {
         eventId: event.id,
@@ -85,17 +93,24 @@ async function targetPermission(trx: Kysely<Database>, eventId: number, userId: 
   return row.role;
 }
 
-export async function updatePermission(
-  deps: ServiceDeps,
-  actor: Actor,
-  input: { id: number; user_id: number; role: 'EDITOR' | 'VIEWER' },
-) {
+export async function updatePermission(deps: ServiceDeps, actor: Actor, input: { id: number; user_id: number; role: 'EDITOR' | 'VIEWER' }) {
   return inTransaction(deps, async (trx) => {
     await loadEventFor(trx, input.id, actor.id, 'manage_permissions', { forUpdate: true });
     const current = await targetPermission(trx, input.id, input.user_id);
     if (current !== input.role) {
-      await trx.updateTable('event_permissions').set({ role: input.role, granted_by: actor.id }).where('event_id', '=', input.id).where('user_id', '=', input.user_id).execute();
-      await recordPermissionChange(trx, { eventId: input.id, type: 'permission.updated', actorId: actor.id, userId: input.user_id, role: input.role });
+      await trx
+        .updateTable('event_permissions')
+        .set({ role: input.role, granted_by: actor.id })
+        .where('event_id', '=', input.id)
+        .where('user_id', '=', input.user_id)
+        .execute();
+      await recordPermissionChange(trx, {
+        eventId: input.id,
+        type: 'permission.updated',
+        actorId: actor.id,
+        userId: input.user_id,
+        role: input.role,
+      });
     }
     await audit(trx, deps.meta, { userId: actor.id, action: 'permission.update', targetType: 'event', targetId: input.id });
     return { message: 'User permission updated', user_id: input.user_id, role: input.role };
@@ -109,7 +124,13 @@ export async function removePermission(deps: ServiceDeps, actor: Actor, input: {
     await loadEventFor(trx, input.id, actor.id, leaving ? 'read' : 'manage_permissions', { forUpdate: true });
     await targetPermission(trx, input.id, input.user_id);
     await trx.deleteFrom('event_permissions').where('event_id', '=', input.id).where('user_id', '=', input.user_id).execute();
-    await recordPermissionChange(trx, { eventId: input.id, type: 'permission.revoked', actorId: actor.id, userId: input.user_id, role: null });
+    await recordPermissionChange(trx, {
+      eventId: input.id,
+      type: 'permission.revoked',
+      actorId: actor.id,
+      userId: input.user_id,
+      role: null,
+    });
     await audit(trx, deps.meta, { userId: actor.id, action: 'permission.remove', targetType: 'event', targetId: input.id });
     return { message: 'User removed from the event.' };
   });

@@ -3,7 +3,11 @@ import { formatDateTime } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
 
 /** The caller's own audit entries, newest first. */
-export async function listAudit(db: Kysely<Database>, userId: number, input: { page?: number | undefined; page_size?: number | undefined }) {
+export async function listAudit(
+  db: Kysely<Database>,
+  userId: number,
+  input: { page?: number | undefined; page_size?: number | undefined },
+) {
   const size = input.page_size ?? 10;
   const page = input.page ?? 1;
   const [rows, total] = await Promise.all([
@@ -15,7 +19,11 @@ export async function listAudit(db: Kysely<Database>, userId: number, input: { p
       .limit(size)
       .offset((page - 1) * size)
       .execute(),
-    db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow(),
   ]);
   const count = Number(total.n);
   return {

@@ -45,13 +45,29 @@ function mirror(ops: DiffOp[]): DiffOp[] {
 
 describe('CONTENT_FIELDS', () => {
   it('are the event’s content, nothing derived or bookkeeping', () => {
-    expect([...CONTENT_FIELDS]).toEqual(['title', 'description', 'start_time', 'end_time', 'location', 'timezone', 'is_recurring', 'recurrence_pattern']);
+    expect([...CONTENT_FIELDS]).toEqual([
+      'title',
+      'description',
+      'start_time',
+      'end_time',
+      'location',
+      'timezone',
+      'is_recurring',
+      'recurrence_pattern',
+    ]);
   });
 });
 
 describe('diffSnapshots', () => {
   it('lists only differing content fields, times as RFC 3339 UTC seconds', () => {
-    const changed = { ...base, title: 'Planning v2', start_time: new Date('2025-04-27T08:30:00Z'), version: 2, rrule: 'x', updated_at: new Date() };
+    const changed = {
+      ...base,
+      title: 'Planning v2',
+      start_time: new Date('2025-04-27T08:30:00Z'),
+      version: 2,
+      rrule: 'x',
+      updated_at: new Date(),
+    };
     expect(diffSnapshots(base, changed)).toEqual({
       title: { version_1: 'Planning', version_2: 'Planning v2' },
       start_time: { version_1: '2025-04-27T08:05:00Z', version_2: '2025-04-27T08:30:00Z' },
@@ -64,11 +80,15 @@ describe('diffSnapshots', () => {
   });
 
   it('compares recurrence_pattern objects deeply, whatever their key order', () => {
-    expect(diffSnapshots(base, { ...base, recurrence_pattern: { by_weekday: ['MO', 'WE'], interval: 2, frequency: 'weekly' } })).toEqual({});
+    expect(diffSnapshots(base, { ...base, recurrence_pattern: { by_weekday: ['MO', 'WE'], interval: 2, frequency: 'weekly' } })).toEqual(
+      {},
+    );
     expect(diffSnapshots(base, { ...base, recurrence_pattern: { ...base.recurrence_pattern, by_weekday: ['MO'] } })).toEqual({
       recurrence_pattern: { version_1: base.recurrence_pattern, version_2: { ...base.recurrence_pattern, by_weekday: ['MO'] } },
     });
-    expect(diffSnapshots({ ...base, recurrence_pattern: 'weekly' }, { ...base, recurrence_pattern: { frequency: 'weekly' } })).toHaveProperty('recurrence_pattern');
+    expect(
+      diffSnapshots({ ...base, recurrence_pattern: 'weekly' }, { ...base, recurrence_pattern: { frequency: 'weekly' } }),
+    ).toHaveProperty('recurrence_pattern');
   });
 
   it('compares times as instants, whether Dates or strings', () => {
@@ -87,12 +107,19 @@ describe('diffSnapshots', () => {
   });
 
   it('is symmetric', () => {
-    const other = { ...base, description: 'Discuss the revised budget', location: null, end_time: new Date('2025-04-27T10:00:00Z'), recurrence_pattern: 'daily' };
+    const other = {
+      ...base,
+      description: 'Discuss the revised budget',
+      location: null,
+      end_time: new Date('2025-04-27T10:00:00Z'),
+      recurrence_pattern: 'daily',
+    };
     const ab = diffSnapshots(base, other);
     const ba = diffSnapshots(other, base);
     expect(Object.keys(ab).sort()).toEqual(['description', 'end_time', 'location', 'recurrence_pattern']);
     expect(Object.keys(ba).sort()).toEqual(Object.keys(ab).sort());
-    for (const [field, change] of Object.entries(ab)) expect(ba[field]).toEqual({ version_1: change.version_2, version_2: change.version_1 });
+    for (const [field, change] of Object.entries(ab))
+      expect(ba[field]).toEqual({ version_1: change.version_2, version_2: change.version_1 });
   });
 });
 
@@ -107,12 +134,17 @@ describe('changedFields', () => {
       timezone: { from: null, to: 'UTC' },
       is_recurring: { from: null, to: false },
     });
-    expect(changedFields(null, base)).toMatchObject({ recurrence_pattern: { from: null, to: base.recurrence_pattern }, location: { from: null, to: 'Board Room' } });
+    expect(changedFields(null, base)).toMatchObject({
+      recurrence_pattern: { from: null, to: base.recurrence_pattern },
+      location: { from: null, to: 'Board Room' },
+    });
   });
 
   it('lists only what changed afterwards', () => {
     expect(changedFields(base, { ...base, title: 'New', version: 2 })).toEqual({ title: { from: 'Planning', to: 'New' } });
-    expect(changedFields(base, { ...base, recurrence_pattern: { interval: 2, by_weekday: ['MO', 'WE'], frequency: 'weekly' } })).toEqual({});
+    expect(changedFields(base, { ...base, recurrence_pattern: { interval: 2, by_weekday: ['MO', 'WE'], frequency: 'weekly' } })).toEqual(
+      {},
+    );
     expect(changedFields(base, { ...base, end_time: new Date('2025-04-27T09:15:00Z') })).toEqual({
       end_time: { from: '2025-04-27T09:00:00Z', to: '2025-04-27T09:15:00Z' },
     });
@@ -212,7 +244,12 @@ describe('detailedDiff', () => {
   });
 
   it('is symmetric, ops included', () => {
-    const other = { ...base, title: 'Quarterly planning meeting', description: 'Discuss the revised budget and hiring', location: 'Room 2' };
+    const other = {
+      ...base,
+      title: 'Quarterly planning meeting',
+      description: 'Discuss the revised budget and hiring',
+      location: 'Room 2',
+    };
     const ab = detailedDiff(base, other);
     const ba = detailedDiff(other, base);
     expect(Object.keys(ba).sort()).toEqual(Object.keys(ab).sort());

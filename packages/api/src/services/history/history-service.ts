@@ -54,9 +54,15 @@ function entry(v: VersionWithActor) {
 }
 
 /** Newest first, one indexed page at a time. */
-export async function listHistory(db: Kysely<Database>, actor: Actor, input: { id: number; limit?: number | undefined; cursor?: number | undefined }) {
+export async function listHistory(
+  db: Kysely<Database>,
+  actor: Actor,
+  input: { id: number; limit?: number | undefined; cursor?: number | undefined },
+) {
   await checkAccess(db, input.id, actor.id, 'read_history');
-  let query = versionsOf(db, input.id).orderBy('v.version_id', 'desc').limit(input.limit ?? DEFAULT_PAGE);
+  let query = versionsOf(db, input.id)
+    .orderBy('v.version_id', 'desc')
+    .limit(input.limit ?? DEFAULT_PAGE);
   if (input.cursor) query = query.where('v.version_id', '<', input.cursor);
   return (await query.execute()).map(entry);
 }
@@ -92,14 +98,22 @@ export async function getVersion(db: Kysely<Database>, actor: Actor, input: { id
 }
 
 /** Oldest first; each entry lists what changed from the version before it. */
-export async function changelog(db: Kysely<Database>, actor: Actor, input: { id: number; limit?: number | undefined; cursor?: number | undefined }) {
+export async function changelog(
+  db: Kysely<Database>,
+  actor: Actor,
+  input: { id: number; limit?: number | undefined; cursor?: number | undefined },
+) {
   await checkAccess(db, input.id, actor.id, 'read_history');
-  let query = versionsOf(db, input.id).orderBy('v.version_id', 'asc').limit(input.limit ?? DEFAULT_PAGE);
+  let query = versionsOf(db, input.id)
+    .orderBy('v.version_id', 'asc')
+    .limit(input.limit ?? DEFAULT_PAGE);
   if (input.cursor) query = query.where('v.version_id', '>', input.cursor);
   const versions = await query.execute();
   let previous: EventVersionRow | undefined;
   if (versions[0] && versions[0].version > 1) {
-    previous = await versionsOf(db, input.id).where('v.version', '=', versions[0].version - 1).executeTakeFirst();
+    previous = await versionsOf(db, input.id)
+      .where('v.version', '=', versions[0].version - 1)
+      .executeTakeFirst();
   }
   return versions.map((v) => {
     const fields = v.history_type === '-' ? {} : changedFields(previous ? snapshotContent(previous) : null, snapshotContent(v));
