@@ -26,6 +26,8 @@ const event = {
   created_at: '2025-04-20T10:00:00Z',
   updated_at: '2025-04-21T10:00:00Z',
 };
+/** A version's snapshot: the event's content, without its current version, role or bookkeeping times. */
+const { version: _version, my_role: _role, created_at: _created, updated_at: _updated, ...snapshot } = event;
 const permissions = [
   { user_id: 1, username: 'ada', role: 'OWNER' },
   { user_id: 2, username: 'grace', role: 'EDITOR' },
@@ -164,20 +166,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     ],
   },
   'history-get': {
-    response: {
-      ...historyEntry,
-      id: 24,
-      title: 'Planning',
-      description: 'Quarterly planning',
-      start_time: '2025-04-28T07:00:00Z',
-      end_time: '2025-04-28T08:00:00Z',
-      location: 'Board Room',
-      timezone: 'Europe/Berlin',
-      is_recurring: true,
-      recurrence_pattern: 'FREQ=WEEKLY;BYDAY=MO',
-      rrule: 'FREQ=WEEKLY;BYDAY=MO',
-      owner_id: 1,
-    },
+    response: { ...historyEntry, ...snapshot },
   },
   'history-rollback': {
     request: { version: 3 },

@@ -53,18 +53,21 @@ function entry(v: VersionWithActor) {
   };
 }
 
+type PageInput = { id: number; limit?: number | undefined; cursor?: number | undefined };
+
 /** Newest first, one indexed page at a time. */
-export async function listHistory(
-  db: Kysely<Database>,
-  actor: Actor,
-  input: { id: number; limit?: number | undefined; cursor?: number | undefined },
-) {
+export async function listHistory(db: Kysely<Database>, actor: Actor, input: PageInput) {
+  return (await versionPage(db, actor, input, 'desc')).map(entry);
+}
+
+/** One page of an event's versions after the cursor, in either direction, for a reader of its history. */
+async function versionPage(db: Kysely<Database>, actor: Actor, input: PageInput, order: 'asc' | 'desc') {
   await checkAccess(db, input.id, actor.id, 'read_history');
   let query = versionsOf(db, input.id)
-    .orderBy('v.version_id', 'desc')
+    .orderBy('v.version_id', order)
     .limit(input.limit ?? DEFAULT_PAGE);
-  if (input.cursor) query = query.where('v.version_id', '<', input.cursor);
-  return (await query.execute()).map(entry);
+  if (input.cursor) query = query.where('v.version_id', order === 'desc' ? '<' : '>', input.cursor);
+  return query.execute();
 }
 
 async function loadVersion(db: Kysely<Database>, eventId: number, versionId: number): Promise<VersionWithActor> {
@@ -98,17 +101,8 @@ export async function getVersion(db: Kysely<Database>, actor: Actor, input: { id
 }
 
 /** Oldest first; each entry lists what changed from the version before it. */
-export async function changelog(
-  db: Kysely<Database>,
-  actor: Actor,
-  input: { id: number; limit?: number | undefined; cursor?: number | undefined },
-) {
-  await checkAccess(db, input.id, actor.id, 'read_history');
-  let query = versionsOf(db, input.id)
-    .orderBy('v.version_id', 'asc')
-    .limit(input.limit ?? DEFAULT_PAGE);
-  if (input.cursor) query = query.where('v.version_id', '>', input.cursor);
-  const versions = await query.execute();
+export async function changelog(db: Kysely<Database>, actor: Actor, input: PageInput) {
+  const versions = await versionPage(db, actor, input, 'asc');
   let previous: EventVersionRow | undefined;
   if (versions[0] && versions[0].version > 1) {
     previous = await versionsOf(db, input.id)
