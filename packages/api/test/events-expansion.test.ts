@@ -55,9 +55,9 @@ describe('expanded listing bounds', () => {
   });
 
   it('answers other requests while a large expansion runs', async () => {
-    // 70 daily series over one year: 25,550 rows, the whole expansion before the first page.
+    // 70 daily series over 699 days: 48,930 rows (just under the cap), the whole expansion before the first page.
     let bigDone = false;
-    const big = expandOver('2030-01-01T00:00:00Z', '2030-12-31T23:59:59Z').then((res) => {
+    const big = expandOver('2030-01-01T00:00:00Z', '2031-11-30T23:59:59Z').then((res) => {
       bigDone = true;
       return res;
     });
@@ -69,12 +69,13 @@ describe('expanded listing bounds', () => {
     }
     const res = await big;
     expect(res.status, res.text.slice(0, 200)).toBe(200);
-    expect(res.body.count).toBe(SERIES * 365);
+    expect(res.body.count).toBe(SERIES * 699);
     expect(res.body.results).toHaveLength(100);
     // Sorted by occurrence start: the first day's 70 series, then the second day's.
     expect(res.body.results.slice(0, 3).map((e: { title: string }) => e.title)).toEqual(['Daily 0', 'Daily 1', 'Daily 2']);
-    // A server that held the event loop for the whole expansion answers none (or only the first few
-    // probes, before the expansion began); one that takes turns answers a steady stream.
-    expect(answeredDuring).toBeGreaterThanOrEqual(10);
+    // A server that held the event loop for the whole expansion answers none (or only a probe or two,
+    // before the expansion began); one that takes turns answers probes all along. How many depends on
+    // the machine's speed, so the bound is low.
+    expect(answeredDuring).toBeGreaterThanOrEqual(5);
   });
 });
