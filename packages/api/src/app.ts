@@ -73,7 +73,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   live.onFeed((rows) =>
     forgetAccess(
       database.db,
-      rows.filter((r) => changesAccess(r.type)).map((r) => r.event_id),
+      rows.flatMap((r) => (changesAccess(r.type) && r.event_id !== null ? [r.event_id] : [])),
     ),
   );
   await live.start();

@@ -92,7 +92,8 @@ export type ChangeType =
 /** The change feed: one row per committed change, written in the change's own transaction. */
 export interface ChangesTable {
   id: Generated<number>;
-  event_id: number;
+  /** The event the change is about; null for a message about no event (see recipient_id). */
+  event_id: number | null;
   type: ChangeType;
   actor_id: number | null;
   at: CreatedAt;
@@ -100,6 +101,10 @@ export interface ChangesTable {
   /** For permission changes: whose permission changed, and the new role (null when revoked). */
   subject_user_id: number | null;
   role: Role | null;
+  /** Set: a message for this user only (an invitation, a notice), never for the event's readers. */
+  recipient_id: number | null;
+  /** Fields of the live message beyond the common ones (JSON object). */
+  payload: Json<Record<string, unknown>> | null;
 }
 
 /** How far the change feed has been pruned (one row). */

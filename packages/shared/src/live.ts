@@ -17,7 +17,7 @@ export type TLiveMessageType = (typeof LIVE_MESSAGE_TYPES)[number];
 export const ZLiveMessage = z
   .object({
     type: z.enum(LIVE_MESSAGE_TYPES),
-    event_id: z.number().int(),
+    event_id: z.number().int().nullable().describe('The event the message is about; null for a notice about no event'),
     version_id: z.number().int().nullable(),
     actor: ZUserRef.nullable(),
     at: ZDateTime,

@@ -17,6 +17,7 @@ export function myRoleAfter(message: LiveMessage): TRole | null | undefined {
  */
 export function applyChange(queryClient: QueryClient, message: LiveMessage, me: number): void {
   const id = message.event_id;
+  if (id === null) return; // a notice about no event changes nothing cached
   if (message.type === 'event.deleted') {
     // Refetched, an open event page learns the event is gone (404) and says so.
     void queryClient.invalidateQueries({ queryKey: keys.event(id) });

@@ -42,7 +42,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         applyChange(queryClient, message, user.id);
         for (const listener of listeners.current) listener(message);
         if (message.actor?.id === user.id) return; // my own changes need no notice
-        const known = queryClient.getQueryData<TEventDetail>(keys.event(message.event_id))?.title;
+        const known = message.event_id === null ? undefined : queryClient.getQueryData<TEventDetail>(keys.event(message.event_id))?.title;
         setActivity((list) => [{ id, text: describeChange(message, user.id, known), message }, ...list].slice(0, 5));
       },
       onError: () => setConnected(false),

@@ -8,7 +8,7 @@ import { versionAsEvent } from '../services/events/as-of.ts';
 /** A change ready to send: the message without the per-recipient parts, and who may receive it now. */
 export interface PreparedChange {
   id: number;
-  eventId: number;
+  eventId: number | null;
   /** Everyone allowed to read the event at this moment, with their role; plus a revoked subject (null). */
   recipients: Map<number, Role | null>;
   message(role: Role | null): TLiveMessage;
@@ -21,7 +21,7 @@ export interface PreparedChange {
  */
 export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[]): Promise<PreparedChange[]> {
   if (changes.length === 0) return [];
-  const eventIds = [...new Set(changes.map((c) => c.event_id))];
+  const eventIds = [...new Set(changes.map((c) => c.event_id).filter((id): id is number => id !== null))];
   const versionIds = changes.map((c) => c.version_id).filter((id): id is number => id !== null);
   // Actors and the users whose access a permission change is about, named in one query.
   const actorIds = [...new Set(changes.flatMap((c) => [c.actor_id, c.subject_user_id]).filter((id): id is number => id !== null))];
@@ -30,21 +30,25 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
     readersOf(db, eventIds),
     versionIds.length ? db.selectFrom('event_versions').selectAll().where('version_id', 'in', versionIds).execute() : Promise.resolve([]),
     actorIds.length ? db.selectFrom('users').select(['id', 'username']).where('id', 'in', actorIds).execute() : Promise.resolve([]),
-    db.selectFrom('events').select(['id', 'created_at']).where('id', 'in', eventIds).execute(),
+    eventIds.length ? db.selectFrom('events').select(['id', 'created_at']).where('id', 'in', eventIds).execute() : Promise.resolve([]),
   ]);
   const versionById = new Map(versions.map((v) => [v.version_id, v]));
   const actorById = new Map(actors.map((a) => [a.id, a]));
   const createdById = new Map(created.map((e) => [e.id, e.created_at]));
 
   return changes.map((change) => {
-    const recipients = new Map<number, Role | null>(holdersByEvent.get(change.event_id) ?? []);
+    // An addressed message reaches its recipient only; otherwise everyone who may read the event now.
+    const recipients =
+      change.recipient_id !== null
+        ? new Map<number, Role | null>([[change.recipient_id, null]])
+        : new Map<number, Role | null>(change.event_id === null ? [] : (holdersByEvent.get(change.event_id) ?? []));
     if (change.type === 'permission.revoked' && change.subject_user_id !== null && !recipients.has(change.subject_user_id)) {
       recipients.set(change.subject_user_id, null);
     }
     const version = change.version_id === null ? undefined : versionById.get(change.version_id);
     const row =
       version && change.type !== 'event.deleted'
-        ? versionAsEvent(version, createdById.get(change.event_id) ?? version.history_date)
+        ? versionAsEvent(version, (change.event_id !== null && createdById.get(change.event_id)) || version.history_date)
         : undefined;
     const actor = change.actor_id === null ? null : (actorById.get(change.actor_id) ?? null);
     const base = {
@@ -65,6 +69,7 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
       recipients,
       message: (myRole) => ({
         ...base,
+        ...change.payload,
         ...(row && myRole ? { event: toEvent(row, myRole) } : {}),
         ...(permission ? { ...permission, my_role: myRole } : {}),
       }),

@@ -1,4 +1,4 @@
-import type { Database } from '@scheduler/db';
+import type { ChangeType, Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
 import { validation } from '../errors.ts';
 import { toEvent } from '../services/events/serialize.ts';
@@ -6,6 +6,17 @@ import { feedHead } from './messages.ts';
 import { assertRetained } from './retention.ts';
 
 const DEFAULT_LIMIT = 500;
+
+/** Feed rows that change what an event is or who may see it; the rest (reminders, addressed messages) is news, not state. */
+const STATE_CHANGES: readonly ChangeType[] = [
+  'event.created',
+  'event.updated',
+  'event.deleted',
+  'event.rolled_back',
+  'permission.granted',
+  'permission.updated',
+  'permission.revoked',
+];
 
 /**
  * Offline sync over the change feed. Without a cursor: a snapshot of every
@@ -50,6 +61,9 @@ export async function sync(db: Kysely<Database>, userId: number, input: { cursor
     .selectFrom('changes as c')
     .select(['c.id', 'c.event_id'])
     .where('c.id', '>', cursor)
+    .where('c.type', 'in', STATE_CHANGES)
+    .where('c.recipient_id', 'is', null)
+    .$narrowType<{ event_id: number }>()
     .where((eb) =>
       eb.or([
         eb.exists(
