@@ -28,6 +28,8 @@ describe('changelog', () => {
           end_time: { from: null, to: event['end_time'] },
           timezone: { from: null, to: 'UTC' },
           is_recurring: { from: null, to: false },
+          tags: { from: null, to: [] },
+          metadata: { from: null, to: {} },
         },
       },
       {
@@ -76,6 +78,8 @@ describe('changelog', () => {
       timezone: { from: null, to: 'America/New_York' },
       is_recurring: { from: null, to: true },
       recurrence_pattern: { from: null, to: 'monthly' },
+      tags: { from: null, to: [] },
+      metadata: { from: null, to: {} },
     });
   });
 

@@ -46,6 +46,10 @@ export interface EventContent {
   rrule: string | null;
   /** End of the last occurrence (end_time when not recurring); null = repeats forever. */
   series_end: Timestamp | null;
+  /** Normalized tags (lower case, no duplicates), in the order given. */
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  /** A JSON object the client owns, JSON-encoded on write. */
+  metadata: ColumnType<Record<string, unknown>, string | undefined, string>;
 }
 
 export interface EventsTable extends EventContent {

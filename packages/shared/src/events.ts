@@ -70,6 +70,35 @@ const description = z.string().max(100_000, 'must be at most 100000 characters')
 const location = z.string().max(500, 'must be at most 500 characters').nullable();
 const timezone = z.string().min(1).max(64).describe('IANA time zone, default UTC');
 
+export const MAX_TAGS = 20;
+export const MAX_TAG_LENGTH = 40;
+/** Largest metadata object, measured as its JSON text in UTF-8 bytes. */
+export const MAX_METADATA_BYTES = 8 * 1024;
+
+/** One tag: trimmed and lower-cased first, then 1–40 of letters, digits and `- _ . :`. */
+export const ZTag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(1, 'must not be empty')
+  .max(MAX_TAG_LENGTH, `must be at most ${MAX_TAG_LENGTH} characters`)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and - _ . :');
+
+/** Tags as written: each normalized, duplicates dropped (the first kept), order kept. */
+export const ZTags = z
+  .array(ZTag)
+  .overwrite((tags) => [...new Set(tags)])
+  .max(MAX_TAGS, `at most ${MAX_TAGS} tags`)
+  .describe('Labels, lower-cased; duplicates dropped, order kept');
+
+const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length;
+
+/** A JSON object the client owns; at most 8 KB as JSON text. */
+export const ZMetadata = z
+  .record(z.string(), z.unknown())
+  .refine((value) => jsonBytes(value) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
+  .describe('Any JSON object, at most 8 KB as JSON');
+
 /** The content of an event as a client writes it. */
 export const ZEventFields = z.object({
   title,
@@ -80,6 +109,8 @@ export const ZEventFields = z.object({
   timezone: timezone.optional(),
   is_recurring: ZStrictBoolean.optional(),
   recurrence_pattern: ZRecurrencePattern.optional(),
+  tags: ZTags.optional(),
+  metadata: ZMetadata.optional(),
 });
 export type TEventFields = z.infer<typeof ZEventFields>;
 
@@ -165,6 +196,8 @@ export const ZEvent = z
       .nullable()
       .describe('As sent by the client'),
     rrule: z.string().nullable().describe('Normalized RFC 5545 rule'),
+    tags: z.array(z.string()).describe('Normalized tags, in the order given'),
+    metadata: z.record(z.string(), z.unknown()).describe('The JSON object the client stored'),
     owner_id: z.number().int(),
     version: z.number().int(),
     my_role: ZRole,
@@ -194,6 +227,8 @@ export const ZGetEventInput = z.object({
 
 export const ZEventIdInput = z.object({ id: ZId });
 
+export const TAGS_MODES = ['any', 'all'] as const;
+
 export const SORTS = ['start_time', '-start_time', 'updated_at', '-updated_at', 'title'] as const;
 
 export const ZListEventsInput = ZPageInput.extend({
@@ -208,6 +243,8 @@ export const ZListEventsInput = ZPageInput.extend({
   sort: z.enum(SORTS).optional().describe('Default start_time'),
   expand: ZQueryBoolean.optional().describe('One row per occurrence inside the window'),
   as_of: ZDateTimeInput.optional().describe('List what the caller could see at this time'),
+  tags: z.array(ZTag).max(MAX_TAGS).optional().describe('Comma-separated: events with any of these tags (all of them with tags_mode=all)'),
+  tags_mode: z.enum(TAGS_MODES).optional().describe('any (default) or all'),
 });
 export type TListEventsInput = z.infer<typeof ZListEventsInput>;
 
@@ -259,3 +296,8 @@ export const ZBatchResult = z.object({
   errors: z.array(ZBatchError),
 });
 export type TBatchResult = z.infer<typeof ZBatchResult>;
+
+export const ZTagCount = z.object({ tag: z.string(), count: z.number().int() });
+/** Tags over the events the caller can read, most used first, then alphabetical. */
+export const ZTagCounts = z.array(ZTagCount);
+export type TTagCount = z.infer<typeof ZTagCount>;

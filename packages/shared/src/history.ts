@@ -34,6 +34,8 @@ export const ZVersionSnapshot = ZHistoryEntry.extend(
     timezone: true,
     is_recurring: true,
     recurrence_pattern: true,
+    tags: true,
+    metadata: true,
     rrule: true,
     owner_id: true,
   }).shape,

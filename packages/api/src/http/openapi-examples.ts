@@ -20,6 +20,8 @@ const event = {
   is_recurring: true,
   recurrence_pattern: 'FREQ=WEEKLY;BYDAY=MO',
   rrule: 'FREQ=WEEKLY;BYDAY=MO',
+  tags: ['planning', 'q2'],
+  metadata: { budget_code: 'OPS-7', catering: { lunch: true, people: 12 } },
   owner_id: 1,
   version: 3,
   my_role: 'OWNER',
@@ -69,6 +71,8 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       timezone: 'Europe/Berlin',
       location: 'Board Room',
       recurrence_pattern: 'FREQ=WEEKLY;BYDAY=MO',
+      tags: ['Planning', 'Q2', 'planning'],
+      metadata: { budget_code: 'OPS-7', catering: { lunch: true, people: 12 } },
     },
     response: { message: 'Event created successfully', event: { ...event, version: 1, updated_at: '2025-04-20T10:00:00Z' } },
   },
@@ -78,7 +82,13 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   'events-batch': {
     request: {
       events: [
-        { title: 'Standup', start_time: '2025-05-05T09:00:00+02:00', end_time: '2025-05-05T09:15:00+02:00', recurrence_pattern: 'daily' },
+        {
+          title: 'Standup',
+          start_time: '2025-05-05T09:00:00+02:00',
+          end_time: '2025-05-05T09:15:00+02:00',
+          recurrence_pattern: 'daily',
+          tags: ['team:core'],
+        },
         {
           title: 'Retro',
           start_time: '2025-05-09 15:00',
@@ -101,6 +111,8 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           end_time: '2025-05-05T07:15:00Z',
           recurrence_pattern: 'daily',
           rrule: 'FREQ=DAILY',
+          tags: ['team:core'],
+          metadata: {},
           version: 1,
         },
         {
@@ -113,6 +125,8 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
           end_time: '2025-05-09T14:00:00Z',
           recurrence_pattern: { frequency: 'weekly', interval: 2, by_weekday: ['FR'], count: 6 },
           rrule: 'FREQ=WEEKLY;INTERVAL=2;BYDAY=FR;COUNT=6',
+          tags: [],
+          metadata: {},
           version: 1,
         },
       ],
@@ -190,7 +204,11 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
         history_type: '~',
         changed_by: adaRef,
         change_reason: null,
-        changed_fields: { title: { from: 'Plan', to: 'Planning' }, location: { from: null, to: 'Board Room' } },
+        changed_fields: {
+          title: { from: 'Plan', to: 'Planning' },
+          location: { from: null, to: 'Board Room' },
+          tags: { from: ['planning'], to: ['planning', 'q2'] },
+        },
       },
     ],
   },
@@ -235,6 +253,13 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       current_page: 1,
     },
   },
+  'tags-list': {
+    response: [
+      { tag: 'planning', count: 7 },
+      { tag: 'q2', count: 3 },
+      { tag: 'team:core', count: 3 },
+    ],
+  },
   'live-sync': {
     response: {
       changes: [
@@ -260,5 +285,7 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   from: '2025-04-01T00:00:00Z',
   to: '2025-06-30T00:00:00Z',
   q: 'planning',
+  tags: ['planning', 'q2'],
+  tags_mode: 'all',
   search: 'gr',
 };

@@ -27,6 +27,8 @@ export async function recordEventChange(
       timezone: event.timezone,
       is_recurring: event.is_recurring,
       recurrence_pattern: event.recurrence_pattern === null ? null : JSON.stringify(event.recurrence_pattern),
+      tags: event.tags,
+      metadata: JSON.stringify(event.metadata),
       rrule: event.rrule,
       series_end: event.series_end,
       changed_by: change.actorId,

@@ -7,10 +7,10 @@ import { AppError } from '../../errors.ts';
  * event_permissions; what they may do depends on the role in that row.
  *
  * Where a role comes from is `roleOnEvent` (every check of one event uses it).
- * Four readers select many events at once by joining event_permissions
+ * Five readers select many events at once by joining event_permissions
  * themselves and must follow a new grant source too: the listing
- * (list-events.ts), sync (live/sync.ts), the hub's recipients (`readersOf`)
- * and `eventsAllowedFor` below.
+ * (list-events.ts), the tag counts (tags.ts), sync (live/sync.ts), the hub's
+ * recipients (`readersOf`) and `eventsAllowedFor` below.
  */
 export type EventAction = 'read' | 'update' | 'rollback' | 'collab.write' | 'delete' | 'share' | 'manage_permissions' | 'read_history';
 

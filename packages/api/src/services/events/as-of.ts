@@ -51,6 +51,8 @@ export function versionAsEvent(version: EventVersionRow, createdAt: Date): Event
     timezone: version.timezone,
     is_recurring: version.is_recurring,
     recurrence_pattern: version.recurrence_pattern,
+    tags: version.tags,
+    metadata: version.metadata,
     rrule: version.rrule,
     series_end: version.series_end,
     span: '',

@@ -21,6 +21,8 @@ export const CONTENT_FIELDS = [
   'timezone',
   'is_recurring',
   'recurrence_pattern',
+  'tags',
+  'metadata',
 ] as const;
 export type ContentField = (typeof CONTENT_FIELDS)[number];
 
@@ -34,6 +36,8 @@ export interface EventContent {
   timezone: string;
   is_recurring: boolean;
   recurrence_pattern: unknown;
+  tags: string[];
+  metadata: Record<string, unknown>;
   rrule: string | null;
   series_end: Date | null;
 }
@@ -73,6 +77,8 @@ export function buildContent(input: FieldsWithTimes): { content: EventContent } 
     is_recurring: isRecurring,
     // Echoed as given, "" and {} included; `rrule` says whether it recurs.
     recurrence_pattern: given,
+    tags: fields.tags ?? [],
+    metadata: fields.metadata ?? {},
     rrule,
     series_end: null,
   };
@@ -98,6 +104,8 @@ export function contentOf(row: Pick<EventRow, keyof EventContent>): EventContent
     timezone: row.timezone,
     is_recurring: row.is_recurring,
     recurrence_pattern: row.recurrence_pattern ?? null,
+    tags: row.tags,
+    metadata: row.metadata,
     rrule: row.rrule,
     series_end: row.series_end,
   };
@@ -121,6 +129,9 @@ export function mergePatch(current: EventContent, patch: Partial<TEventFields>):
       ? current.recurrence_pattern
       : patch.recurrence_pattern) as TEventFields['recurrence_pattern'],
     is_recurring: patch.is_recurring,
+    // A given tags or metadata replaces the stored one whole.
+    tags: patch.tags ?? current.tags,
+    metadata: patch.metadata ?? current.metadata,
   };
   if (patch.is_recurring === false && patch.recurrence_pattern === undefined) merged.recurrence_pattern = null;
   if (patch.is_recurring === undefined) {
@@ -129,7 +140,7 @@ export function mergePatch(current: EventContent, patch: Partial<TEventFields>):
   return requireContent(merged);
 }
 
-/** Equal in every compared field (the ones history diffs); derived fields follow from them. */
+/** Equal in every compared field (the ones history diffs; object keys in any order); derived fields follow from them. */
 export function sameContent(a: EventContent, b: EventContent): boolean {
   return CONTENT_FIELDS.every((key) => isDeepStrictEqual(normalize(a[key]), normalize(b[key])));
 }
@@ -147,6 +158,8 @@ export function contentColumns(content: EventContent) {
     timezone: content.timezone,
     is_recurring: content.is_recurring,
     recurrence_pattern: content.recurrence_pattern === null ? null : JSON.stringify(content.recurrence_pattern),
+    tags: content.tags,
+    metadata: JSON.stringify(content.metadata),
     rrule: content.rrule,
     series_end: content.series_end,
   };

@@ -93,6 +93,11 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
   }
   if (input.location) base = base.where('e.location', 'ilike', `%${likePattern(input.location)}%`);
   if (input.is_recurring !== undefined) base = base.where('e.is_recurring', '=', input.is_recurring);
+  if (input.tags?.length) {
+    // Served by the GIN index on events.tags: `&&` any of them, `@>` all of them.
+    const wanted = sql`${sql.val(input.tags)}::text[]`;
+    base = base.where(input.tags_mode === 'all' ? sql<SqlBool>`e.tags @> ${wanted}` : sql<SqlBool>`e.tags && ${wanted}`);
+  }
 
   if (window) {
     const range = sql`tstzrange(${window.from}, ${window.to}, '[]')`;
@@ -171,6 +176,8 @@ async function listAsOf(
 ): Promise<EventPage> {
   const q = input.q?.toLowerCase();
   const location = input.location?.toLowerCase();
+  const tags = input.tags?.length ? input.tags : null;
+  const tagsMatch = (e: Row) => !tags || (input.tags_mode === 'all' ? tags.every((t) => e.tags.includes(t)) : tags.some((t) => e.tags.includes(t)));
   const filtered: Row[] = (await eventsVisibleAt(db, userId, input.as_of!))
     .map(({ event, role }) => ({ ...event, my_role: role }))
     .filter(
@@ -178,7 +185,8 @@ async function listAsOf(
         (!q || [e.title, e.description, e.location ?? ''].some((text) => text.toLowerCase().includes(q))) &&
         (!location || (e.location ?? '').toLowerCase().includes(location)) &&
         (input.is_recurring === undefined || e.is_recurring === input.is_recurring) &&
-        (!input.role || e.my_role === input.role),
+        (!input.role || e.my_role === input.role) &&
+        tagsMatch(e),
     );
   const rows = window ? await occurringWithin(filtered, window.from ?? BEGINNING_OF_TIME, window.to ?? END_OF_TIME) : filtered;
   const key: Record<string, (e: Row) => number | string> = {

@@ -14,6 +14,8 @@ export function toEvent(row: EventRow, role: Role): TEvent {
     is_recurring: row.is_recurring,
     recurrence_pattern: row.recurrence_pattern ?? null,
     rrule: row.rrule,
+    tags: row.tags,
+    metadata: row.metadata,
     owner_id: row.owner_id,
     version: row.version,
     my_role: role,

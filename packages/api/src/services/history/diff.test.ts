@@ -54,6 +54,8 @@ describe('CONTENT_FIELDS', () => {
       'timezone',
       'is_recurring',
       'recurrence_pattern',
+      'tags',
+      'metadata',
     ]);
   });
 });
@@ -89,6 +91,16 @@ describe('diffSnapshots', () => {
     expect(
       diffSnapshots({ ...base, recurrence_pattern: 'weekly' }, { ...base, recurrence_pattern: { frequency: 'weekly' } }),
     ).toHaveProperty('recurrence_pattern');
+  });
+
+  it('compares tags as ordered lists and metadata as objects whatever their key order', () => {
+    const tagged = { ...base, tags: ['a', 'b'], metadata: { room: 'B', seats: { max: 9, min: 2 } } };
+    expect(diffSnapshots(tagged, { ...tagged, metadata: { seats: { min: 2, max: 9 }, room: 'B' } })).toEqual({});
+    expect(diffSnapshots(tagged, { ...tagged, tags: ['b', 'a'], metadata: { room: 'C', seats: { max: 9, min: 2 } } })).toEqual({
+      tags: { version_1: ['a', 'b'], version_2: ['b', 'a'] },
+      metadata: { version_1: tagged.metadata, version_2: { room: 'C', seats: { max: 9, min: 2 } } },
+    });
+    expect(changedFields(tagged, { ...tagged, tags: [] })).toEqual({ tags: { from: ['a', 'b'], to: [] } });
   });
 
   it('compares times as instants, whether Dates or strings', () => {

@@ -38,6 +38,8 @@ function snapshotContent(v: EventVersionRow): Record<string, unknown> {
     timezone: v.timezone,
     is_recurring: v.is_recurring,
     recurrence_pattern: v.recurrence_pattern ?? null,
+    tags: v.tags,
+    metadata: v.metadata,
   };
 }
 
@@ -95,6 +97,8 @@ export async function getVersion(db: Kysely<Database>, actor: Actor, input: { id
     timezone: v.timezone,
     is_recurring: v.is_recurring,
     recurrence_pattern: v.recurrence_pattern ?? null,
+    tags: v.tags,
+    metadata: v.metadata,
     rrule: v.rrule,
     owner_id: v.owner_id,
   };
