@@ -84,7 +84,10 @@ describe('tags and metadata as input', () => {
   it('validates on PUT and PATCH too, and a failed update changes nothing', async () => {
     const event = await create(owner, { tags: ['keep'] });
     expectValidation(await patch(owner, event.id, { tags: ['bad tag'] }), 'tags.0');
-    expectValidation(await api.put(`/api/events/${event.id}`, { token: owner.access, body: { metadata: { k: 'v'.repeat(9000) } } }), 'metadata');
+    expectValidation(
+      await api.put(`/api/events/${event.id}`, { token: owner.access, body: { metadata: { k: 'v'.repeat(9000) } } }),
+      'metadata',
+    );
     const read = await api.get(`/api/events/${event.id}`, { token: owner.access });
     expect(read.body).toMatchObject({ tags: ['keep'], metadata: {}, version: 1 });
   });
@@ -103,13 +106,19 @@ describe('tags and metadata as input', () => {
       [['batch', 'one'], { n: 1 }],
       [[], {}],
     ]);
-    const history = await api.get(`/api/events/${res.body.created_events[0].id}/history/${(await historyOf(owner, res.body.created_events[0].id))[0]!.version_id}`, {
-      token: owner.access,
-    });
+    const history = await api.get(
+      `/api/events/${res.body.created_events[0].id}/history/${(await historyOf(owner, res.body.created_events[0].id))[0]!.version_id}`,
+      {
+        token: owner.access,
+      },
+    );
     expect(history.body).toMatchObject({ tags: ['batch', 'one'], metadata: { n: 1 } });
     const bad = await api.post('/api/events/batch', {
       token: owner.access,
-      body: [{ title: 'fine', ...slot(3) }, { title: 'bad', ...slot(4), tags: ['no spaces'] }],
+      body: [
+        { title: 'fine', ...slot(3) },
+        { title: 'bad', ...slot(4), tags: ['no spaces'] },
+      ],
     });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([expect.objectContaining({ index: 1, details: [expect.objectContaining({ path: 'tags.0' })] })]);
@@ -187,7 +196,9 @@ describe('GET /api/tags', () => {
     const me = await ctx.user('tagtrpc');
     await create(me, { tags: ['b', 'a'] });
     await create(me, { tags: ['b'] });
-    const client = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${ctx.url}/trpc`, headers: { authorization: `Bearer ${me.access}` } })] });
+    const client = createTRPCClient<AppRouter>({
+      links: [httpLink({ url: `${ctx.url}/trpc`, headers: { authorization: `Bearer ${me.access}` } })],
+    });
     expect(await client.tags.list.query({})).toEqual([
       { tag: 'b', count: 2 },
       { tag: 'a', count: 1 },

@@ -177,7 +177,8 @@ async function listAsOf(
   const q = input.q?.toLowerCase();
   const location = input.location?.toLowerCase();
   const tags = input.tags?.length ? input.tags : null;
-  const tagsMatch = (e: Row) => !tags || (input.tags_mode === 'all' ? tags.every((t) => e.tags.includes(t)) : tags.some((t) => e.tags.includes(t)));
+  const tagsMatch = (e: Row) =>
+    !tags || (input.tags_mode === 'all' ? tags.every((t) => e.tags.includes(t)) : tags.some((t) => e.tags.includes(t)));
   const filtered: Row[] = (await eventsVisibleAt(db, userId, input.as_of!))
     .map(({ event, role }) => ({ ...event, my_role: role }))
     .filter(
