@@ -215,6 +215,8 @@ describe('pagination over 23 events', () => {
         is_recurring: false,
         recurrence_pattern: null,
         rrule: null,
+        tags: [],
+        metadata: {},
         owner_id: pager.id,
         version: 1,
         my_role: 'OWNER',
