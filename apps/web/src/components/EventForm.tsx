@@ -9,6 +9,7 @@ export interface EventDraft {
   location: string | null;
   timezone: string;
   recurrence_pattern: string | null;
+  tags: string[];
   description?: string;
   on_conflict?: 'allow';
 }
@@ -75,6 +76,11 @@ export function EventForm(props: {
       location: text('location') || null,
       timezone: text('timezone') || 'UTC',
       recurrence_pattern: text('recurrence') || null,
+      // The server trims, lower-cases and de-duplicates; a bad tag comes back as a validation error.
+      tags: text('tags')
+        .split(',')
+        .map((tag) => tag.trim())
+        .filter((tag) => tag !== ''),
     };
     if (!props.event) draft.description = text('description');
     void save(draft);
@@ -116,6 +122,10 @@ export function EventForm(props: {
       <label>
         Location
         <input name="location" maxLength={500} defaultValue={props.event?.location ?? ''} />
+      </label>
+      <label>
+        Tags
+        <input name="tags" placeholder="comma separated, e.g. planning, q2" defaultValue={props.event?.tags.join(', ') ?? ''} />
       </label>
       {props.event ? null : (
         <label>

@@ -114,6 +114,20 @@ export function EventPage() {
         <dd>{e.timezone}</dd>
         <dt>Where</dt>
         <dd>{e.location || <span className="muted">—</span>}</dd>
+        <dt>Tags</dt>
+        <dd>
+          {e.tags.length > 0 ? (
+            <ul className="chips" aria-label="Tags">
+              {e.tags.map((tag) => (
+                <li key={tag} className="chip">
+                  {tag}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <span className="muted">—</span>
+          )}
+        </dd>
         <dt>Your role</dt>
         <dd>
           <span className={`badge role-${role.toLowerCase()}`}>{role.toLowerCase()}</span>
