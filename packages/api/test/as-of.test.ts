@@ -99,6 +99,8 @@ describe('one event as of a time', () => {
       is_recurring: false,
       recurrence_pattern: null,
       rrule: null,
+      tags: [],
+      metadata: {},
       owner_id: owner.id,
       version: 2,
       my_role: 'OWNER',
@@ -131,6 +133,8 @@ describe('one event as of a time', () => {
       'timezone',
       'is_recurring',
       'recurrence_pattern',
+      'tags',
+      'metadata',
       'rrule',
       'owner_id',
     ]) {

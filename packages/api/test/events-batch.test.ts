@@ -155,6 +155,8 @@ describe('batch create: contract details', () => {
           is_recurring: false,
           recurrence_pattern: null,
           rrule: null,
+          tags: [],
+          metadata: {},
         },
         {
           ...common,
@@ -166,6 +168,8 @@ describe('batch create: contract details', () => {
           is_recurring: true,
           recurrence_pattern: 'monthly',
           rrule: 'FREQ=MONTHLY;INTERVAL=1',
+          tags: [],
+          metadata: {},
         },
       ],
       errors: [],
