@@ -166,6 +166,13 @@ describe('wrong types and values for every event field', () => {
     ['recurrence_pattern', { frequency: 'weekly', count: 0 }, 'recurrence_pattern.count'],
     ['recurrence_pattern', { frequency: 'weekly', interval: 'two' }, 'recurrence_pattern.interval'],
     ['recurrence_pattern', { frequency: 'weekly', colour: 'blue' }, 'recurrence_pattern'],
+    ['tags', 'solo', 'tags'],
+    ['tags', ['has space'], 'tags.0'],
+    ['tags', ['ok', ''], 'tags.1'],
+    ['tags', Array.from({ length: 21 }, (_, i) => `t${i}`), 'tags'],
+    ['metadata', ['list'], 'metadata'],
+    ['metadata', 'text', 'metadata'],
+    ['metadata', { big: 'x'.repeat(8 * 1024) }, 'metadata'],
   ];
   const base = { title: 'typed', start_time: '2049-02-01T10:00:00Z', end_time: '2049-02-01T11:00:00Z' };
 

@@ -65,6 +65,8 @@ describe('the full life of an event', () => {
         is_recurring: false,
         recurrence_pattern: null,
         rrule: null,
+        tags: [],
+        metadata: {},
         owner_id: owner.id,
         version: 5,
         my_role: 'EDITOR',

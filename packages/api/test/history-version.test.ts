@@ -30,6 +30,8 @@ describe('history version', () => {
       timezone: 'UTC',
       is_recurring: false,
       recurrence_pattern: null,
+      tags: [],
+      metadata: {},
       rrule: null,
       owner_id: owner.id,
     });
