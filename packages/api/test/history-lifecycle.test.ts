@@ -132,6 +132,8 @@ describe('the full life of an event', () => {
           location: { from: null, to: 'Room 1' },
           timezone: { from: null, to: 'UTC' },
           is_recurring: { from: null, to: false },
+          tags: { from: null, to: [] },
+          metadata: { from: null, to: {} },
         },
       },
       {
