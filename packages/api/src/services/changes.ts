@@ -1,6 +1,21 @@
 import type { ChangeType, Database, EventRow, HistoryType, Role } from '@scheduler/db';
 import { sql, type Kysely } from 'kysely';
 import { accessChanging, changesAccess } from './events/access.ts';
+import { listingsChanging } from './events/listing-cache.ts';
+
+/** Feed rows that change what an event is or who may see it; the rest (reminders, addressed messages) is news, not state. */
+export const STATE_CHANGES: readonly ChangeType[] = [
+  'event.created',
+  'event.updated',
+  'event.deleted',
+  'event.rolled_back',
+  'permission.granted',
+  'permission.updated',
+  'permission.revoked',
+];
+
+export const isStateChange = (row: { type: ChangeType; recipient_id?: number | null }): boolean =>
+  STATE_CHANGES.includes(row.type) && (row.recipient_id ?? null) === null;
 
 /**
  * The one change path. Every change to an event writes, in the transaction
@@ -82,6 +97,7 @@ async function recordFeedEntry(
   },
 ): Promise<number> {
   if (changesAccess(entry.type)) accessChanging(trx, entry.eventId);
+  if (isStateChange(entry)) listingsChanging(trx);
   // The feed lock and the insert in one statement: the row is produced only once the lock is
   // held (see lockFeed), and the lock is held one round trip less before the commit.
   const row = await trx
