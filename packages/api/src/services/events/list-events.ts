@@ -84,7 +84,10 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
       return permissions;
     },
   );
-  let base = visible.selectFrom('visible as v').innerJoin('events as e', 'e.id', 'v.event_id').where('e.deleted_at', 'is', null);
+  let base = visible
+    .selectFrom('visible as v')
+    .innerJoin('events as e', 'e.id', 'v.event_id')
+    .where('e.deleted_at', 'is', null);
   if (input.q) {
     const pattern = `%${likePattern(input.q)}%`;
     base = base.where((eb) =>
@@ -142,11 +145,13 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
     return expandedPage(rows, window.from, window.to, input.sort, page);
   }
 
-  const rows = await sorted
-    .select(sql<number>`count(*) over ()`.as('total_count'))
-    .limit(page.size)
-    .offset(page.offset)
-    .execute();
+  const rows = (
+    await sorted
+      .select(sql<number>`count(*) over ()`.as('total_count'))
+      .limit(page.size)
+      .offset(page.offset)
+      .execute()
+  );
   let count = rows[0]?.total_count;
   if (count === undefined) {
     const counted = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
