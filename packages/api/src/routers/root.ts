@@ -4,12 +4,14 @@ import { eventsRouter } from './events.ts';
 import { historyRouter } from './history.ts';
 import { liveRouter } from './live.ts';
 import { sharingRouter } from './sharing.ts';
+import { teamsRouter } from './teams.ts';
 
 export const appRouter = router({
   auth: authRouter,
   users: usersRouter,
   events: eventsRouter,
   sharing: sharingRouter,
+  teams: teamsRouter,
   history: historyRouter,
   live: liveRouter,
 });

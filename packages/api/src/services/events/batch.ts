@@ -123,8 +123,8 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
       timezone text, is_recurring boolean, recurrence_pattern jsonb, rrule text, series_end timestamptz)
     returning *`.execute(trx);
   await sql`
-    insert into event_permissions (event_id, user_id, role, granted_by)
-    select id, ${ownerId}, 'OWNER', ${ownerId} from unnest(${sql.val(eventIds)}::int[]) as id`.execute(trx);
+    insert into event_permissions (event_id, user_id, role, own_role, granted_by)
+    select id, ${ownerId}, 'OWNER', 'OWNER', ${ownerId} from unnest(${sql.val(eventIds)}::int[]) as id`.execute(trx);
   await sql`
     insert into event_versions (event_id, version, history_type, owner_id, title, description, start_time, end_time,
                                 location, timezone, is_recurring, recurrence_pattern, rrule, series_end, changed_by)
