@@ -13,7 +13,10 @@ let viewer: TestUser;
 let outsider: TestUser;
 
 beforeAll(async () => {
-  [owner, editor, viewer, outsider] = await ctx.users('taown', 'taedit', 'taview', 'taout');
+  owner = await ctx.user('taown');
+  editor = await ctx.user('taedit');
+  viewer = await ctx.user('taview');
+  outsider = await ctx.user('taout');
 });
 
 const roleOf = async (user: TestUser, eventId: number) => {
@@ -50,7 +53,9 @@ describe('sharing with a team', () => {
     expect((await api.put(`/api/events/${event.id}`, { token: editor.access, body: { title: 'Edited by a team' } })).status).toBe(200);
     const denied = await api.put(`/api/events/${event.id}`, { token: viewer.access, body: { title: 'nope' } });
     expect(denied.status).toBe(403);
-    expect((await api.post(`/api/events/${event.id}/share`, { token: editor.access, body: { user_id: outsider.id, role: 'VIEWER' } })).status).toBe(403);
+    expect(
+      (await api.post(`/api/events/${event.id}/share`, { token: editor.access, body: { user_id: outsider.id, role: 'VIEWER' } })).status,
+    ).toBe(403);
     expect(await listed(editor)).toContain(event.id);
     expect(await listed(viewer)).toContain(event.id);
     expect(await listed(outsider)).not.toContain(event.id);
@@ -141,7 +146,9 @@ describe('sharing with a team', () => {
 
     expect((await api.delete(`/api/teams/${team}/members/${outsider.id}`, { token: outsider.access })).status).toBe(200);
     const changes = (await feedOf(outsider, cursor)).changes as Array<{ event_id: number; type: string; event?: unknown }>;
-    expect(changes.filter((c) => c.event_id === event.id)).toEqual([{ event_id: event.id, version_id: expect.any(Number), type: 'removed' }]);
+    expect(changes.filter((c) => c.event_id === event.id)).toEqual([
+      { event_id: event.id, version_id: expect.any(Number), type: 'removed' },
+    ]);
     const asOf = await api.get(`/api/events/${event.id}?as_of=${encodeURIComponent(whileMember)}`, { token: outsider.access });
     expect(asOf.status).toBe(404);
     expect(errorBody(asOf).code).toBe('NOT_FOUND');
@@ -165,15 +172,27 @@ describe('sharing with a team', () => {
     const theirs = await createTeam(api, outsider, [], 'Theirs');
     const event = await createEvent(api, owner);
     await shareWithTeam(api, owner, event.id, mine, 'EDITOR');
-    const notOwner = await api.post(`/api/events/${event.id}/share`, { token: editor.access, body: { teams: [{ team_id: mine, role: 'VIEWER' }] } });
+    const notOwner = await api.post(`/api/events/${event.id}/share`, {
+      token: editor.access,
+      body: { teams: [{ team_id: mine, role: 'VIEWER' }] },
+    });
     expect(notOwner.status).toBe(403);
-    const notMember = await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { teams: [{ team_id: theirs, role: 'VIEWER' }] } });
+    const notMember = await api.post(`/api/events/${event.id}/share`, {
+      token: owner.access,
+      body: { teams: [{ team_id: theirs, role: 'VIEWER' }] },
+    });
     expect(notMember.status).toBe(404);
     expect(errorBody(notMember).error).toBe('Team not found');
     expect(await roleOf(outsider, event.id)).toBe(404);
-    const unknown = await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { teams: [{ team_id: 999999, role: 'VIEWER' }] } });
+    const unknown = await api.post(`/api/events/${event.id}/share`, {
+      token: owner.access,
+      body: { teams: [{ team_id: 999999, role: 'VIEWER' }] },
+    });
     expect(unknown.status).toBe(404);
-    const badRole = await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { teams: [{ team_id: mine, role: 'OWNER' }] } });
+    const badRole = await api.post(`/api/events/${event.id}/share`, {
+      token: owner.access,
+      body: { teams: [{ team_id: mine, role: 'OWNER' }] },
+    });
     expect(badRole.status).toBe(400);
     expect(errorBody(badRole).details?.[0]?.path).toBe('teams.0.role');
     expect((await api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { teams: [] } })).status).toBe(400);

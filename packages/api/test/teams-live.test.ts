@@ -11,7 +11,8 @@ const { api } = ctx;
 
 describe('team membership, live', () => {
   it('a joining member gets permission.granted then the event’s updates; after leaving, permission.revoked and nothing more about it', async () => {
-    const [owner, member] = await ctx.users('tlown', 'tlmem');
+    const owner = await ctx.user('tlown');
+    const member = await ctx.user('tlmem');
     const team = await createTeam(api, owner, [], 'Live team');
     const event = await createEvent(api, owner, { title: 'Before' });
     await shareWithTeam(api, owner, event.id, team, 'EDITOR');
@@ -53,7 +54,9 @@ describe('team membership, live', () => {
   });
 
   it('the other members follow live when someone joins (they see the grant) and owners see who was granted', async () => {
-    const [owner, first, second] = await ctx.users('tlo2', 'tlf', 'tls');
+    const owner = await ctx.user('tlo2');
+    const first = await ctx.user('tlf');
+    const second = await ctx.user('tls');
     const team = await createTeam(api, owner, [first], 'Watchers');
     const event = await createEvent(api, owner);
     await shareWithTeam(api, owner, event.id, team, 'VIEWER');
@@ -62,14 +65,20 @@ describe('team membership, live', () => {
       await ws.ready;
       await addTeamMember(api, owner, team, second);
       await ws.inbox.waitFor((i) => i.types(event.id).length === 1);
-      expect(ws.inbox.messages[0]).toMatchObject({ type: 'permission.granted', user: { id: second.id }, role: 'VIEWER', my_role: 'VIEWER' });
+      expect(ws.inbox.messages[0]).toMatchObject({
+        type: 'permission.granted',
+        user: { id: second.id },
+        role: 'VIEWER',
+        my_role: 'VIEWER',
+      });
     } finally {
       await ws.close();
     }
   });
 
   it('closes the collaborative editor of a member who leaves the team', async () => {
-    const [owner, member] = await ctx.users('tlco', 'tlcm');
+    const owner = await ctx.user('tlco');
+    const member = await ctx.user('tlcm');
     const team = await createTeam(api, owner, [member], 'Writers');
     const event = await createEvent(api, owner);
     await shareWithTeam(api, owner, event.id, team, 'EDITOR');

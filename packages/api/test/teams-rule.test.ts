@@ -137,7 +137,9 @@ describe('the access rule', () => {
             }
           } else if (step.op === 'shareTeam') {
             const e = events[step.event]!;
-            const ok = await attempt(() => shareEvent(deps, users[e.owner]!, { id: e.id, teams: [{ team_id: teams[step.team]!, role: step.role }] }));
+            const ok = await attempt(() =>
+              shareEvent(deps, users[e.owner]!, { id: e.id, teams: [{ team_id: teams[step.team]!, role: step.role }] }),
+            );
             if (ok) teamGrants.set(`${step.event}:${step.team}`, step.role);
           } else if (step.op === 'unshareTeam') {
             const e = events[step.event]!;

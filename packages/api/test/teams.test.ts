@@ -11,7 +11,10 @@ let linus: TestUser;
 let stranger: TestUser;
 
 beforeAll(async () => {
-  [ada, grace, linus, stranger] = await ctx.users('tada', 'tgrace', 'tlinus', 'tstranger');
+  ada = await ctx.user('tada');
+  grace = await ctx.user('tgrace');
+  linus = await ctx.user('tlinus');
+  stranger = await ctx.user('tstranger');
 });
 
 const member = (user: TestUser, role: 'ADMIN' | 'MEMBER') => ({ user_id: user.id, username: user.username, role });
@@ -22,7 +25,12 @@ describe('teams', () => {
   it('creates a team with its creator as admin, lists it and shows it to members only', async () => {
     const created = await api.post('/api/teams', { token: ada.access, body: { name: '  Platform ' } });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ id: expect.any(Number), name: 'Platform', members: [member(ada, 'ADMIN')], created_at: expect.stringMatching(/Z$/) });
+    expect(created.body).toEqual({
+      id: expect.any(Number),
+      name: 'Platform',
+      members: [member(ada, 'ADMIN')],
+      created_at: expect.stringMatching(/Z$/),
+    });
     const id = created.body.id as number;
 
     const mine = await api.get('/api/teams', { token: ada.access });

@@ -29,7 +29,9 @@ export const ZShareResult = z.object({ message: z.string(), permissions: z.array
 
 export const ZParticipant = ZPermission.extend({ granted_at: ZDateTime });
 export const ZParticipants = z.object({
-  participants: z.array(ZParticipant).describe('Everyone with access, with their effective role (their own grant or a team’s, the highest)'),
+  participants: z
+    .array(ZParticipant)
+    .describe('Everyone with access, with their effective role (their own grant or a team’s, the highest)'),
   teams: z.array(ZEventTeamGrant).describe('Teams the event is shared with'),
 });
 

@@ -164,7 +164,10 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   'sharing-list': {
     response: {
-      participants: [...permissions, { user_id: 4, username: 'margaret', role: 'VIEWER' }].map((p) => ({ ...p, granted_at: '2025-04-20T10:00:00Z' })),
+      participants: [...permissions, { user_id: 4, username: 'margaret', role: 'VIEWER' }].map((p) => ({
+        ...p,
+        granted_at: '2025-04-20T10:00:00Z',
+      })),
       teams: [{ team_id: 7, name: 'Platform', role: 'VIEWER' }],
     },
   },

@@ -1,12 +1,4 @@
-import {
-  ZAddTeamMemberInput,
-  ZCreateTeamInput,
-  ZMessage,
-  ZTeam,
-  ZTeamIdInput,
-  ZTeamList,
-  ZTeamMemberTargetInput,
-} from '@scheduler/shared';
+import { ZAddTeamMemberInput, ZCreateTeamInput, ZMessage, ZTeam, ZTeamIdInput, ZTeamList, ZTeamMemberTargetInput } from '@scheduler/shared';
 import { z } from 'zod';
 import { serviceDeps } from '../context.ts';
 import * as teams from '../services/teams.ts';
@@ -15,7 +7,14 @@ import { authedProcedure, router } from '../trpc.ts';
 export const teamsRouter = router({
   create: authedProcedure
     .meta({
-      openapi: { method: 'POST', path: '/teams', tags: ['teams'], summary: 'Create a team (you are its admin)', protect: true, successDescription: 'Created' },
+      openapi: {
+        method: 'POST',
+        path: '/teams',
+        tags: ['teams'],
+        summary: 'Create a team (you are its admin)',
+        protect: true,
+        successDescription: 'Created',
+      },
       status: 201,
       errors: [400, 401],
     })

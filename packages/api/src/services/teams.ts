@@ -84,7 +84,8 @@ async function adminCount(trx: Kysely<Database>, teamId: number): Promise<number
   return Number(row.n);
 }
 
-const lastAdmin = () => validation('user_id', 'is the team’s last admin', 'A team needs an admin: make someone else admin first, or delete the team');
+const lastAdmin = () =>
+  validation('user_id', 'is the team’s last admin', 'A team needs an admin: make someone else admin first, or delete the team');
 
 export async function createTeam(deps: ServiceDeps, actor: Actor, input: { name: string }): Promise<TTeam> {
   return inTransaction(deps, async (trx) => {
@@ -134,7 +135,12 @@ export async function addMember(deps: ServiceDeps, actor: Actor, input: TAddTeam
     if (existing) {
       if (input.role && input.role !== existing.role) {
         if (existing.role === 'ADMIN' && (await adminCount(trx, input.id)) === 1) throw lastAdmin();
-        await trx.updateTable('team_members').set({ role: input.role }).where('team_id', '=', input.id).where('user_id', '=', user.id).execute();
+        await trx
+          .updateTable('team_members')
+          .set({ role: input.role })
+          .where('team_id', '=', input.id)
+          .where('user_id', '=', user.id)
+          .execute();
         await audit(trx, deps.meta, { userId: actor.id, action: 'team.member_update', targetType: 'team', targetId: input.id });
       }
     } else {
@@ -142,8 +148,9 @@ export async function addMember(deps: ServiceDeps, actor: Actor, input: TAddTeam
         .insertInto('team_members')
         .values({ team_id: input.id, user_id: user.id, role: input.role ?? 'MEMBER' })
         .execute();
-      await settleGrants(trx, actor.id, { eventIds: await eventsOfTeam(trx, input.id), userIds: [user.id] });
+      // Audit rows first: settling writes the feed rows, whose lock is held until the commit.
       await audit(trx, deps.meta, { userId: actor.id, action: 'team.member_add', targetType: 'team', targetId: input.id });
+      await settleGrants(trx, actor.id, { eventIds: await eventsOfTeam(trx, input.id), userIds: [user.id] });
     }
     return teamView(trx, input.id);
   });
@@ -163,8 +170,8 @@ export async function removeMember(deps: ServiceDeps, actor: Actor, input: { id:
     if (!target) throw new AppError('NOT_FOUND', 'That user is not a member of the team');
     if (target.role === 'ADMIN' && (await adminCount(trx, input.id)) === 1) throw lastAdmin();
     await trx.deleteFrom('team_members').where('team_id', '=', input.id).where('user_id', '=', input.user_id).execute();
-    await settleGrants(trx, actor.id, { eventIds: await eventsOfTeam(trx, input.id), userIds: [input.user_id] });
     await audit(trx, deps.meta, { userId: actor.id, action: 'team.member_remove', targetType: 'team', targetId: input.id });
+    await settleGrants(trx, actor.id, { eventIds: await eventsOfTeam(trx, input.id), userIds: [input.user_id] });
     return teamView(trx, input.id);
   });
 }
@@ -177,9 +184,9 @@ export async function deleteTeam(deps: ServiceDeps, actor: Actor, teamId: number
     const members = await trx.selectFrom('team_members').select('user_id').where('team_id', '=', teamId).execute();
     await trx.deleteFrom('event_team_grants').where('team_id', '=', teamId).execute();
     await trx.deleteFrom('team_members').where('team_id', '=', teamId).execute();
-    await settleGrants(trx, actor.id, { eventIds, userIds: members.map((m) => m.user_id) });
     await trx.deleteFrom('teams').where('id', '=', teamId).execute();
     await audit(trx, deps.meta, { userId: actor.id, action: 'team.delete', targetType: 'team', targetId: teamId });
+    await settleGrants(trx, actor.id, { eventIds, userIds: members.map((m) => m.user_id) });
     return { message: 'Team deleted' };
   });
 }

@@ -10,7 +10,10 @@ export async function createTeam(api: ApiClient, admin: TestUser, members: TestU
 }
 
 export async function addTeamMember(api: ApiClient, admin: TestUser, teamId: number, user: TestUser, role?: 'ADMIN' | 'MEMBER') {
-  const res = await api.post(`/api/teams/${teamId}/members`, { token: admin.access, body: { user_id: user.id, ...(role ? { role } : {}) } });
+  const res = await api.post(`/api/teams/${teamId}/members`, {
+    token: admin.access,
+    body: { user_id: user.id, ...(role ? { role } : {}) },
+  });
   if (res.status !== 200) throw new Error(`add member failed: ${res.status} ${res.text}`);
   return res.body;
 }

@@ -66,9 +66,11 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
         members.add(m.user_id);
       }
     }
-    await settleGrants(trx, actor.id, { eventIds: [event.id], userIds: members }, own);
+    // Audit rows first: settling writes the feed rows, whose lock is held until the commit.
     if (grants.length > 0) await audit(trx, deps.meta, { userId: actor.id, action: 'share', targetType: 'event', targetId: event.id });
-    if (teamGrants.length > 0) await audit(trx, deps.meta, { userId: actor.id, action: 'share.team', targetType: 'event', targetId: event.id });
+    if (teamGrants.length > 0)
+      await audit(trx, deps.meta, { userId: actor.id, action: 'share.team', targetType: 'event', targetId: event.id });
+    await settleGrants(trx, actor.id, { eventIds: [event.id], userIds: members }, own);
     const permissions = (await permissionsOf(trx, event.id)).map(({ granted_at: _, ...p }) => p);
     return { message: 'Event shared successfully', permissions };
   });
@@ -106,14 +108,16 @@ export async function updatePermission(deps: ServiceDeps, actor: Actor, input: {
   return inTransaction(deps, async (trx) => {
     await loadEventFor(trx, input.id, actor.id, 'manage_permissions', { forUpdate: true });
     await targetPermission(trx, input.id, input.user_id);
-    await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: [] }, [{ eventId: input.id, userId: input.user_id, role: input.role }]);
+    await audit(trx, deps.meta, { userId: actor.id, action: 'permission.update', targetType: 'event', targetId: input.id });
+    await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: [] }, [
+      { eventId: input.id, userId: input.user_id, role: input.role },
+    ]);
     const now = await trx
       .selectFrom('event_permissions')
       .select('role')
       .where('event_id', '=', input.id)
       .where('user_id', '=', input.user_id)
       .executeTakeFirstOrThrow();
-    await audit(trx, deps.meta, { userId: actor.id, action: 'permission.update', targetType: 'event', targetId: input.id });
     return { message: 'User permission updated', user_id: input.user_id, role: now.role };
   });
 }
@@ -129,10 +133,14 @@ export async function removePermission(deps: ServiceDeps, actor: Actor, input: {
     await loadEventFor(trx, input.id, actor.id, leaving ? 'read' : 'manage_permissions', { forUpdate: true });
     const target = await targetPermission(trx, input.id, input.user_id);
     if (target.own_role === null) {
-      throw validation('user_id', 'has access only through a team', 'That user’s access comes from a team: remove the team’s grant, or leave the team');
+      throw validation(
+        'user_id',
+        'has access only through a team',
+        'That user’s access comes from a team: remove the team’s grant, or leave the team',
+      );
     }
-    await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: [] }, [{ eventId: input.id, userId: input.user_id, role: null }]);
     await audit(trx, deps.meta, { userId: actor.id, action: 'permission.remove', targetType: 'event', targetId: input.id });
+    await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: [] }, [{ eventId: input.id, userId: input.user_id, role: null }]);
     return { message: 'User removed from the event.' };
   });
 }
@@ -152,8 +160,8 @@ export async function removeTeamGrant(deps: ServiceDeps, actor: Actor, input: { 
       .executeTakeFirst();
     if (!removed) throw new AppError('NOT_FOUND', 'That team has no grant on this event');
     const members = await trx.selectFrom('team_members').select('user_id').where('team_id', '=', input.team_id).execute();
-    await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: members.map((m) => m.user_id) });
     await audit(trx, deps.meta, { userId: actor.id, action: 'permission.team_remove', targetType: 'event', targetId: input.id });
+    await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: members.map((m) => m.user_id) });
     return { message: 'Team removed from the event.' };
   });
 }
