@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sharesTeamWith } from '../src/services/teams.ts';
 import { errorBody, type TestUser } from './support/http.ts';
 import { createTeam } from './support/teams.ts';
 import { useTestServer } from './support/test-context.ts';
@@ -152,5 +153,18 @@ describe('teams', () => {
       .filter((r: { target_type: string; target_id: string }) => r.target_type === 'team' && r.target_id === String(id))
       .map((r: { action: string }) => r.action);
     expect(actions.sort()).toEqual(['team.create', 'team.delete', 'team.member_add', 'team.member_remove', 'team.member_update'].sort());
+  });
+
+  it('tells which users share a team with someone (free/busy asks only about teammates)', async () => {
+    const [a, b, c, d] = [await ctx.user('tsa'), await ctx.user('tsb'), await ctx.user('tsc'), await ctx.user('tsd')];
+    await createTeam(api, a, [b]);
+    const other = await createTeam(api, c, [a]);
+    await createTeam(api, d);
+    const db = ctx.server.database.db;
+    expect([...(await sharesTeamWith(db, a.id, [a.id, b.id, c.id, d.id]))].sort()).toEqual([a.id, b.id, c.id].sort());
+    expect([...(await sharesTeamWith(db, b.id, [a.id, c.id, d.id]))]).toEqual([a.id]);
+    expect([...(await sharesTeamWith(db, d.id, [a.id, b.id]))]).toEqual([]);
+    await api.delete(`/api/teams/${other}/members/${a.id}`, { token: a.access });
+    expect([...(await sharesTeamWith(db, a.id, [c.id]))]).toEqual([]);
   });
 });
