@@ -93,6 +93,9 @@ describe('sharing with a team', () => {
     const start = (await api.get('/api/sync', { token: viewer.access })).body.next_cursor as string;
     await shareWithTeam(api, owner, event.id, team, 'EDITOR');
     expect(await roleOf(viewer, event.id)).toBe('EDITOR');
+    // Setting the own grant answers the effective role, which the team's grant keeps at EDITOR.
+    const put = await api.put(`/api/events/${event.id}/permissions/${viewer.id}`, { token: owner.access, body: { role: 'VIEWER' } });
+    expect(put.body).toEqual({ message: 'User permission updated', user_id: viewer.id, role: 'EDITOR' });
 
     const afterShare = (await api.get('/api/sync', { token: viewer.access })).body.next_cursor as string;
     const removed = await api.delete(`/api/events/${event.id}/teams/${team}`, { token: owner.access });

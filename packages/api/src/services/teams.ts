@@ -148,9 +148,11 @@ export async function addMember(deps: ServiceDeps, actor: Actor, input: TAddTeam
         .insertInto('team_members')
         .values({ team_id: input.id, user_id: user.id, role: input.role ?? 'MEMBER' })
         .execute();
-      // Audit rows first: settling writes the feed rows, whose lock is held until the commit.
+      // The audit row and the answer first: settling writes the feed rows, whose lock is held until the commit.
       await audit(trx, deps.meta, { userId: actor.id, action: 'team.member_add', targetType: 'team', targetId: input.id });
+      const team = await teamView(trx, input.id);
       await settleGrants(trx, actor.id, { eventIds: await eventsOfTeam(trx, input.id), userIds: [user.id] });
+      return team;
     }
     return teamView(trx, input.id);
   });
@@ -171,8 +173,9 @@ export async function removeMember(deps: ServiceDeps, actor: Actor, input: { id:
     if (target.role === 'ADMIN' && (await adminCount(trx, input.id)) === 1) throw lastAdmin();
     await trx.deleteFrom('team_members').where('team_id', '=', input.id).where('user_id', '=', input.user_id).execute();
     await audit(trx, deps.meta, { userId: actor.id, action: 'team.member_remove', targetType: 'team', targetId: input.id });
+    const team = await teamView(trx, input.id);
     await settleGrants(trx, actor.id, { eventIds: await eventsOfTeam(trx, input.id), userIds: [input.user_id] });
-    return teamView(trx, input.id);
+    return team;
   });
 }
 

@@ -107,18 +107,12 @@ async function targetPermission(trx: Kysely<Database>, eventId: number, userId: 
 export async function updatePermission(deps: ServiceDeps, actor: Actor, input: { id: number; user_id: number; role: 'EDITOR' | 'VIEWER' }) {
   return inTransaction(deps, async (trx) => {
     await loadEventFor(trx, input.id, actor.id, 'manage_permissions', { forUpdate: true });
-    await targetPermission(trx, input.id, input.user_id);
+    const target = await targetPermission(trx, input.id, input.user_id);
     await audit(trx, deps.meta, { userId: actor.id, action: 'permission.update', targetType: 'event', targetId: input.id });
-    await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: [] }, [
+    const [changed] = await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: [] }, [
       { eventId: input.id, userId: input.user_id, role: input.role },
     ]);
-    const now = await trx
-      .selectFrom('event_permissions')
-      .select('role')
-      .where('event_id', '=', input.id)
-      .where('user_id', '=', input.user_id)
-      .executeTakeFirstOrThrow();
-    return { message: 'User permission updated', user_id: input.user_id, role: now.role };
+    return { message: 'User permission updated', user_id: input.user_id, role: changed?.after ?? target.role };
   });
 }
 
