@@ -44,22 +44,23 @@ export async function seedListing(
     [ids, events],
   );
   await pool.query(
-    `insert into event_permissions (event_id, user_id, role) select id, owner_id, 'OWNER' from events e
+    `insert into event_permissions (event_id, user_id, role, own_role) select id, owner_id, 'OWNER', 'OWNER' from events e
      where owner_id = any($1::int[]) and not exists (select 1 from event_permissions p where p.event_id = e.id)`,
     [ids],
   );
   // One more share per event among the other 99 users (never the measured user)...
   await pool.query(
-    `insert into event_permissions (event_id, user_id, role)
-     select e.id, u.id, case when e.id % 3 = 0 then 'EDITOR' else 'VIEWER' end
+    `insert into event_permissions (event_id, user_id, role, own_role)
+     select e.id, u.id, r.role, r.role
      from events e cross join lateral (select ($1::int[])[1 + ((e.id % 100) + 37) % 100] as id) u
+     cross join lateral (select case when e.id % 3 = 0 then 'EDITOR' else 'VIEWER' end as role) r
      where e.owner_id = any($1::int[]) and u.id <> e.owner_id and u.id <> $2`,
     [ids, meId],
   );
   // ...and 400 events of others shared with the measured user, spread over the whole range.
   await pool.query(
-    `insert into event_permissions (event_id, user_id, role)
-     select id, $1, case when id % 2 = 0 then 'EDITOR' else 'VIEWER' end from events
+    `insert into event_permissions (event_id, user_id, role, own_role)
+     select id, $1, r.role, r.role from events cross join lateral (select case when id % 2 = 0 then 'EDITOR' else 'VIEWER' end as role) r
      where id % 250 = 1 and owner_id <> $1 and owner_id = any($2::int[])`,
     [meId, ids],
   );

@@ -7,6 +7,7 @@ import {
   newVersionIsSeen,
   refreshReuseEndsAccess,
   revokedPermissionEndsReads,
+  leavingTeamEndsReads,
   roleChangeIsSeen,
 } from './support/cache-scenarios.ts';
 import { useTestServer } from './support/test-context.ts';
@@ -19,6 +20,7 @@ describe('caches on the instance that made the change', () => {
   it('a logout ends a cached session at once', () => logoutEndsAccess(api, api, atOnce));
   it('reuse of a spent refresh token ends the session at once', () => refreshReuseEndsAccess(api, api, atOnce));
   it('a revoked permission ends cached reads at once', () => revokedPermissionEndsReads(api, api, atOnce));
+  it('leaving a team ends cached reads at once', () => leavingTeamEndsReads(api, api, atOnce));
   it('a role change is honoured at once, down and back up', () => roleChangeIsSeen(api, api, atOnce));
   it('a deletion ends cached reads at once (the owner keeps the history)', () => deletionEndsReads(api, api, atOnce));
   it('a new version is read at once', () => newVersionIsSeen(api, api, atOnce));

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrateToLatest, openDatabase } from '@scheduler/db';
 import {
   deletionEndsReads,
+  leavingTeamEndsReads,
   listingFollowsChanges,
   logoutEndsAccess,
   newVersionIsSeen,
@@ -43,6 +44,7 @@ describe.each([
     it('a logout', () => logoutEndsAccess(apiClient(a.url), apiClient(b.url), withinOneSecond));
     it('reuse of a spent refresh token', () => refreshReuseEndsAccess(apiClient(a.url), apiClient(b.url), withinOneSecond));
     it('a revoked permission', () => revokedPermissionEndsReads(apiClient(a.url), apiClient(b.url), withinOneSecond));
+    it('leaving a team', () => leavingTeamEndsReads(apiClient(a.url), apiClient(b.url), withinOneSecond));
     it('a role change, down and back up', () => roleChangeIsSeen(apiClient(a.url), apiClient(b.url), withinOneSecond));
     it('a deletion', () => deletionEndsReads(apiClient(a.url), apiClient(b.url), withinOneSecond));
     it('a new version', () => newVersionIsSeen(apiClient(a.url), apiClient(b.url), withinOneSecond));

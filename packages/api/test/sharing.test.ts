@@ -201,7 +201,8 @@ describe('sharing: every form and every rule', () => {
     for (const who of [host, ed, vi]) {
       const res = await api.get(`/api/events/${event.id}/permissions/`, { token: who.access });
       expect(res.status).toBe(200);
-      expect(Object.keys(res.body)).toEqual(['participants']);
+      expect(Object.keys(res.body)).toEqual(['participants', 'teams']);
+      expect(res.body.teams).toEqual([]);
       expect(res.body.participants).toHaveLength(3);
       expect(res.body.participants).toEqual(
         expect.arrayContaining([

@@ -63,10 +63,43 @@ export interface EventsTable extends EventContent {
   deleted_at: Timestamp | null;
 }
 
+/**
+ * Effective access: one row per user who may see the event. `role` is the
+ * highest of `own_role` (the user's own grant; OWNER for the owner, null when
+ * they are here only through a team) and their teams' grants. Written only
+ * through the access module's `settleGrants`, or with own_role = role.
+ */
 export interface EventPermissionsTable {
   event_id: number;
   user_id: number;
   role: Role;
+  own_role: Role | null;
+  granted_at: CreatedAt;
+  granted_by: number | null;
+}
+
+export type TeamRole = 'ADMIN' | 'MEMBER';
+/** A role granted to a team on an event. */
+export type TeamGrantRole = 'EDITOR' | 'VIEWER';
+
+export interface TeamsTable {
+  id: Generated<number>;
+  name: string;
+  created_at: CreatedAt;
+  created_by: number | null;
+}
+
+export interface TeamMembersTable {
+  team_id: number;
+  user_id: number;
+  role: TeamRole;
+  joined_at: CreatedAt;
+}
+
+export interface EventTeamGrantsTable {
+  event_id: number;
+  team_id: number;
+  role: TeamGrantRole;
   granted_at: CreatedAt;
   granted_by: number | null;
 }
@@ -154,6 +187,9 @@ export interface Database {
   auth_sessions: AuthSessionsTable;
   events: EventsTable;
   event_permissions: EventPermissionsTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  event_team_grants: EventTeamGrantsTable;
   event_versions: EventVersionsTable;
   changes: ChangesTable;
   feed_horizon: FeedHorizonTable;

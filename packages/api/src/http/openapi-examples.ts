@@ -34,6 +34,15 @@ const permissions = [
   { user_id: 1, username: 'ada', role: 'OWNER' },
   { user_id: 2, username: 'grace', role: 'EDITOR' },
 ];
+const team = {
+  id: 7,
+  name: 'Platform',
+  members: [
+    { user_id: 1, username: 'ada', role: 'ADMIN' },
+    { user_id: 2, username: 'grace', role: 'MEMBER' },
+  ],
+  created_at: '2025-04-20T10:00:00Z',
+};
 const historyEntry = {
   version_id: 57,
   version: 3,
@@ -168,10 +177,26 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     response: { message: 'Event shared successfully', permissions: [...permissions, { user_id: 3, username: 'linus', role: 'VIEWER' }] },
   },
   'sharing-list': {
-    response: { participants: permissions.map((p) => ({ ...p, granted_at: '2025-04-20T10:00:00Z' })) },
+    response: {
+      participants: [...permissions, { user_id: 4, username: 'margaret', role: 'VIEWER' }].map((p) => ({
+        ...p,
+        granted_at: '2025-04-20T10:00:00Z',
+      })),
+      teams: [{ team_id: 7, name: 'Platform', role: 'VIEWER' }],
+    },
   },
   'sharing-update': { request: { role: 'VIEWER' }, response: { message: 'User permission updated', user_id: 2, role: 'VIEWER' } },
   'sharing-remove': { response: { message: 'User removed from the event.' } },
+  'sharing-removeTeam': { response: { message: 'Team removed from the event.' } },
+  'teams-create': { request: { name: 'Platform' }, response: team },
+  'teams-list': { response: [team] },
+  'teams-get': { response: team },
+  'teams-addMember': {
+    request: { username: 'margaret', role: 'MEMBER' },
+    response: { ...team, members: [...team.members, { user_id: 4, username: 'margaret', role: 'MEMBER' }] },
+  },
+  'teams-removeMember': { response: { ...team, members: team.members.slice(0, 1) } },
+  'teams-delete': { response: { message: 'Team deleted' } },
   'history-list': {
     response: [
       historyEntry,

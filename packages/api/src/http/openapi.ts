@@ -90,6 +90,14 @@ const ERROR_EXAMPLE_OVERRIDES: Record<string, Partial<Record<DocumentedStatus, R
     },
   },
   'sharing-share': { 404: { error: 'User 99 not found', code: 'NOT_FOUND' } },
+  'teams-get': { 404: { error: 'Team not found', code: 'NOT_FOUND' } },
+  'teams-removeMember': {
+    400: {
+      error: 'A team needs an admin: make someone else admin first, or delete the team',
+      code: 'VALIDATION_ERROR',
+      details: [{ path: 'user_id', message: 'is the team’s last admin' }],
+    },
+  },
 };
 
 /** What each query and path parameter means, by name (operation-specific wording first). */
@@ -140,6 +148,11 @@ const PARAMETER_DOCS_BY_OPERATION: Record<string, Record<string, string>> = {
     limit: 'At most this many entries (default 100)',
   },
   'live-sync': { limit: 'At most this many changes (default 500)' },
+  'sharing-removeTeam': { team_id: 'The team whose grant is removed' },
+  'teams-get': { id: 'The team’s id' },
+  'teams-addMember': { id: 'The team’s id' },
+  'teams-removeMember': { id: 'The team’s id', user_id: 'The member to remove (yourself to leave)' },
+  'teams-delete': { id: 'The team’s id' },
 };
 
 interface MediaType {

@@ -5,12 +5,14 @@ import { historyRouter } from './history.ts';
 import { liveRouter } from './live.ts';
 import { sharingRouter } from './sharing.ts';
 import { tagsRouter } from './tags.ts';
+import { teamsRouter } from './teams.ts';
 
 export const appRouter = router({
   auth: authRouter,
   users: usersRouter,
   events: eventsRouter,
   sharing: sharingRouter,
+  teams: teamsRouter,
   history: historyRouter,
   live: liveRouter,
   tags: tagsRouter,

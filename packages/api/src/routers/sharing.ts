@@ -1,5 +1,6 @@
 import {
   ZEventIdInput,
+  ZEventTeamTargetInput,
   ZMessage,
   ZParticipants,
   ZPermissionTargetInput,
@@ -19,7 +20,7 @@ export const sharingRouter = router({
         method: 'POST',
         path: '/events/{id}/share',
         tags: ['sharing'],
-        summary: 'Share an event (or change a role by sharing again)',
+        summary: 'Share an event with users or teams (or change a role by sharing again)',
         protect: true,
       },
       errors: [400, 401, 403, 404],
@@ -72,4 +73,20 @@ export const sharingRouter = router({
     .input(ZPermissionTargetInput)
     .output(ZMessage)
     .mutation(({ ctx, input }) => sharing.removePermission(serviceDeps(ctx), ctx.user, input)),
+
+  removeTeam: authedProcedure
+    .meta({
+      openapi: {
+        method: 'DELETE',
+        path: '/events/{id}/teams/{team_id}',
+        tags: ['sharing'],
+        summary: 'Remove a team’s grant',
+        description: 'Its members keep what their own grants or other teams give them.',
+        protect: true,
+      },
+      errors: [400, 401, 403, 404],
+    })
+    .input(ZEventTeamTargetInput)
+    .output(ZMessage)
+    .mutation(({ ctx, input }) => sharing.removeTeamGrant(serviceDeps(ctx), ctx.user, input)),
 });

@@ -15,7 +15,14 @@ type AuditAction =
   | 'permission.update'
   | 'permission.remove'
   | 'rollback'
-  | 'collab.edit';
+  | 'collab.edit'
+  | 'share.team'
+  | 'permission.team_remove'
+  | 'team.create'
+  | 'team.delete'
+  | 'team.member_add'
+  | 'team.member_remove'
+  | 'team.member_update';
 
 /** Who asked and from where; carried from the request into every audit row. */
 export interface RequestMeta {
@@ -26,7 +33,7 @@ export interface RequestMeta {
 export interface AuditEntry {
   userId: number | null;
   action: AuditAction;
-  targetType?: 'user' | 'event' | 'session' | undefined;
+  targetType?: 'user' | 'event' | 'session' | 'team' | undefined;
   targetId?: string | number | undefined;
 }
 

@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import { eventually } from './collab.ts';
 import { createEvent, shareWith } from './events.ts';
 import { registerUser, type ApiClient } from './http.ts';
+import { createTeam, shareWithTeam } from './teams.ts';
 
 /**
  * What no cache may outlive: a logout, a refresh-token reuse, a revoked
@@ -48,6 +49,21 @@ export async function revokedPermissionEndsReads(writer: ApiClient, reader: ApiC
   await settle(async () => {
     for (const path of ['', '/history', '/permissions', '/changelog']) {
       expect((await reader.get(`/api/events/${event.id}${path}`, { token: viewer.access })).status).toBe(404);
+    }
+  });
+}
+
+export async function leavingTeamEndsReads(writer: ApiClient, reader: ApiClient, settle: Settle) {
+  const owner = await registerUser(writer, 'owner');
+  const member = await registerUser(writer, 'member');
+  const team = await createTeam(writer, owner, [member]);
+  const event = await createEvent(writer, owner);
+  await shareWithTeam(writer, owner, event.id, team, 'EDITOR');
+  for (const path of ['', '/history', '/permissions']) await warm(reader, `/api/events/${event.id}${path}`, member.access);
+  expect((await writer.delete(`/api/teams/${team}/members/${member.id}`, { token: member.access })).status).toBe(200);
+  await settle(async () => {
+    for (const path of ['', '/history', '/permissions']) {
+      expect((await reader.get(`/api/events/${event.id}${path}`, { token: member.access })).status).toBe(404);
     }
   });
 }

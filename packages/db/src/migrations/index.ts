@@ -4,6 +4,7 @@ import * as collabSyncPoint from './2026_11_26_001_collab_sync_point.ts';
 import * as feedHorizon from './2026_12_02_001_feed_horizon.ts';
 import * as addressedMessages from './2026_12_03_000_addressed_messages.ts';
 import * as tagsMetadata from './2026_12_03_001_tags_metadata.ts';
+import * as teams from './2026_12_03_002_teams.ts';
 
 /** Every migration, in order. Listed here rather than read from disk so bundlers and tsx agree. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_001_feed_horizon': feedHorizon,
   '2026_12_03_000_addressed_messages': addressedMessages,
   '2026_12_03_001_tags_metadata': tagsMetadata,
+  '2026_12_03_002_teams': teams,
 };

@@ -1,16 +1,23 @@
 import type { ChangeType, Database, EventRow, Role } from '@scheduler/db';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { AppError } from '../../errors.ts';
+import { recordPermissionChange } from '../changes.ts';
 
 /**
  * The access rule, in one place. A user sees an event only through a row in
  * event_permissions; what they may do depends on the role in that row.
  *
- * Where a role comes from is `roleOnEvent` (every check of one event uses it).
- * Five readers select many events at once by joining event_permissions
- * themselves and must follow a new grant source too: the listing
- * (list-events.ts), the tag counts (tags.ts), sync (live/sync.ts), the hub's
- * recipients (`readersOf`) and `eventsAllowedFor` below.
+ * That row is effective access, materialized: its `role` is the highest of
+ * the user's own grant (`own_role`: OWNER for the owner, a personal share)
+ * and the grants of the teams they belong to (`effectiveRole` is the rule).
+ * Every write that changes a source of grants (a personal share, a team's
+ * grant, a team's members) ends with `settleGrants`, which recomputes the
+ * rows it touched in the same transaction and writes a permission.* feed row
+ * for every change of effective role. So the readers below stay plain joins
+ * on event_permissions: `roleOnEvent` (every check of one event), the listing
+ * (list-events.ts), the tag counts (tags.ts), sync (live/sync.ts), the hub's recipients (`readersOf`),
+ * `rolesOf` and `eventsAllowedFor`; and live messages, sync `removed`, the
+ * role cache, collaborative editing and as_of follow the feed rows.
  */
 export type EventAction = 'read' | 'update' | 'rollback' | 'collab.write' | 'delete' | 'share' | 'manage_permissions' | 'read_history';
 
@@ -35,10 +42,10 @@ export interface AccessibleEvent {
 }
 
 /**
- * The caller's role on the event `e` in SQL: where access comes from. Today a
- * row in event_permissions; another grant source (a team, an API token's
- * scope) is added here and every check, the single-query read included,
- * follows.
+ * The caller's role on the event `e` in SQL: the effective row in
+ * event_permissions (personal and team grants already folded in by
+ * `settleGrants`). A narrowing source (an API token's scope) is added here and
+ * every check, the single-query read included, follows.
  */
 export function roleOnEvent(userId: number): RawBuilder<Role | null> {
   return sql<Role | null>`(select p.role from event_permissions p where p.event_id = e.id and p.user_id = ${userId})`;
@@ -223,4 +230,112 @@ export async function readersOf(db: Kysely<Database>, eventIds: number[]): Promi
     map.set(row.user_id, row.role);
   }
   return readers;
+}
+
+/** Roles from weakest to strongest: the highest grant wins. */
+const ROLE_RANK: Record<Role, number> = { VIEWER: 1, EDITOR: 2, OWNER: 3 };
+
+/**
+ * The rule: a user's role on an event is the highest of their own grant and
+ * the grants of their teams; null (no access) when there is none.
+ */
+export function effectiveRole(own: Role | null, teamRoles: readonly Role[]): Role | null {
+  let best = own;
+  for (const role of teamRoles) if (best === null || ROLE_RANK[role] > ROLE_RANK[best]) best = role;
+  return best;
+}
+
+/** A change of someone's own grant on an event (null: their own grant is removed). */
+export interface OwnGrant {
+  eventId: number;
+  userId: number;
+  role: Role | null;
+}
+
+/** A change of effective access that `settleGrants` made. */
+export interface AccessChange {
+  eventId: number;
+  userId: number;
+  before: Role | null;
+  after: Role | null;
+}
+
+/**
+ * Brings event_permissions in line with the grants for every (event, user)
+ * pair of `eventIds` × `userIds`, inside the write transaction that changed
+ * the grants (after it wrote team grants or memberships; own grants are
+ * passed in `own` and written here). Locks the events first, in id order, so
+ * two writes that touch the same pair run one after the other and each reads
+ * what the other committed. Every change of effective role writes the feed row
+ * a personal share writes (permission.granted / updated / revoked), so every
+ * consequence of access follows.
+ */
+export async function settleGrants(
+  trx: Kysely<Database>,
+  actorId: number,
+  scope: { eventIds: Iterable<number>; userIds: Iterable<number> },
+  own: readonly OwnGrant[] = [],
+): Promise<AccessChange[]> {
+  const eventIds = [...new Set(scope.eventIds)].sort((a, b) => a - b);
+  const userIds = [...new Set([...scope.userIds, ...own.map((g) => g.userId)])];
+  if (eventIds.length === 0 || userIds.length === 0) return [];
+  await trx.selectFrom('events').select('id').where('id', 'in', eventIds).orderBy('id').forUpdate().execute();
+  const current = await trx
+    .selectFrom('event_permissions')
+    .select(['event_id', 'user_id', 'role', 'own_role'])
+    .where('event_id', 'in', eventIds)
+    .where('user_id', 'in', userIds)
+    .execute();
+  const viaTeams = await trx
+    .selectFrom('event_team_grants as g')
+    .innerJoin('team_members as m', 'm.team_id', 'g.team_id')
+    .select(['g.event_id', 'm.user_id', 'g.role'])
+    .where('g.event_id', 'in', eventIds)
+    .where('m.user_id', 'in', userIds)
+    .execute();
+
+  const key = (eventId: number, userId: number) => `${eventId}:${userId}`;
+  const pairs = new Map<string, { eventId: number; userId: number; row?: (typeof current)[number]; own?: Role | null; teams: Role[] }>();
+  const pair = (eventId: number, userId: number) => {
+    let entry = pairs.get(key(eventId, userId));
+    if (!entry) pairs.set(key(eventId, userId), (entry = { eventId, userId, teams: [] }));
+    return entry;
+  };
+  for (const row of current) pair(row.event_id, row.user_id).row = row;
+  for (const row of viaTeams) pair(row.event_id, row.user_id).teams.push(row.role);
+  for (const grant of own) if (eventIds.includes(grant.eventId)) pair(grant.eventId, grant.userId).own = grant.role;
+
+  const changes: AccessChange[] = [];
+  const sorted = [...pairs.values()].sort((a, b) => a.eventId - b.eventId || a.userId - b.userId);
+  for (const { eventId, userId, row, own: ownChange, teams } of sorted) {
+    const ownRole = ownChange === undefined ? (row?.own_role ?? null) : ownChange;
+    const before = row?.role ?? null;
+    const after = effectiveRole(ownRole, teams);
+    if (!row && after) {
+      await trx
+        .insertInto('event_permissions')
+        .values({ event_id: eventId, user_id: userId, role: after, own_role: ownRole, granted_by: actorId })
+        .execute();
+    } else if (row && !after) {
+      await trx.deleteFrom('event_permissions').where('event_id', '=', eventId).where('user_id', '=', userId).execute();
+    } else if (row && after && (row.role !== after || row.own_role !== ownRole)) {
+      await trx
+        .updateTable('event_permissions')
+        .set({ role: after, own_role: ownRole, granted_by: actorId })
+        .where('event_id', '=', eventId)
+        .where('user_id', '=', userId)
+        .execute();
+    }
+    if (before !== after) changes.push({ eventId, userId, before, after });
+  }
+  for (const change of changes) {
+    await recordPermissionChange(trx, {
+      eventId: change.eventId,
+      type: change.before === null ? 'permission.granted' : change.after === null ? 'permission.revoked' : 'permission.updated',
+      actorId,
+      userId: change.userId,
+      role: change.after,
+    });
+  }
+  return changes;
 }

@@ -126,8 +126,8 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
       series_end timestamptz)
     returning *`.execute(trx);
   await sql`
-    insert into event_permissions (event_id, user_id, role, granted_by)
-    select id, ${ownerId}, 'OWNER', ${ownerId} from unnest(${sql.val(eventIds)}::int[]) as id`.execute(trx);
+    insert into event_permissions (event_id, user_id, role, own_role, granted_by)
+    select id, ${ownerId}, 'OWNER', 'OWNER', ${ownerId} from unnest(${sql.val(eventIds)}::int[]) as id`.execute(trx);
   await sql`
     insert into event_versions (event_id, version, history_type, owner_id, title, description, start_time, end_time,
                                 location, timezone, is_recurring, recurrence_pattern, tags, metadata, rrule, series_end,

@@ -58,7 +58,7 @@ export async function createEvent(deps: ServiceDeps, actor: Actor, input: TCreat
       .executeTakeFirstOrThrow();
     await trx
       .insertInto('event_permissions')
-      .values({ event_id: event.id, user_id: actor.id, role: 'OWNER', granted_by: actor.id })
+      .values({ event_id: event.id, user_id: actor.id, role: 'OWNER', own_role: 'OWNER', granted_by: actor.id })
       .execute();
     // The audit row first: the change record takes the feed lock, held until the commit.
     await audit(trx, deps.meta, { userId: actor.id, action: 'event.create', targetType: 'event', targetId: event.id });

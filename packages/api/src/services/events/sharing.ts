@@ -3,19 +3,20 @@ import type { TShareInput } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
 import { AppError, validation } from '../../errors.ts';
 import { audit } from '../audit.ts';
-import { recordPermissionChange } from '../changes.ts';
+import { lockTeamOf } from '../teams.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
-import { checkAccess, loadEventFor } from './access.ts';
+import { checkAccess, loadEventFor, settleGrants, type OwnGrant } from './access.ts';
 import { permissionsOf } from './event-service.ts';
 
 type Grant = { user_id?: number | undefined; username?: string | undefined; role: 'EDITOR' | 'VIEWER' };
 
-/** Seed 001 sends `{users:[...]}`, seed 000 a single `{user_id, role}`. */
+/** Seed 001 sends `{users:[...]}`, seed 000 a single `{user_id, role}`; `{teams:[...]}` alone grants to teams only. */
 function grantsOf(input: TShareInput): Grant[] {
   if (input.users) return input.users;
   if (input.user_id === undefined && input.username === undefined) {
-    throw validation('users', 'is required (or user_id and role)', 'users: give users:[{user_id, role}] or user_id and role');
+    if (input.teams) return [];
+    throw validation('users', 'is required (or user_id and role, or teams)', 'users: give users:[{user_id, role}] or user_id and role');
   }
   if (!input.role) {
     throw validation('role', 'is required');
@@ -31,44 +32,45 @@ async function resolveUser(db: Kysely<Database>, grant: Grant): Promise<{ id: nu
   return user;
 }
 
+/**
+ * Shares an event with users (their own grant) and with teams (the team's
+ * grant), then settles effective access. Also the path other features grant
+ * through (an accepted invitation).
+ */
 export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareInput) {
   const grants = grantsOf(input);
+  const teamGrants = input.teams ?? [];
   return inTransaction(deps, async (trx) => {
+    // Teams are locked before the event (the order every team write takes), after a first check of the event.
+    if (teamGrants.length > 0) {
+      await loadEventFor(trx, input.id, actor.id, 'share');
+      for (const teamId of [...new Set(teamGrants.map((g) => g.team_id))].sort((a, b) => a - b)) await lockTeamOf(trx, teamId, actor.id);
+    }
     const { event } = await loadEventFor(trx, input.id, actor.id, 'share', { forUpdate: true });
+    const own: OwnGrant[] = [];
     for (const grant of grants) {
       const user = await resolveUser(trx, grant);
       if (user.id === actor.id || user.id === event.owner_id) {
         throw validation('users', 'cannot include the owner', 'users: you cannot share an event with its owner');
       }
-      const existing = await trx
-        .selectFrom('event_permissions')
-        .select('role')
-        .where('event_id', '=', event.id)
-        .where('user_id', '=', user.id)
-        .executeTakeFirst();
-      if (existing?.role === grant.role) continue;
-      if (existing) {
-        await trx
-          .updateTable('event_permissions')
-          .set({ role: grant.role, granted_by: actor.id })
-          .where('event_id', '=', event.id)
-          .where('user_id', '=', user.id)
-          .execute();
-      } else {
-        await trx
-          .insertInto('event_permissions')
-          .values({ event_id: event.id, user_id: user.id, role: grant.role, granted_by: actor.id })
-          .execute();
-      }
-      await recordPermissionChange(trx, {
-        eventId: event.id,
-        type: existing ? 'permission.updated' : 'permission.granted',
-        actorId: actor.id,
-        userId: user.id,
-        role: grant.role,
-      });
+      own.push({ eventId: event.id, userId: user.id, role: grant.role });
     }
-    await audit(trx, deps.meta, { userId: actor.id, action: 'share', targetType: 'event', targetId: event.id });
+    const members = new Set<number>();
+    for (const grant of teamGrants) {
+      await trx
+        .insertInto('event_team_grants')
+        .values({ event_id: event.id, team_id: grant.team_id, role: grant.role, granted_by: actor.id })
+        .onConflict((oc) => oc.columns(['event_id', 'team_id']).doUpdateSet({ role: grant.role, granted_by: actor.id }))
+        .execute();
+      for (const m of await trx.selectFrom('team_members').select('user_id').where('team_id', '=', grant.team_id).execute()) {
+        members.add(m.user_id);
+      }
+    }
+    // Audit rows first: settling writes the feed rows, whose lock is held until the commit.
+    if (grants.length > 0) await audit(trx, deps.meta, { userId: actor.id, action: 'share', targetType: 'event', targetId: event.id });
+    if (teamGrants.length > 0)
+      await audit(trx, deps.meta, { userId: actor.id, action: 'share.team', targetType: 'event', targetId: event.id });
+    await settleGrants(trx, actor.id, { eventIds: [event.id], userIds: members }, own);
     const permissions = (await permissionsOf(trx, event.id)).map(({ granted_at: _, ...p }) => p);
     return { message: 'Event shared successfully', permissions };
   });
@@ -76,13 +78,21 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
 
 export async function listParticipants(db: Kysely<Database>, actor: Actor, eventId: number) {
   await checkAccess(db, eventId, actor.id, 'read');
-  return { participants: await permissionsOf(db, eventId) };
+  const teams = await db
+    .selectFrom('event_team_grants as g')
+    .innerJoin('teams as t', 't.id', 'g.team_id')
+    .select(['g.team_id', 't.name', 'g.role'])
+    .where('g.event_id', '=', eventId)
+    .orderBy('t.name')
+    .orderBy('g.team_id')
+    .execute();
+  return { participants: await permissionsOf(db, eventId), teams };
 }
 
-async function targetPermission(trx: Kysely<Database>, eventId: number, userId: number): Promise<Role> {
+async function targetPermission(trx: Kysely<Database>, eventId: number, userId: number): Promise<{ role: Role; own_role: Role | null }> {
   const row = await trx
     .selectFrom('event_permissions')
-    .select('role')
+    .select(['role', 'own_role'])
     .where('event_id', '=', eventId)
     .where('user_id', '=', userId)
     .executeTakeFirst();
@@ -90,48 +100,62 @@ async function targetPermission(trx: Kysely<Database>, eventId: number, userId: 
   if (row.role === 'OWNER') {
     throw validation('user_id', 'is the owner', 'The owner’s role cannot be changed or removed');
   }
-  return row.role;
+  return row;
 }
 
+/** Sets a user's own grant (one who is there only through a team gets one); answers their effective role. */
 export async function updatePermission(deps: ServiceDeps, actor: Actor, input: { id: number; user_id: number; role: 'EDITOR' | 'VIEWER' }) {
   return inTransaction(deps, async (trx) => {
     await loadEventFor(trx, input.id, actor.id, 'manage_permissions', { forUpdate: true });
-    const current = await targetPermission(trx, input.id, input.user_id);
-    if (current !== input.role) {
-      await trx
-        .updateTable('event_permissions')
-        .set({ role: input.role, granted_by: actor.id })
-        .where('event_id', '=', input.id)
-        .where('user_id', '=', input.user_id)
-        .execute();
-      await recordPermissionChange(trx, {
-        eventId: input.id,
-        type: 'permission.updated',
-        actorId: actor.id,
-        userId: input.user_id,
-        role: input.role,
-      });
-    }
+    const target = await targetPermission(trx, input.id, input.user_id);
     await audit(trx, deps.meta, { userId: actor.id, action: 'permission.update', targetType: 'event', targetId: input.id });
-    return { message: 'User permission updated', user_id: input.user_id, role: input.role };
+    const [changed] = await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: [] }, [
+      { eventId: input.id, userId: input.user_id, role: input.role },
+    ]);
+    return { message: 'User permission updated', user_id: input.user_id, role: changed?.after ?? target.role };
   });
 }
 
-/** The owner removes anyone but themselves; anyone else may remove only themselves (leave). */
+/**
+ * Removes a user's own grant. The owner removes anyone but themselves; anyone
+ * else may remove only themselves (leave). A team's grant stays: access
+ * through a team ends by leaving the team or by removing the team's grant.
+ */
 export async function removePermission(deps: ServiceDeps, actor: Actor, input: { id: number; user_id: number }) {
   return inTransaction(deps, async (trx) => {
     const leaving = input.user_id === actor.id;
     await loadEventFor(trx, input.id, actor.id, leaving ? 'read' : 'manage_permissions', { forUpdate: true });
-    await targetPermission(trx, input.id, input.user_id);
-    await trx.deleteFrom('event_permissions').where('event_id', '=', input.id).where('user_id', '=', input.user_id).execute();
-    await recordPermissionChange(trx, {
-      eventId: input.id,
-      type: 'permission.revoked',
-      actorId: actor.id,
-      userId: input.user_id,
-      role: null,
-    });
+    const target = await targetPermission(trx, input.id, input.user_id);
+    if (target.own_role === null) {
+      throw validation(
+        'user_id',
+        'has access only through a team',
+        'That user’s access comes from a team: remove the team’s grant, or leave the team',
+      );
+    }
     await audit(trx, deps.meta, { userId: actor.id, action: 'permission.remove', targetType: 'event', targetId: input.id });
+    await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: [] }, [{ eventId: input.id, userId: input.user_id, role: null }]);
     return { message: 'User removed from the event.' };
+  });
+}
+
+/** Removes a team's grant on an event (owner only); its members keep what other grants give them. */
+export async function removeTeamGrant(deps: ServiceDeps, actor: Actor, input: { id: number; team_id: number }) {
+  return inTransaction(deps, async (trx) => {
+    await loadEventFor(trx, input.id, actor.id, 'manage_permissions');
+    // Same lock order as every team write: the team, then the event.
+    await trx.selectFrom('teams').select('id').where('id', '=', input.team_id).forUpdate().executeTakeFirst();
+    await loadEventFor(trx, input.id, actor.id, 'manage_permissions', { forUpdate: true });
+    const removed = await trx
+      .deleteFrom('event_team_grants')
+      .where('event_id', '=', input.id)
+      .where('team_id', '=', input.team_id)
+      .returning('team_id')
+      .executeTakeFirst();
+    if (!removed) throw new AppError('NOT_FOUND', 'That team has no grant on this event');
+    const members = await trx.selectFrom('team_members').select('user_id').where('team_id', '=', input.team_id).execute();
+    await audit(trx, deps.meta, { userId: actor.id, action: 'permission.team_remove', targetType: 'event', targetId: input.id });
+    await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: members.map((m) => m.user_id) });
+    return { message: 'Team removed from the event.' };
   });
 }
