@@ -4,5 +4,6 @@ export * from './errors.ts';
 export * from './auth.ts';
 export * from './events.ts';
 export * from './sharing.ts';
+export * from './invitations.ts';
 export * from './history.ts';
 export * from './live.ts';

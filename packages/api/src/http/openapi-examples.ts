@@ -32,6 +32,19 @@ const permissions = [
   { user_id: 1, username: 'ada', role: 'OWNER' },
   { user_id: 2, username: 'grace', role: 'EDITOR' },
 ];
+const withRsvp = permissions.map((p) => ({ ...p, rsvp: p.role === 'OWNER' ? 'accepted' : 'tentative' }));
+const invitation = {
+  id: 7,
+  event_id: 24,
+  event_title: 'Planning',
+  role: 'EDITOR',
+  status: 'pending',
+  message: 'Join us for the quarterly planning',
+  inviter: adaRef,
+  invitee: { id: 3, username: 'linus' },
+  created_at: '2025-04-21T10:00:00Z',
+  responded_at: null,
+};
 const historyEntry = {
   version_id: 57,
   version: 3,
@@ -119,7 +132,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       errors: [],
     },
   },
-  'events-get': { response: { ...event, permissions } },
+  'events-get': { response: { ...event, permissions: withRsvp } },
   'events-update': {
     request: {
       title: 'Planning (moved)',
@@ -154,10 +167,33 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     response: { message: 'Event shared successfully', permissions: [...permissions, { user_id: 3, username: 'linus', role: 'VIEWER' }] },
   },
   'sharing-list': {
-    response: { participants: permissions.map((p) => ({ ...p, granted_at: '2025-04-20T10:00:00Z' })) },
+    response: { participants: withRsvp.map((p) => ({ ...p, granted_at: '2025-04-20T10:00:00Z' })) },
   },
   'sharing-update': { request: { role: 'VIEWER' }, response: { message: 'User permission updated', user_id: 2, role: 'VIEWER' } },
   'sharing-remove': { response: { message: 'User removed from the event.' } },
+  'invitations-create': {
+    request: { username: 'linus', role: 'EDITOR', message: 'Join us for the quarterly planning' },
+    response: { invitation },
+  },
+  'invitations-listForEvent': {
+    response: [
+      invitation,
+      { ...invitation, id: 5, invitee: { id: 2, username: 'grace' }, status: 'accepted', responded_at: '2025-04-20T11:00:00Z' },
+    ],
+  },
+  'invitations-list': { response: [invitation] },
+  'invitations-accept': {
+    response: {
+      message: 'Invitation accepted',
+      invitation: { ...invitation, status: 'accepted', responded_at: '2025-04-21T11:00:00Z' },
+      event: { ...event, my_role: 'EDITOR' },
+    },
+  },
+  'invitations-decline': {
+    response: { message: 'Invitation declined', invitation: { ...invitation, status: 'declined', responded_at: '2025-04-21T11:00:00Z' } },
+  },
+  'invitations-cancel': { response: { message: 'Invitation cancelled' } },
+  'rsvp-set': { request: { response: 'tentative' }, response: { event_id: 24, user_id: 2, response: 'tentative' } },
   'history-list': {
     response: [
       historyEntry,
@@ -261,4 +297,5 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   to: '2025-06-30T00:00:00Z',
   q: 'planning',
   search: 'gr',
+  status: 'pending',
 };

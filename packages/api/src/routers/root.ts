@@ -2,7 +2,9 @@ import { router } from '../trpc.ts';
 import { authRouter, usersRouter } from './auth.ts';
 import { eventsRouter } from './events.ts';
 import { historyRouter } from './history.ts';
+import { invitationsRouter } from './invitations.ts';
 import { liveRouter } from './live.ts';
+import { rsvpRouter } from './rsvp.ts';
 import { sharingRouter } from './sharing.ts';
 
 export const appRouter = router({
@@ -10,6 +12,8 @@ export const appRouter = router({
   users: usersRouter,
   events: eventsRouter,
   sharing: sharingRouter,
+  invitations: invitationsRouter,
+  rsvp: rsvpRouter,
   history: historyRouter,
   live: liveRouter,
 });

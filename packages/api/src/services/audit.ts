@@ -15,7 +15,12 @@ type AuditAction =
   | 'permission.update'
   | 'permission.remove'
   | 'rollback'
-  | 'collab.edit';
+  | 'collab.edit'
+  | 'invitation.create'
+  | 'invitation.accept'
+  | 'invitation.decline'
+  | 'invitation.cancel'
+  | 'rsvp';
 
 /** Who asked and from where; carried from the request into every audit row. */
 export interface RequestMeta {
@@ -26,7 +31,7 @@ export interface RequestMeta {
 export interface AuditEntry {
   userId: number | null;
   action: AuditAction;
-  targetType?: 'user' | 'event' | 'session' | undefined;
+  targetType?: 'user' | 'event' | 'session' | 'invitation' | undefined;
   targetId?: string | number | undefined;
 }
 

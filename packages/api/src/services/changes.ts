@@ -58,6 +58,31 @@ export async function recordPermissionChange(
   });
 }
 
+/**
+ * A message that is not a change of state: addressed to one user
+ * (`recipientId`: an invitation) or to the event's readers (an RSVP). Its
+ * `payload` fields are merged into the live message; sync ignores it.
+ */
+export async function recordNotice(
+  trx: Kysely<Database>,
+  notice: {
+    eventId: number;
+    type: Extract<ChangeType, `invitation.${string}` | 'rsvp.updated'>;
+    actorId: number;
+    recipientId?: number | undefined;
+    payload: Record<string, unknown>;
+  },
+): Promise<number> {
+  return recordFeedEntry(trx, {
+    eventId: notice.eventId,
+    type: notice.type,
+    actorId: notice.actorId,
+    versionId: null,
+    recipientId: notice.recipientId,
+    payload: notice.payload,
+  });
+}
+
 const FEED_LOCK = 7302;
 
 /**
@@ -79,6 +104,8 @@ async function recordFeedEntry(
     versionId: number | null;
     subjectUserId?: number;
     role?: Role | null;
+    recipientId?: number | undefined;
+    payload?: Record<string, unknown>;
   },
 ): Promise<number> {
   if (changesAccess(entry.type)) accessChanging(trx, entry.eventId);
@@ -92,6 +119,8 @@ async function recordFeedEntry(
       version_id: entry.versionId,
       subject_user_id: entry.subjectUserId ?? null,
       role: entry.role ?? null,
+      recipient_id: entry.recipientId ?? null,
+      payload: entry.payload === undefined ? null : JSON.stringify(entry.payload),
     })
     .returning('id')
     .executeTakeFirstOrThrow();

@@ -7,10 +7,10 @@ import { AppError } from '../../errors.ts';
  * event_permissions; what they may do depends on the role in that row.
  *
  * Where a role comes from is `roleOnEvent` (every check of one event uses it).
- * Four readers select many events at once by joining event_permissions
+ * Five readers select many events at once by joining event_permissions
  * themselves and must follow a new grant source too: the listing
- * (list-events.ts), sync (live/sync.ts), the hub's recipients (`readersOf`)
- * and `eventsAllowedFor` below.
+ * (list-events.ts), sync (live/sync.ts), the hub's recipients (`readersOf`),
+ * `eventsAllowedFor` and `sharedEventIds` below.
  */
 export type EventAction = 'read' | 'update' | 'rollback' | 'collab.write' | 'delete' | 'share' | 'manage_permissions' | 'read_history';
 
@@ -191,6 +191,15 @@ export async function eventsAllowedFor(db: Kysely<Database>, userId: number, act
   return new Map(
     rows.filter((r) => verdict({ role: r.role, deleted: r.deleted_at !== null }, action) === 'allowed').map((r) => [r.event_id, r.role]),
   );
+}
+
+/**
+ * The events shared with a user, as SQL for `where ... in (...)`: those they
+ * may read now (not deleted) and do not own.
+ */
+export function sharedEventIds(userId: number): RawBuilder<{ event_id: number }> {
+  return sql<{ event_id: number }>`select p.event_id from event_permissions p join events e on e.id = p.event_id
+    where p.user_id = ${userId} and e.owner_id <> ${userId} and e.deleted_at is null`;
 }
 
 export const eventNotFound = () => new AppError('NOT_FOUND', 'Event not found');

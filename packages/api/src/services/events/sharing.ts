@@ -6,10 +6,12 @@ import { audit } from '../audit.ts';
 import { recordPermissionChange } from '../changes.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
-import { checkAccess, loadEventFor } from './access.ts';
+import { checkAccess, loadEventFor, roleOf } from './access.ts';
+import { forgetRsvp } from './rsvp.ts';
 import { permissionsOf } from './event-service.ts';
 
 type Grant = { user_id?: number | undefined; username?: string | undefined; role: 'EDITOR' | 'VIEWER' };
+type UserName = { user_id?: number | undefined; username?: string | undefined };
 
 /** Seed 001 sends `{users:[...]}`, seed 000 a single `{user_id, role}`. */
 function grantsOf(input: TShareInput): Grant[] {
@@ -23,12 +25,62 @@ function grantsOf(input: TShareInput): Grant[] {
   return [{ user_id: input.user_id, username: input.username, role: input.role }];
 }
 
-async function resolveUser(db: Kysely<Database>, grant: Grant): Promise<{ id: number; username: string }> {
+/** The user an input names by `user_id` or `username`; 404 when there is none. */
+export async function resolveUser(db: Kysely<Database>, grant: UserName): Promise<{ id: number; username: string }> {
   let query = db.selectFrom('users').select(['id', 'username']);
   query = grant.user_id !== undefined ? query.where('id', '=', grant.user_id) : query.where('username', '=', grant.username!);
   const user = await query.executeTakeFirst();
   if (!user) throw new AppError('NOT_FOUND', `User ${grant.user_id ?? grant.username} not found`);
   return user;
+}
+
+const STRENGTH: Record<Role, number> = { OWNER: 3, EDITOR: 2, VIEWER: 1 };
+
+/**
+ * Grants a user their own role on an event, inside the caller's transaction:
+ * the permission row, the feed row (`permission.granted` or `.updated`, which
+ * is also the history of permissions and drops cached roles) and, for
+ * someone who had no access, a fresh RSVP. The one path for personal grants
+ * (sharing, accepted invitations). `keepStronger`: a user who already holds
+ * an equal or stronger role keeps it. The caller has checked the event.
+ */
+export async function grantPersonalRole(
+  trx: Kysely<Database>,
+  grant: { eventId: number; userId: number; role: Exclude<Role, 'OWNER'>; actorId: number; grantedBy?: number; keepStronger?: boolean },
+): Promise<'granted' | 'updated' | 'unchanged'> {
+  const existing = await trx
+    .selectFrom('event_permissions')
+    .select('role')
+    .where('event_id', '=', grant.eventId)
+    .where('user_id', '=', grant.userId)
+    .executeTakeFirst();
+  if (existing && (existing.role === grant.role || (grant.keepStronger && STRENGTH[existing.role] >= STRENGTH[grant.role]))) {
+    return 'unchanged';
+  }
+  const grantedBy = grant.grantedBy ?? grant.actorId;
+  if (existing) {
+    await trx
+      .updateTable('event_permissions')
+      .set({ role: grant.role, granted_by: grantedBy })
+      .where('event_id', '=', grant.eventId)
+      .where('user_id', '=', grant.userId)
+      .execute();
+  } else {
+    // An answer given before access was lost does not come back with a new grant.
+    if ((await roleOf(trx, grant.eventId, grant.userId)) === null) await forgetRsvp(trx, grant.eventId, grant.userId);
+    await trx
+      .insertInto('event_permissions')
+      .values({ event_id: grant.eventId, user_id: grant.userId, role: grant.role, granted_by: grantedBy })
+      .execute();
+  }
+  await recordPermissionChange(trx, {
+    eventId: grant.eventId,
+    type: existing ? 'permission.updated' : 'permission.granted',
+    actorId: grant.actorId,
+    userId: grant.userId,
+    role: grant.role,
+  });
+  return existing ? 'updated' : 'granted';
 }
 
 export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareInput) {
@@ -40,36 +92,10 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
       if (user.id === actor.id || user.id === event.owner_id) {
         throw validation('users', 'cannot include the owner', 'users: you cannot share an event with its owner');
       }
-      const existing = await trx
-        .selectFrom('event_permissions')
-        .select('role')
-        .where('event_id', '=', event.id)
-        .where('user_id', '=', user.id)
-        .executeTakeFirst();
-      if (existing?.role === grant.role) continue;
-      if (existing) {
-        await trx
-          .updateTable('event_permissions')
-          .set({ role: grant.role, granted_by: actor.id })
-          .where('event_id', '=', event.id)
-          .where('user_id', '=', user.id)
-          .execute();
-      } else {
-        await trx
-          .insertInto('event_permissions')
-          .values({ event_id: event.id, user_id: user.id, role: grant.role, granted_by: actor.id })
-          .execute();
-      }
-      await recordPermissionChange(trx, {
-        eventId: event.id,
-        type: existing ? 'permission.updated' : 'permission.granted',
-        actorId: actor.id,
-        userId: user.id,
-        role: grant.role,
-      });
+      await grantPersonalRole(trx, { eventId: event.id, userId: user.id, role: grant.role, actorId: actor.id });
     }
     await audit(trx, deps.meta, { userId: actor.id, action: 'share', targetType: 'event', targetId: event.id });
-    const permissions = (await permissionsOf(trx, event.id)).map(({ granted_at: _, ...p }) => p);
+    const permissions = (await permissionsOf(trx, event.id)).map(({ user_id, username, role }) => ({ user_id, username, role }));
     return { message: 'Event shared successfully', permissions };
   });
 }
