@@ -178,7 +178,12 @@ describe('invitations: refusals', () => {
     const self = await invite(event.id, { user_id: owner.id, role: 'EDITOR' });
     expect(self.status).toBe(400);
     expect(errorBody(self).code).toBe('VALIDATION_ERROR');
-    for (const body of [{ user_id: guest.id, role: 'OWNER' }, { user_id: guest.id }, { role: 'EDITOR' }, { user_id: guest.id, role: 'EDITOR', message: 'x'.repeat(2001) }]) {
+    for (const body of [
+      { user_id: guest.id, role: 'OWNER' },
+      { user_id: guest.id },
+      { role: 'EDITOR' },
+      { user_id: guest.id, role: 'EDITOR', message: 'x'.repeat(2001) },
+    ]) {
       const res = await invite(event.id, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(errorBody(res).code).toBe('VALIDATION_ERROR');
@@ -272,6 +277,19 @@ describe('invitations: concurrency', () => {
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
     expect(errorBody(answers.find((a) => a.status === 409)!).code).toBe('CONFLICT');
     expect((await api.get('/api/invitations', { token: guest.access })).body).toHaveLength(1);
+  });
+
+  it('refuses a second pending invitation in the database itself', async () => {
+    const guest = await ctx.user('guest');
+    const event = await ctx.event(owner);
+    await invited(event.id, guest);
+    const row = { event_id: event.id, inviter_id: owner.id, invitee_id: guest.id, role: 'VIEWER' as const };
+    await expect(ctx.server.database.db.insertInto('invitations').values(row).execute()).rejects.toMatchObject({ code: '23505' });
+    // A settled one does not count.
+    await ctx.server.database.db
+      .insertInto('invitations')
+      .values({ ...row, status: 'declined' })
+      .execute();
   });
 
   it('lets one of an accept and a cancel at once win, never both', async () => {
