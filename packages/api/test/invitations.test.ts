@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorBody, type TestUser } from './support/http.ts';
-import { wsSubscriber } from './support/live.ts';
+import { restStream, wsSubscriber } from './support/live.ts';
 import { useTestServer } from './support/test-context.ts';
 
 const ctx = useTestServer();
@@ -380,6 +380,20 @@ describe('invitations: live messages', () => {
       expect(again.inbox.messages[0]).toMatchObject({ type: 'invitation.cancelled', invitation: { id: before.id } });
     } finally {
       await again.close();
+    }
+  });
+
+  it('reaches a REST event stream too', async () => {
+    const guest = await ctx.user('guest');
+    const event = await ctx.event(owner);
+    const stream = restStream(ctx.url, guest.access);
+    await stream.ready;
+    try {
+      const invitation = await invited(event.id, guest);
+      await stream.inbox.waitFor((inbox) => inbox.types(event.id).includes('invitation.created'));
+      expect(stream.inbox.messages[0]).toMatchObject({ type: 'invitation.created', event_id: event.id, invitation });
+    } finally {
+      stream.close();
     }
   });
 
