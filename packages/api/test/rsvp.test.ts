@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { acceptedSharedEventIds } from '../src/services/events/rsvp.ts';
+import { sql } from 'kysely';
+import { acceptedSharedEventIds, acceptedSharedEventIdsSql } from '../src/services/events/rsvp.ts';
 import { errorBody, type TestUser } from './support/http.ts';
 import { wsSubscriber } from './support/live.ts';
 import { useTestServer } from './support/test-context.ts';
@@ -173,5 +174,11 @@ describe('the calendar of accepted shared events (free/busy)', () => {
     const db = ctx.server.database.db;
     expect(await acceptedSharedEventIds(db, member.id)).toEqual([accepted.id]);
     expect(await acceptedSharedEventIds(db, other.id)).toEqual([]);
+    // The same set as SQL, for a query over events (own events or accepted shared ones).
+    const { rows } = await sql<{ id: number }>`select e.id from events e
+      where e.deleted_at is null and (e.owner_id = ${member.id} or e.id in (${acceptedSharedEventIdsSql(member.id)})) order by e.id`.execute(
+      db,
+    );
+    expect(rows.map((r) => r.id)).toEqual([own.id, accepted.id]);
   });
 });
