@@ -163,7 +163,7 @@ describe('invitations: the flow', () => {
 
 describe('invitations: refusals', () => {
   it('answers 409 for someone with access or a pending invitation, 404 for an unknown user, 400 for yourself or OWNER', async () => {
-    const [guest, member] = await ctx.users('guest', 'member');
+    const [guest, member] = await Promise.all([ctx.user('guest'), ctx.user('member')]);
     const event = await ctx.event(owner);
     await ctx.share(owner, event.id, member, 'VIEWER');
     const hasAccess = await invite(event.id, { user_id: member.id, role: 'EDITOR' });
@@ -192,7 +192,7 @@ describe('invitations: refusals', () => {
   });
 
   it('lets only the owner invite and list, and hides an invitation from everyone but its parties', async () => {
-    const [guest, editor, stranger] = await ctx.users('guest', 'editor', 'stranger');
+    const [guest, editor, stranger] = await Promise.all([ctx.user('guest'), ctx.user('editor'), ctx.user('stranger')]);
     const event = await ctx.event(owner);
     await ctx.share(owner, event.id, editor, 'EDITOR');
     expect((await invite(event.id, { user_id: guest.id, role: 'VIEWER' }, editor.access)).status).toBe(403);
@@ -308,7 +308,7 @@ describe('invitations: concurrency', () => {
 
 describe('invitations: live messages', () => {
   it('tells the invitee of invitations and cancellations, the owner of answers, and nobody else', async () => {
-    const [guest, stranger] = await ctx.users('guest', 'stranger');
+    const [guest, stranger] = await Promise.all([ctx.user('guest'), ctx.user('stranger')]);
     const event = await ctx.event(owner);
     const guestSub = wsSubscriber(ctx.url, guest.access);
     const ownerSub = wsSubscriber(ctx.url, owner.access);

@@ -20,7 +20,7 @@ const rsvpOf = (list: Array<{ user_id: number; rsvp?: string }>, user: TestUser)
 
 describe('RSVP', () => {
   it('starts at needs_action (the owner accepted) and records each participant’s answer', async () => {
-    const [viewer, editor] = await ctx.users('viewer', 'editor');
+    const [viewer, editor] = await Promise.all([ctx.user('viewer'), ctx.user('editor')]);
     const event = await ctx.event(owner);
     await ctx.share(owner, event.id, viewer, 'VIEWER');
     await ctx.share(owner, event.id, editor, 'EDITOR');
@@ -62,7 +62,7 @@ describe('RSVP', () => {
   });
 
   it('refuses strangers (404), bad answers (400) and deleted events (404)', async () => {
-    const [viewer, stranger] = await ctx.users('viewer', 'stranger');
+    const [viewer, stranger] = await Promise.all([ctx.user('viewer'), ctx.user('stranger')]);
     const event = await ctx.event(owner);
     await ctx.share(owner, event.id, viewer, 'VIEWER');
     const hidden = await rsvp(event.id, stranger, 'accepted');
@@ -79,7 +79,7 @@ describe('RSVP', () => {
   });
 
   it('reaches the event’s readers live as rsvp.updated, not strangers, and only when the answer changes', async () => {
-    const [viewer, editor, stranger] = await ctx.users('viewer', 'editor', 'stranger');
+    const [viewer, editor, stranger] = await Promise.all([ctx.user('viewer'), ctx.user('editor'), ctx.user('stranger')]);
     const event = await ctx.event(owner);
     await ctx.share(owner, event.id, viewer, 'VIEWER');
     await ctx.share(owner, event.id, editor, 'EDITOR');
@@ -156,7 +156,7 @@ describe('RSVP', () => {
 
 describe('the calendar of accepted shared events (free/busy)', () => {
   it('lists events shared with the user and accepted, not their own, declined, tentative or deleted ones', async () => {
-    const [member, other] = await ctx.users('member', 'other');
+    const [member, other] = await Promise.all([ctx.user('member'), ctx.user('other')]);
     const own = await ctx.event(member);
     const accepted = await ctx.event(owner);
     const declined = await ctx.event(owner);
