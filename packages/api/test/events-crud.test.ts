@@ -339,7 +339,10 @@ describe('contract shapes with seed 001 bodies', () => {
     for (const path of [`/api/events/${created.id}`, `/api/events/${created.id}/`]) {
       const res = await api.get(path, { token: user.access });
       expect(res.status, path).toBe(200);
-      expect(res.body).toEqual({ ...created, permissions: [{ user_id: user.id, username: user.username, role: 'OWNER', rsvp: 'accepted' }] });
+      expect(res.body).toEqual({
+        ...created,
+        permissions: [{ user_id: user.id, username: user.username, role: 'OWNER', rsvp: 'accepted' }],
+      });
       expect(res.headers.get('etag')).toBe('"1"');
     }
   });
@@ -394,7 +397,10 @@ describe('contract shapes with seed 001 bodies', () => {
       event: { ...created, description: 'changed', version: 2, updated_at: expect.stringMatching(RFC3339) },
     });
     const after = await api.get(`/api/events/${created.id}`, { token: user.access });
-    expect(after.body).toEqual({ ...res.body.event, permissions: [{ user_id: user.id, username: user.username, role: 'OWNER', rsvp: 'accepted' }] });
+    expect(after.body).toEqual({
+      ...res.body.event,
+      permissions: [{ user_id: user.id, username: user.username, role: 'OWNER', rsvp: 'accepted' }],
+    });
     expect(after.headers.get('etag')).toBe('"2"');
   });
 
