@@ -1,4 +1,6 @@
+import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { AppRouter } from '../src/index.ts';
 import { errorBody, type TestUser } from './support/http.ts';
 import { restStream, wsSubscriber } from './support/live.ts';
 import { useTestServer } from './support/test-context.ts';
@@ -158,6 +160,34 @@ describe('invitations: the flow', () => {
     expect(accepted.status).toBe(200);
     expect(accepted.body.event.my_role).toBe('EDITOR');
     expect(await feedRows(event.id, 'permission.updated')).toHaveLength(0);
+  });
+});
+
+describe('invitations over tRPC', () => {
+  const trpc = (user: TestUser) =>
+    createTRPCClient<AppRouter>({ links: [httpLink({ url: `${ctx.url}/trpc`, headers: { authorization: `Bearer ${user.access}` } })] });
+
+  it('offers the same operations as typed procedures, with the same rules', async () => {
+    const guest = await ctx.user('guest');
+    const event = await ctx.event(owner, { title: 'Typed' });
+    const { invitation } = await trpc(owner).invitations.create.mutate({ id: event.id, user_id: guest.id, role: 'viewer' });
+    expect(invitation).toMatchObject({ event_title: 'Typed', role: 'VIEWER', status: 'pending', message: null });
+    const again = await trpc(owner)
+      .invitations.create.mutate({ id: event.id, user_id: guest.id, role: 'VIEWER' })
+      .catch((error: unknown) => error);
+    expect(again).toBeInstanceOf(TRPCClientError);
+    expect((again as TRPCClientError<AppRouter>).data?.httpStatus).toBe(409);
+    expect(await trpc(guest).invitations.list.query({})).toEqual([invitation]);
+    expect(await trpc(owner).invitations.listForEvent.query({ id: event.id })).toEqual([invitation]);
+    const accepted = await trpc(guest).invitations.accept.mutate({ id: invitation.id });
+    expect(accepted.event).toMatchObject({ id: event.id, my_role: 'VIEWER' });
+    expect(await trpc(guest).rsvp.set.mutate({ id: event.id, response: 'declined' })).toEqual({
+      event_id: event.id,
+      user_id: guest.id,
+      response: 'declined',
+    });
+    const participants = await trpc(owner).sharing.list.query({ id: event.id });
+    expect(participants.participants.find((p) => p.user_id === guest.id)?.rsvp).toBe('declined');
   });
 });
 
