@@ -128,6 +128,7 @@ export async function createInvitation(
         .returning('id')
         .executeTakeFirstOrThrow();
       const invitation = toInvitation(await readInvitation(trx, id));
+      await audit(trx, deps.meta, { userId: actor.id, action: 'invitation.create', targetType: 'invitation', targetId: id });
       await recordNotice(trx, {
         eventId: event.id,
         type: 'invitation.created',
@@ -135,7 +136,6 @@ export async function createInvitation(
         recipientId: invitee.id,
         payload: { invitation },
       });
-      await audit(trx, deps.meta, { userId: actor.id, action: 'invitation.create', targetType: 'invitation', targetId: id });
       return { invitation };
     });
   } catch (error) {
@@ -171,6 +171,9 @@ export async function listMyInvitations(db: Kysely<Database>, actor: Actor, inpu
 export async function acceptInvitation(deps: ServiceDeps, actor: Actor, id: number) {
   return inTransaction(deps, async (trx) => {
     const row = await invitationFor(trx, id, actor, 'answer');
+    const invitation = await settle(trx, id, 'accepted');
+    // The audit row before the feed rows: the feed lock is held from the first feed insert to the commit.
+    await audit(trx, deps.meta, { userId: actor.id, action: 'invitation.accept', targetType: 'invitation', targetId: id });
     await grantPersonalRole(trx, {
       eventId: row.event_id,
       userId: actor.id,
@@ -179,8 +182,8 @@ export async function acceptInvitation(deps: ServiceDeps, actor: Actor, id: numb
       grantedBy: row.inviter_id,
       keepStronger: true,
     });
+    // After the grant, which clears an answer left from earlier access.
     await recordRsvp(trx, row.event_id, actor.id, 'accepted');
-    const invitation = await settle(trx, id, 'accepted');
     await recordNotice(trx, {
       eventId: row.event_id,
       type: 'invitation.accepted',
@@ -188,7 +191,6 @@ export async function acceptInvitation(deps: ServiceDeps, actor: Actor, id: numb
       recipientId: row.owner_id,
       payload: { invitation },
     });
-    await audit(trx, deps.meta, { userId: actor.id, action: 'invitation.accept', targetType: 'invitation', targetId: id });
     const { event, role } = await loadEventFor(trx, row.event_id, actor.id, 'read');
     return { message: 'Invitation accepted', invitation, event: toEvent(event, role) };
   });
@@ -198,6 +200,7 @@ export async function declineInvitation(deps: ServiceDeps, actor: Actor, id: num
   return inTransaction(deps, async (trx) => {
     const row = await invitationFor(trx, id, actor, 'answer');
     const invitation = await settle(trx, id, 'declined');
+    await audit(trx, deps.meta, { userId: actor.id, action: 'invitation.decline', targetType: 'invitation', targetId: id });
     await recordNotice(trx, {
       eventId: row.event_id,
       type: 'invitation.declined',
@@ -205,7 +208,6 @@ export async function declineInvitation(deps: ServiceDeps, actor: Actor, id: num
       recipientId: row.owner_id,
       payload: { invitation },
     });
-    await audit(trx, deps.meta, { userId: actor.id, action: 'invitation.decline', targetType: 'invitation', targetId: id });
     return { message: 'Invitation declined', invitation };
   });
 }
@@ -214,6 +216,7 @@ export async function cancelInvitation(deps: ServiceDeps, actor: Actor, id: numb
   return inTransaction(deps, async (trx) => {
     const row = await invitationFor(trx, id, actor, 'cancel');
     const invitation = await settle(trx, id, 'cancelled');
+    await audit(trx, deps.meta, { userId: actor.id, action: 'invitation.cancel', targetType: 'invitation', targetId: id });
     await recordNotice(trx, {
       eventId: row.event_id,
       type: 'invitation.cancelled',
@@ -221,7 +224,6 @@ export async function cancelInvitation(deps: ServiceDeps, actor: Actor, id: numb
       recipientId: row.invitee_id,
       payload: { invitation },
     });
-    await audit(trx, deps.meta, { userId: actor.id, action: 'invitation.cancel', targetType: 'invitation', targetId: id });
     return { message: 'Invitation cancelled' };
   });
 }

@@ -40,13 +40,13 @@ export async function setRsvp(deps: ServiceDeps, actor: Actor, input: TRsvpInput
         .values({ event_id: event.id, user_id: actor.id, response: input.response, updated_at: new Date() })
         .onConflict((oc) => oc.columns(['event_id', 'user_id']).doUpdateSet({ response: input.response, updated_at: new Date() }))
         .execute();
+      await audit(trx, deps.meta, { userId: actor.id, action: 'rsvp', targetType: 'event', targetId: event.id });
       await recordNotice(trx, {
         eventId: event.id,
         type: 'rsvp.updated',
         actorId: actor.id,
         payload: { user: { id: actor.id, username: actor.username }, response: input.response },
       });
-      await audit(trx, deps.meta, { userId: actor.id, action: 'rsvp', targetType: 'event', targetId: event.id });
     }
     return { event_id: event.id, user_id: actor.id, response: input.response };
   });
