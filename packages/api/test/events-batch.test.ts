@@ -176,7 +176,10 @@ describe('batch create: contract details', () => {
     });
     for (const created of res.body.created_events) {
       const fetched = await api.get(`/api/events/${created.id}`, { token: user.access });
-      expect(fetched.body).toEqual({ ...created, permissions: [{ user_id: user.id, username: user.username, role: 'OWNER' }] });
+      expect(fetched.body).toEqual({
+        ...created,
+        permissions: [{ user_id: user.id, username: user.username, role: 'OWNER', rsvp: 'accepted' }],
+      });
     }
   });
 

@@ -74,7 +74,7 @@ describe('event CRUD', () => {
     const res = await api.get(`/api/events/${event.id}`, { token: owner.access });
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toBe('"1"');
-    expect(res.body.permissions).toEqual([{ user_id: owner.id, username: owner.username, role: 'OWNER' }]);
+    expect(res.body.permissions).toEqual([{ user_id: owner.id, username: owner.username, role: 'OWNER', rsvp: 'accepted' }]);
     const cached = await api.get(`/api/events/${event.id}`, { token: owner.access, headers: { 'if-none-match': '"1"' } });
     expect(cached.status).toBe(304);
     expect(cached.text).toBe('');
@@ -345,7 +345,10 @@ describe('contract shapes with seed 001 bodies', () => {
     for (const path of [`/api/events/${created.id}`, `/api/events/${created.id}/`]) {
       const res = await api.get(path, { token: user.access });
       expect(res.status, path).toBe(200);
-      expect(res.body).toEqual({ ...created, permissions: [{ user_id: user.id, username: user.username, role: 'OWNER' }] });
+      expect(res.body).toEqual({
+        ...created,
+        permissions: [{ user_id: user.id, username: user.username, role: 'OWNER', rsvp: 'accepted' }],
+      });
       expect(res.headers.get('etag')).toBe('"1"');
     }
   });
@@ -400,7 +403,10 @@ describe('contract shapes with seed 001 bodies', () => {
       event: { ...created, description: 'changed', version: 2, updated_at: expect.stringMatching(RFC3339) },
     });
     const after = await api.get(`/api/events/${created.id}`, { token: user.access });
-    expect(after.body).toEqual({ ...res.body.event, permissions: [{ user_id: user.id, username: user.username, role: 'OWNER' }] });
+    expect(after.body).toEqual({
+      ...res.body.event,
+      permissions: [{ user_id: user.id, username: user.username, role: 'OWNER', rsvp: 'accepted' }],
+    });
     expect(after.headers.get('etag')).toBe('"2"');
   });
 

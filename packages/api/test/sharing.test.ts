@@ -56,8 +56,8 @@ describe('sharing', () => {
     const list = await api.get(`/api/events/${event.id}/permissions`, { token: bob.access });
     expect(list.status).toBe(200);
     expect(list.body.participants).toEqual([
-      { user_id: owner.id, username: owner.username, role: 'OWNER', granted_at: expect.stringMatching(/Z$/) },
-      { user_id: bob.id, username: bob.username, role: 'EDITOR', granted_at: expect.stringMatching(/Z$/) },
+      { user_id: owner.id, username: owner.username, role: 'OWNER', granted_at: expect.stringMatching(/Z$/), rsvp: 'accepted' },
+      { user_id: bob.id, username: bob.username, role: 'EDITOR', granted_at: expect.stringMatching(/Z$/), rsvp: 'needs_action' },
     ]);
     const update = await api.put(`/api/events/${event.id}/permissions/${bob.id}`, { token: owner.access, body: { role: 'viewer' } });
     expect(update.status).toBe(200);
@@ -211,9 +211,22 @@ describe('sharing: every form and every rule', () => {
             username: host.username,
             role: 'OWNER',
             granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+            rsvp: 'accepted',
           },
-          { user_id: ed.id, username: ed.username, role: 'EDITOR', granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
-          { user_id: vi.id, username: vi.username, role: 'VIEWER', granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+          {
+            user_id: ed.id,
+            username: ed.username,
+            role: 'EDITOR',
+            granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+            rsvp: 'needs_action',
+          },
+          {
+            user_id: vi.id,
+            username: vi.username,
+            role: 'VIEWER',
+            granted_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+            rsvp: 'needs_action',
+          },
         ]),
       );
     }

@@ -1,5 +1,5 @@
 import type { AppRouter } from '@scheduler/api';
-import type { TLiveMessage, TRegisterInput, TUser } from '@scheduler/shared';
+import type { TInvitation, TLiveMessage, TRegisterInput, TRsvpStatus, TUser } from '@scheduler/shared';
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, TRPCClientError, wsLink, type TRPCLink } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
 import { authLink } from './auth-link.ts';
@@ -26,6 +26,10 @@ export interface ClientOptions {
 }
 
 export type LiveMessage = TLiveMessage;
+/** An invitation as `invitations.*` answer it and `invitation.*` live messages carry it. */
+export type Invitation = TInvitation;
+/** A participant's answer to an event (`rsvp` in participants). */
+export type RsvpStatus = TRsvpStatus;
 
 export interface FollowOptions {
   /** Only this event's changes; all events I can read when omitted. */

@@ -9,7 +9,9 @@ export {
   createClient,
   type ClientOptions,
   type FollowOptions,
+  type Invitation,
   type LiveMessage,
+  type RsvpStatus,
   type SchedulerClient,
   type WebSocketClass,
 } from './client.ts';

@@ -124,7 +124,12 @@ export type ChangeType =
   | 'event.rolled_back'
   | 'permission.granted'
   | 'permission.updated'
-  | 'permission.revoked';
+  | 'permission.revoked'
+  | 'invitation.created'
+  | 'invitation.accepted'
+  | 'invitation.declined'
+  | 'invitation.cancelled'
+  | 'rsvp.updated';
 
 /** The change feed: one row per committed change, written in the change's own transaction. */
 export interface ChangesTable {
@@ -148,6 +153,32 @@ export interface ChangesTable {
 export interface FeedHorizonTable {
   id: Generated<number>;
   pruned_through: number;
+}
+
+export type InvitationStatus = 'pending' | 'accepted' | 'declined' | 'cancelled';
+
+/** A grant that waits for the invitee's answer; at most one pending per event and invitee. */
+export interface InvitationsTable {
+  id: Generated<number>;
+  event_id: number;
+  inviter_id: number;
+  invitee_id: number;
+  role: Exclude<Role, 'OWNER'>;
+  message: string | null;
+  status: ColumnType<InvitationStatus, InvitationStatus | undefined, InvitationStatus>;
+  created_at: CreatedAt;
+  /** When it stopped being pending (accepted, declined or cancelled). */
+  responded_at: Timestamp | null;
+}
+
+export type RsvpResponse = 'accepted' | 'declined' | 'tentative';
+
+/** A participant's answer to an event; counts only while they may read it. */
+export interface EventRsvpsTable {
+  event_id: number;
+  user_id: number;
+  response: RsvpResponse;
+  updated_at: Timestamp;
 }
 
 export interface AuditLogTable {
@@ -196,6 +227,8 @@ export interface Database {
   audit_log: AuditLogTable;
   collab_updates: CollabUpdatesTable;
   collab_documents: CollabDocumentsTable;
+  invitations: InvitationsTable;
+  event_rsvps: EventRsvpsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -206,3 +239,4 @@ export type EventUpdate = Updateable<EventsTable>;
 export type EventVersionRow = Selectable<EventVersionsTable>;
 export type ChangeRow = Selectable<ChangesTable>;
 export type AuditRow = Selectable<AuditLogTable>;
+export type InvitationRow = Selectable<InvitationsTable>;

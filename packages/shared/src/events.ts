@@ -210,7 +210,19 @@ export type TEvent = z.infer<typeof ZEvent>;
 export const ZPermission = z.object({ user_id: z.number().int(), username: z.string(), role: ZRole });
 export type TPermission = z.infer<typeof ZPermission>;
 
-export const ZEventDetail = ZEvent.extend({ permissions: z.array(ZPermission) }).meta({ id: 'EventDetail' });
+/** A participant's answer to an event (Google Calendar's responseStatus). */
+export const RSVP_RESPONSES = ['accepted', 'declined', 'tentative'] as const;
+export type TRsvpResponse = (typeof RSVP_RESPONSES)[number];
+export const ZRsvpStatus = z
+  .enum(['needs_action', ...RSVP_RESPONSES])
+  .describe('The participant’s answer: needs_action until they answer; the owner is accepted unless they say otherwise');
+export type TRsvpStatus = z.infer<typeof ZRsvpStatus>;
+
+export const ZEventDetail = ZEvent.extend({
+  permissions: z.array(
+    ZPermission.extend({ rsvp: ZRsvpStatus.optional().describe('The participant’s answer (absent with as_of: answers have no history)') }),
+  ),
+}).meta({ id: 'EventDetail' });
 export type TEventDetail = z.infer<typeof ZEventDetail>;
 
 export const ZEventMutationResult = z.object({

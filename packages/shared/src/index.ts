@@ -5,5 +5,6 @@ export * from './auth.ts';
 export * from './events.ts';
 export * from './sharing.ts';
 export * from './teams.ts';
+export * from './invitations.ts';
 export * from './history.ts';
 export * from './live.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ZDateTime, ZId, ZRole, ZUserRef } from './common.ts';
-import { ZEvent } from './events.ts';
+import { RSVP_RESPONSES, ZEvent } from './events.ts';
+import { ZInvitation } from './invitations.ts';
 
 export const LIVE_MESSAGE_TYPES = [
   'event.created',
@@ -10,6 +11,11 @@ export const LIVE_MESSAGE_TYPES = [
   'permission.granted',
   'permission.updated',
   'permission.revoked',
+  'invitation.created',
+  'invitation.accepted',
+  'invitation.declined',
+  'invitation.cancelled',
+  'rsvp.updated',
 ] as const;
 export type TLiveMessageType = (typeof LIVE_MESSAGE_TYPES)[number];
 
@@ -22,9 +28,11 @@ export const ZLiveMessage = z
     actor: ZUserRef.nullable(),
     at: ZDateTime,
     event: ZEvent.optional(),
-    user: ZUserRef.nullable().optional().describe('permission.*: the user whose access changed'),
+    user: ZUserRef.nullable().optional().describe('permission.*: the user whose access changed; rsvp.updated: who answered'),
     role: ZRole.nullable().optional().describe('permission.*: that user’s role after the change (null once revoked)'),
     my_role: ZRole.nullable().optional().describe('permission.*: the recipient’s own role now (null for the user who lost access)'),
+    invitation: ZInvitation.optional().describe('invitation.*: the invitation after the change (sent to the invitee or the owner only)'),
+    response: z.enum(RSVP_RESPONSES).optional().describe('rsvp.updated: the answer `user` gave'),
   })
   .meta({ id: 'LiveMessage' });
 export type TLiveMessage = z.infer<typeof ZLiveMessage>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ZDateTime, ZGrantableRole, ZId, ZRole } from './common.ts';
-import { ZPermission } from './events.ts';
+import { ZPermission, ZRsvpStatus } from './events.ts';
 import { ZEventTeamGrant, ZTeamShareTarget } from './teams.ts';
 
 const ZShareTarget = z
@@ -27,7 +27,7 @@ export type TShareInput = z.infer<typeof ZShareInput>;
 
 export const ZShareResult = z.object({ message: z.string(), permissions: z.array(ZPermission) });
 
-export const ZParticipant = ZPermission.extend({ granted_at: ZDateTime });
+export const ZParticipant = ZPermission.extend({ granted_at: ZDateTime, rsvp: ZRsvpStatus });
 export const ZParticipants = z.object({
   participants: z
     .array(ZParticipant)

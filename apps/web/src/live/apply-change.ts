@@ -18,6 +18,13 @@ export function myRoleAfter(message: LiveMessage): TRole | null | undefined {
 export function applyChange(queryClient: QueryClient, message: LiveMessage, me: number): void {
   const id = message.event_id;
   if (id === null) return; // a notice about no event changes nothing cached
+  if (message.type.startsWith('invitation.')) return; // addressed to me; nothing of the event changed
+  if (message.type === 'rsvp.updated') {
+    // Someone answered: only the participants' RSVPs changed.
+    void queryClient.invalidateQueries({ queryKey: keys.participants(id) });
+    void queryClient.invalidateQueries({ queryKey: keys.event(id) });
+    return;
+  }
   if (message.type === 'event.deleted') {
     // Refetched, an open event page learns the event is gone (404) and says so.
     void queryClient.invalidateQueries({ queryKey: keys.event(id) });
@@ -56,12 +63,17 @@ const VERBS: Record<LiveMessage['type'], string> = {
   'permission.granted': 'shared',
   'permission.updated': 'changed a role on',
   'permission.revoked': 'removed someone from',
+  'invitation.created': 'invited you to',
+  'invitation.accepted': 'accepted the invitation to',
+  'invitation.declined': 'declined the invitation to',
+  'invitation.cancelled': 'cancelled the invitation to',
+  'rsvp.updated': 'answered',
 };
 
 /** "ada updated “Planning”", for the activity notices. */
 export function describeChange(message: LiveMessage, me: number, knownTitle?: string): string {
   const who = message.actor ? (message.actor.id === me ? 'You' : message.actor.username) : 'Someone';
-  const title = message.event?.title ?? knownTitle;
+  const title = message.event?.title ?? message.invitation?.event_title ?? knownTitle;
   const what = title ? `“${title}”` : `event ${message.event_id}`;
   if (message.type.startsWith('permission.') && affectsMe(message, me) && message.actor?.id !== me) {
     const role = myRoleAfter(message);
@@ -69,5 +81,6 @@ export function describeChange(message: LiveMessage, me: number, knownTitle?: st
     if (message.type === 'permission.granted') return `${who} shared ${what} with you (${role?.toLowerCase()})`;
     return `${who} made you ${role?.toLowerCase()} of ${what}`;
   }
+  if (message.type === 'rsvp.updated' && message.response) return `${who} answered ${message.response} to ${what}`;
   return `${who} ${VERBS[message.type]} ${what}`;
 }

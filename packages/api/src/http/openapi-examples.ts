@@ -43,6 +43,19 @@ const team = {
   ],
   created_at: '2025-04-20T10:00:00Z',
 };
+const withRsvp = permissions.map((p) => ({ ...p, rsvp: p.role === 'OWNER' ? 'accepted' : 'tentative' }));
+const invitation = {
+  id: 7,
+  event_id: 24,
+  event_title: 'Planning',
+  role: 'EDITOR',
+  status: 'pending',
+  message: 'Join us for the quarterly planning',
+  inviter: adaRef,
+  invitee: { id: 3, username: 'linus' },
+  created_at: '2025-04-21T10:00:00Z',
+  responded_at: null,
+};
 const historyEntry = {
   version_id: 57,
   version: 3,
@@ -142,7 +155,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       errors: [],
     },
   },
-  'events-get': { response: { ...event, permissions } },
+  'events-get': { response: { ...event, permissions: withRsvp } },
   'events-update': {
     request: {
       title: 'Planning (moved)',
@@ -178,7 +191,7 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   'sharing-list': {
     response: {
-      participants: [...permissions, { user_id: 4, username: 'margaret', role: 'VIEWER' }].map((p) => ({
+      participants: [...withRsvp, { user_id: 4, username: 'margaret', role: 'VIEWER', rsvp: 'needs_action' }].map((p) => ({
         ...p,
         granted_at: '2025-04-20T10:00:00Z',
       })),
@@ -197,6 +210,29 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   'teams-removeMember': { response: { ...team, members: team.members.slice(0, 1) } },
   'teams-delete': { response: { message: 'Team deleted' } },
+  'invitations-create': {
+    request: { username: 'linus', role: 'EDITOR', message: 'Join us for the quarterly planning' },
+    response: { invitation },
+  },
+  'invitations-listForEvent': {
+    response: [
+      invitation,
+      { ...invitation, id: 5, invitee: { id: 2, username: 'grace' }, status: 'accepted', responded_at: '2025-04-20T11:00:00Z' },
+    ],
+  },
+  'invitations-list': { response: [invitation] },
+  'invitations-accept': {
+    response: {
+      message: 'Invitation accepted',
+      invitation: { ...invitation, status: 'accepted', responded_at: '2025-04-21T11:00:00Z' },
+      event: { ...event, my_role: 'EDITOR' },
+    },
+  },
+  'invitations-decline': {
+    response: { message: 'Invitation declined', invitation: { ...invitation, status: 'declined', responded_at: '2025-04-21T11:00:00Z' } },
+  },
+  'invitations-cancel': { response: { message: 'Invitation cancelled' } },
+  'rsvp-set': { request: { response: 'tentative' }, response: { event_id: 24, user_id: 2, response: 'tentative' } },
   'history-list': {
     response: [
       historyEntry,
@@ -313,4 +349,5 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   tags: ['planning', 'q2'],
   tags_mode: 'all',
   search: 'gr',
+  status: 'pending',
 };

@@ -98,6 +98,22 @@ const ERROR_EXAMPLE_OVERRIDES: Record<string, Partial<Record<DocumentedStatus, R
       details: [{ path: 'user_id', message: 'is the team’s last admin' }],
     },
   },
+  'invitations-create': {
+    404: { error: 'User 99 not found', code: 'NOT_FOUND' },
+    409: { error: 'linus already has a pending invitation to the event', code: 'CONFLICT' },
+  },
+  'invitations-accept': {
+    404: { error: 'Invitation not found', code: 'NOT_FOUND' },
+    409: { error: 'The invitation is no longer pending (it was cancelled)', code: 'CONFLICT' },
+  },
+  'invitations-decline': {
+    404: { error: 'Invitation not found', code: 'NOT_FOUND' },
+    409: { error: 'The invitation is no longer pending (it was accepted)', code: 'CONFLICT' },
+  },
+  'invitations-cancel': {
+    404: { error: 'Invitation not found', code: 'NOT_FOUND' },
+    409: { error: 'The invitation is no longer pending (it was declined)', code: 'CONFLICT' },
+  },
 };
 
 /** What each query and path parameter means, by name (operation-specific wording first). */
@@ -133,6 +149,7 @@ const PARAMETER_DOCS: Record<string, string> = {
   search: 'Username prefix (case-insensitive); at most 20 people are returned, without emails',
   cursor: '`next_cursor` of the previous answer; omit it for a full snapshot',
   event_id: 'Only this event',
+  status: 'Only invitations in this state: pending (default), accepted, declined, cancelled, or all',
   version: 'The version you expect the event to be at (the same as `If-Match`); a mismatch is 412',
 };
 /** Query options that the REST adapter also takes in the body of a write, documented the same way there. */
@@ -153,6 +170,9 @@ const PARAMETER_DOCS_BY_OPERATION: Record<string, Record<string, string>> = {
   'teams-addMember': { id: 'The team’s id' },
   'teams-removeMember': { id: 'The team’s id', user_id: 'The member to remove (yourself to leave)' },
   'teams-delete': { id: 'The team’s id' },
+  'invitations-accept': { id: 'The invitation’s id' },
+  'invitations-decline': { id: 'The invitation’s id' },
+  'invitations-cancel': { id: 'The invitation’s id' },
 };
 
 interface MediaType {

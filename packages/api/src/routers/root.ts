@@ -2,7 +2,9 @@ import { router } from '../trpc.ts';
 import { authRouter, usersRouter } from './auth.ts';
 import { eventsRouter } from './events.ts';
 import { historyRouter } from './history.ts';
+import { invitationsRouter } from './invitations.ts';
 import { liveRouter } from './live.ts';
+import { rsvpRouter } from './rsvp.ts';
 import { sharingRouter } from './sharing.ts';
 import { tagsRouter } from './tags.ts';
 import { teamsRouter } from './teams.ts';
@@ -13,6 +15,8 @@ export const appRouter = router({
   events: eventsRouter,
   sharing: sharingRouter,
   teams: teamsRouter,
+  invitations: invitationsRouter,
+  rsvp: rsvpRouter,
   history: historyRouter,
   live: liveRouter,
   tags: tagsRouter,

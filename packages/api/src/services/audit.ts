@@ -22,7 +22,12 @@ type AuditAction =
   | 'team.delete'
   | 'team.member_add'
   | 'team.member_remove'
-  | 'team.member_update';
+  | 'team.member_update'
+  | 'invitation.create'
+  | 'invitation.accept'
+  | 'invitation.decline'
+  | 'invitation.cancel'
+  | 'rsvp';
 
 /** Who asked and from where; carried from the request into every audit row. */
 export interface RequestMeta {
@@ -33,7 +38,7 @@ export interface RequestMeta {
 export interface AuditEntry {
   userId: number | null;
   action: AuditAction;
-  targetType?: 'user' | 'event' | 'session' | 'team' | undefined;
+  targetType?: 'user' | 'event' | 'session' | 'team' | 'invitation' | undefined;
   targetId?: string | number | undefined;
 }
 

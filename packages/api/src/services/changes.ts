@@ -75,6 +75,31 @@ export async function recordPermissionChange(
   });
 }
 
+/**
+ * A message that is not a change of state: addressed to one user
+ * (`recipientId`: an invitation) or to the event's readers (an RSVP). Its
+ * `payload` fields are merged into the live message; sync ignores it.
+ */
+export async function recordNotice(
+  trx: Kysely<Database>,
+  notice: {
+    eventId: number;
+    type: Extract<ChangeType, `invitation.${string}` | 'rsvp.updated'>;
+    actorId: number;
+    recipientId?: number | undefined;
+    payload: Record<string, unknown>;
+  },
+): Promise<number> {
+  return recordFeedEntry(trx, {
+    eventId: notice.eventId,
+    type: notice.type,
+    actorId: notice.actorId,
+    versionId: null,
+    recipientId: notice.recipientId,
+    payload: notice.payload,
+  });
+}
+
 const FEED_LOCK = 7302;
 
 /**
@@ -96,16 +121,18 @@ async function recordFeedEntry(
     versionId: number | null;
     subjectUserId?: number;
     role?: Role | null;
+    recipientId?: number | undefined;
+    payload?: Record<string, unknown>;
   },
 ): Promise<number> {
   if (changesAccess(entry.type)) accessChanging(trx, entry.eventId);
-  if (isStateChange(entry)) listingsChanging(trx);
+  if (isStateChange({ type: entry.type, recipient_id: entry.recipientId ?? null })) listingsChanging(trx);
   // The feed lock and the insert in one statement: the row is produced only once the lock is
   // held (see lockFeed), and the lock is held one round trip less before the commit.
   const row = await trx
     .with('feed_lock', (db) => db.selectNoFrom(sql<string>`pg_advisory_xact_lock(${FEED_LOCK})::text`.as('locked')))
     .insertInto('changes')
-    .columns(['event_id', 'type', 'actor_id', 'version_id', 'subject_user_id', 'role'])
+    .columns(['event_id', 'type', 'actor_id', 'version_id', 'subject_user_id', 'role', 'recipient_id', 'payload'])
     .expression((db) =>
       db
         .selectFrom('feed_lock')
@@ -116,6 +143,8 @@ async function recordFeedEntry(
           sql<number | null>`${entry.versionId}::bigint`.as('version_id'),
           sql<number | null>`${entry.subjectUserId ?? null}::int`.as('subject_user_id'),
           sql<Role | null>`${entry.role ?? null}`.as('role'),
+          sql<number | null>`${entry.recipientId ?? null}::int`.as('recipient_id'),
+          sql<string | null>`${entry.payload === undefined ? null : JSON.stringify(entry.payload)}::jsonb`.as('payload'),
         ]),
     )
     .returning('id')

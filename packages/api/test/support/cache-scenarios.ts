@@ -80,7 +80,7 @@ export async function roleChangeIsSeen(writer: ApiClient, reader: ApiClient, set
   await settle(async () => {
     const got = await reader.get(`/api/events/${event.id}`, { token: editor.access });
     expect(got.body.my_role).toBe('VIEWER');
-    expect(got.body.permissions).toContainEqual({ user_id: editor.id, username: editor.username, role: 'VIEWER' });
+    expect(got.body.permissions).toContainEqual({ user_id: editor.id, username: editor.username, role: 'VIEWER', rsvp: 'needs_action' });
     expect((await reader.put(`/api/events/${event.id}`, { token: editor.access, body: { title: 'not allowed' } })).status).toBe(403);
   });
   // And back up: the new grant is honoured as well.

@@ -1,7 +1,7 @@
 import { createTRPCClient, createWSClient, httpSubscriptionLink, wsLink } from '@trpc/client';
 import { EventSource } from 'eventsource';
 import { WebSocket } from 'ws';
-import type { TLiveMessage } from '@scheduler/shared';
+import { LIVE_MESSAGE_TYPES, type TLiveMessage } from '@scheduler/shared';
 import type { AppRouter } from '../../src/routers/root.ts';
 import { eventually } from './collab.ts';
 
@@ -97,16 +97,7 @@ export function restStream(serverUrl: string, token: string, query = '', lastEve
         },
       }),
   });
-  const types = [
-    'event.created',
-    'event.updated',
-    'event.deleted',
-    'event.rolled_back',
-    'permission.granted',
-    'permission.updated',
-    'permission.revoked',
-  ];
-  for (const type of types) {
+  for (const type of LIVE_MESSAGE_TYPES) {
     source.addEventListener(type, (event) => inbox.push({ id: event.lastEventId, message: JSON.parse(event.data) as TLiveMessage }));
   }
   source.addEventListener('error', (event) => inbox.errors.push(event));

@@ -5,6 +5,7 @@ import * as feedHorizon from './2026_12_02_001_feed_horizon.ts';
 import * as addressedMessages from './2026_12_03_000_addressed_messages.ts';
 import * as tagsMetadata from './2026_12_03_001_tags_metadata.ts';
 import * as teams from './2026_12_03_002_teams.ts';
+import * as invitationsRsvp from './2026_12_03_003_invitations_rsvp.ts';
 
 /** Every migration, in order. Listed here rather than read from disk so bundlers and tsx agree. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_000_addressed_messages': addressedMessages,
   '2026_12_03_001_tags_metadata': tagsMetadata,
   '2026_12_03_002_teams': teams,
+  '2026_12_03_003_invitations_rsvp': invitationsRsvp,
 };

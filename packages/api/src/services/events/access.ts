@@ -16,7 +16,7 @@ import { recordPermissionChange } from '../changes.ts';
  * for every change of effective role. So the readers below stay plain joins
  * on event_permissions: `roleOnEvent` (every check of one event), the listing
  * (list-events.ts), the tag counts (tags.ts), sync (live/sync.ts), the hub's recipients (`readersOf`),
- * `rolesOf` and `eventsAllowedFor`; and live messages, sync `removed`, the
+ * `rolesOf`, `eventsAllowedFor` and `sharedEventIds`; and live messages, sync `removed`, the
  * role cache, collaborative editing and as_of follow the feed rows.
  */
 export type EventAction = 'read' | 'update' | 'rollback' | 'collab.write' | 'delete' | 'share' | 'manage_permissions' | 'read_history';
@@ -198,6 +198,15 @@ export async function eventsAllowedFor(db: Kysely<Database>, userId: number, act
   return new Map(
     rows.filter((r) => verdict({ role: r.role, deleted: r.deleted_at !== null }, action) === 'allowed').map((r) => [r.event_id, r.role]),
   );
+}
+
+/**
+ * The events shared with a user, as SQL for `where ... in (...)`: those they
+ * may read now (not deleted) and do not own.
+ */
+export function sharedEventIds(userId: number): RawBuilder<{ event_id: number }> {
+  return sql<{ event_id: number }>`select p.event_id from event_permissions p join events e on e.id = p.event_id
+    where p.user_id = ${userId} and e.owner_id <> ${userId} and e.deleted_at is null`;
 }
 
 export const eventNotFound = () => new AppError('NOT_FOUND', 'Event not found');

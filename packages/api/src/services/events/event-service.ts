@@ -7,6 +7,7 @@ import {
   type TEventDetail,
   type TEventMutationResult,
   type TPermission,
+  type TRsvpStatus,
   type TUpdateEventInput,
 } from '@scheduler/shared';
 import { sql, type Kysely } from 'kysely';
@@ -21,6 +22,7 @@ import { eventNotFound, judge, loadEventFor, roleOnEvent } from './access.ts';
 import { contentColumns, contentOf, mergePatch, requireContent, sameContent, type EventContent } from './content.ts';
 import { findConflicts, lockOwnerCalendar } from './conflicts.ts';
 import { expandOccurrences } from './recurrence.ts';
+import { RSVP_OF_PARTICIPANT } from './rsvp.ts';
 import { toEvent } from './serialize.ts';
 
 type OnConflict = 'reject' | 'allow' | undefined;
@@ -141,16 +143,26 @@ export async function deleteEvent(deps: ServiceDeps, actor: Actor, id: number): 
 /** The order participants are listed in: the owner, editors, viewers, each by username. */
 const PARTICIPANT_ORDER = sql`case p.role when 'OWNER' then 0 when 'EDITOR' then 1 else 2 end, u.username`;
 
-/** Everyone with access to an event, the owner first. */
-export async function permissionsOf(db: Kysely<Database>, eventId: number): Promise<Array<TPermission & { granted_at: string }>> {
+/** Everyone with access to an event, the owner first, with their RSVP. */
+export async function permissionsOf(
+  db: Kysely<Database>,
+  eventId: number,
+): Promise<Array<TPermission & { granted_at: string; rsvp: TRsvpStatus }>> {
   const rows = await db
     .selectFrom('event_permissions as p')
     .innerJoin('users as u', 'u.id', 'p.user_id')
-    .select(['p.user_id', 'u.username', 'p.role', 'p.granted_at'])
+    .leftJoin('event_rsvps as r', (join) => join.onRef('r.event_id', '=', 'p.event_id').onRef('r.user_id', '=', 'p.user_id'))
+    .select(['p.user_id', 'u.username', 'p.role', 'p.granted_at', RSVP_OF_PARTICIPANT.as('rsvp')])
     .where('p.event_id', '=', eventId)
     .orderBy(PARTICIPANT_ORDER)
     .execute();
-  return rows.map((r) => ({ user_id: r.user_id, username: r.username, role: r.role, granted_at: formatDateTime(r.granted_at) }));
+  return rows.map((r) => ({
+    user_id: r.user_id,
+    username: r.username,
+    role: r.role,
+    granted_at: formatDateTime(r.granted_at),
+    rsvp: r.rsvp,
+  }));
 }
 
 /**
@@ -163,10 +175,11 @@ const eventWithParticipants = compiledOnce(2, (db: Kysely<Database>, eventId: nu
     .selectAll('e')
     .select(roleOnEvent(userId).as('role'))
     .select(
-      sql<
-        TPermission[]
-      >`(select coalesce(json_agg(json_build_object('user_id', p.user_id, 'username', u.username, 'role', p.role) order by ${PARTICIPANT_ORDER}), '[]'::json)
-        from event_permissions p join users u on u.id = p.user_id where p.event_id = e.id)`.as('permissions'),
+      sql<Array<TPermission & { rsvp: TRsvpStatus }>>`(select coalesce(json_agg(json_build_object(
+          'user_id', p.user_id, 'username', u.username, 'role', p.role, 'rsvp', ${RSVP_OF_PARTICIPANT}) order by ${PARTICIPANT_ORDER}), '[]'::json)
+        from event_permissions p join users u on u.id = p.user_id
+        left join event_rsvps r on r.event_id = p.event_id and r.user_id = p.user_id
+        where p.event_id = e.id)`.as('permissions'),
     )
     .where('e.id', '=', eventId),
 );

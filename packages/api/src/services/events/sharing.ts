@@ -6,10 +6,12 @@ import { audit } from '../audit.ts';
 import { lockTeamOf } from '../teams.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
-import { checkAccess, loadEventFor, settleGrants, type OwnGrant } from './access.ts';
+import { checkAccess, loadEventFor, roleOf, settleGrants, type OwnGrant } from './access.ts';
+import { forgetRsvp } from './rsvp.ts';
 import { permissionsOf } from './event-service.ts';
 
 type Grant = { user_id?: number | undefined; username?: string | undefined; role: 'EDITOR' | 'VIEWER' };
+type UserName = { user_id?: number | undefined; username?: string | undefined };
 
 /** Seed 001 sends `{users:[...]}`, seed 000 a single `{user_id, role}`; `{teams:[...]}` alone grants to teams only. */
 function grantsOf(input: TShareInput): Grant[] {
@@ -24,12 +26,44 @@ function grantsOf(input: TShareInput): Grant[] {
   return [{ user_id: input.user_id, username: input.username, role: input.role }];
 }
 
-async function resolveUser(db: Kysely<Database>, grant: Grant): Promise<{ id: number; username: string }> {
+/** The user an input names by `user_id` or `username`; 404 when there is none. */
+export async function resolveUser(db: Kysely<Database>, grant: UserName): Promise<{ id: number; username: string }> {
   let query = db.selectFrom('users').select(['id', 'username']);
   query = grant.user_id !== undefined ? query.where('id', '=', grant.user_id) : query.where('username', '=', grant.username!);
   const user = await query.executeTakeFirst();
   if (!user) throw new AppError('NOT_FOUND', `User ${grant.user_id ?? grant.username} not found`);
   return user;
+}
+
+const STRENGTH: Record<Role, number> = { OWNER: 3, EDITOR: 2, VIEWER: 1 };
+
+/**
+ * Grants a user their own role on an event, inside the caller's transaction,
+ * through `settleGrants` (the permission row, the feed row that is also the
+ * history of permissions, the role cache) and, for someone who had no access,
+ * a fresh RSVP. The path an accepted invitation grants through. `keepStronger`:
+ * a user who already holds an equal or stronger role keeps it. The caller has
+ * checked the event.
+ */
+export async function grantPersonalRole(
+  trx: Kysely<Database>,
+  grant: { eventId: number; userId: number; role: Exclude<Role, 'OWNER'>; actorId: number; keepStronger?: boolean },
+): Promise<'granted' | 'updated' | 'unchanged'> {
+  const existing = await trx
+    .selectFrom('event_permissions')
+    .select(['role', 'own_role'])
+    .where('event_id', '=', grant.eventId)
+    .where('user_id', '=', grant.userId)
+    .executeTakeFirst();
+  if (existing && (existing.own_role === grant.role || (grant.keepStronger && STRENGTH[existing.role] >= STRENGTH[grant.role]))) {
+    return 'unchanged';
+  }
+  // An answer given before access was lost does not come back with a new grant.
+  if ((await roleOf(trx, grant.eventId, grant.userId)) === null) await forgetRsvp(trx, grant.eventId, grant.userId);
+  await settleGrants(trx, grant.actorId, { eventIds: [grant.eventId], userIds: [grant.userId] }, [
+    { eventId: grant.eventId, userId: grant.userId, role: grant.role },
+  ]);
+  return existing ? 'updated' : 'granted';
 }
 
 /**
