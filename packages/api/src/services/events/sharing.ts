@@ -87,6 +87,8 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
       if (user.id === actor.id || user.id === event.owner_id) {
         throw validation('users', 'cannot include the owner', 'users: you cannot share an event with its owner');
       }
+      // An answer given before access was lost does not come back with a new grant.
+      if ((await roleOf(trx, event.id, user.id)) === null) await forgetRsvp(trx, event.id, user.id);
       own.push({ eventId: event.id, userId: user.id, role: grant.role });
     }
     const members = new Set<number>();
