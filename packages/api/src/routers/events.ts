@@ -56,7 +56,7 @@ export const eventsRouter = router({
     .input(ZListEventsInput)
     .output(ZEventList)
     .query(async ({ ctx, input }) => {
-      const page = await listEvents(ctx.db, ctx.user.id, input);
+      const page = await listEvents(ctx.db, ctx.user, input);
       // REST answers carry the contract's page links; tRPC callers page by number.
       return ctx.rest ? withPageLinks(page, `${ctx.rest.basePath}/events`, input, pageOf(input).size) : page;
     }),

@@ -4,6 +4,7 @@ import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import { validation } from '../../errors.ts';
 import { cooperative } from '../cooperate.ts';
 import { likePattern } from '../users.ts';
+import { inScope, type Principal } from './access.ts';
 import { eventsVisibleAt } from './as-of.ts';
 import { expandOccurrences } from './recurrence.ts';
 import { toEvent } from './serialize.ts';
@@ -67,10 +68,11 @@ type Row = EventRow & { my_role: Role };
  * on the caller's permission rows (the access rule: a row means access).
  * Recurring events match a window when one of their occurrences does.
  */
-export async function listEvents(db: Kysely<Database>, userId: number, input: TListEventsInput): Promise<EventPage> {
+export async function listEvents(db: Kysely<Database>, who: Principal, input: TListEventsInput): Promise<EventPage> {
   const page = pageOf(input);
   const window = windowOf(input);
-  if (input.as_of) return listAsOf(db, userId, input, page, window);
+  if (input.as_of) return listAsOf(db, who, input, page, window);
+  const userId = who.id;
 
   // Visibility is the caller's permission rows (the access rule: a row means access). They are
   // read first, by the (user_id, event_id) index, and the events fetched by primary key: a user
@@ -84,7 +86,8 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
   let base = db
     .selectFrom('events as e')
     .where('e.id', '=', sql<number>`any(${sql.val(visible.map((p) => p.event_id))}::int[])`)
-    .where('e.deleted_at', 'is', null);
+    .where('e.deleted_at', 'is', null)
+    .where(inScope(who.scope));
   if (input.q) {
     const pattern = `%${likePattern(input.q)}%`;
     base = base.where((eb) =>
@@ -164,14 +167,14 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
  */
 async function listAsOf(
   db: Kysely<Database>,
-  userId: number,
+  who: Principal,
   input: TListEventsInput,
   page: Page,
   window: { from: Date | null; to: Date | null } | null,
 ): Promise<EventPage> {
   const q = input.q?.toLowerCase();
   const location = input.location?.toLowerCase();
-  const filtered: Row[] = (await eventsVisibleAt(db, userId, input.as_of!))
+  const filtered: Row[] = (await eventsVisibleAt(db, who, input.as_of!))
     .map(({ event, role }) => ({ ...event, my_role: role }))
     .filter(
       (e) =>

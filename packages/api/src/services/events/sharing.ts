@@ -34,7 +34,7 @@ async function resolveUser(db: Kysely<Database>, grant: Grant): Promise<{ id: nu
 export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareInput) {
   const grants = grantsOf(input);
   return inTransaction(deps, async (trx) => {
-    const { event } = await loadEventFor(trx, input.id, actor.id, 'share', { forUpdate: true });
+    const { event } = await loadEventFor(trx, input.id, actor, 'share', { forUpdate: true });
     for (const grant of grants) {
       const user = await resolveUser(trx, grant);
       if (user.id === actor.id || user.id === event.owner_id) {
@@ -75,7 +75,7 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
 }
 
 export async function listParticipants(db: Kysely<Database>, actor: Actor, eventId: number) {
-  await checkAccess(db, eventId, actor.id, 'read');
+  await checkAccess(db, eventId, actor, 'read');
   return { participants: await permissionsOf(db, eventId) };
 }
 
@@ -95,7 +95,7 @@ async function targetPermission(trx: Kysely<Database>, eventId: number, userId: 
 
 export async function updatePermission(deps: ServiceDeps, actor: Actor, input: { id: number; user_id: number; role: 'EDITOR' | 'VIEWER' }) {
   return inTransaction(deps, async (trx) => {
-    await loadEventFor(trx, input.id, actor.id, 'manage_permissions', { forUpdate: true });
+    await loadEventFor(trx, input.id, actor, 'manage_permissions', { forUpdate: true });
     const current = await targetPermission(trx, input.id, input.user_id);
     if (current !== input.role) {
       await trx
@@ -121,7 +121,7 @@ export async function updatePermission(deps: ServiceDeps, actor: Actor, input: {
 export async function removePermission(deps: ServiceDeps, actor: Actor, input: { id: number; user_id: number }) {
   return inTransaction(deps, async (trx) => {
     const leaving = input.user_id === actor.id;
-    await loadEventFor(trx, input.id, actor.id, leaving ? 'read' : 'manage_permissions', { forUpdate: true });
+    await loadEventFor(trx, input.id, actor, leaving ? 'read' : 'manage_permissions', { forUpdate: true });
     await targetPermission(trx, input.id, input.user_id);
     await trx.deleteFrom('event_permissions').where('event_id', '=', input.id).where('user_id', '=', input.user_id).execute();
     await recordPermissionChange(trx, {
