@@ -27,7 +27,9 @@ async function newToken(user: TestUser, body: Record<string, unknown> = {}): Pro
 }
 
 function trpcWith(token: string) {
-  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${ctx.url}/trpc`, headers: () => ({ authorization: `Bearer ${token}` }) })] });
+  return createTRPCClient<AppRouter>({
+    links: [httpLink({ url: `${ctx.url}/trpc`, headers: () => ({ authorization: `Bearer ${token}` }) })],
+  });
 }
 
 async function trpcStatus(call: Promise<unknown>): Promise<number> {
@@ -228,7 +230,9 @@ describe('a read token', () => {
       // Not a wait for delivery: a while for the dropped update to show up, if it were relayed.
       await new Promise((r) => setTimeout(r, 500));
       expect(writer.text.toString()).toBe('base text');
-      await eventually(async () => expect((await api.get(`/api/events/${event.id}`, { token: owner.access })).body.description).toBe('base text'));
+      await eventually(async () =>
+        expect((await api.get(`/api/events/${event.id}`, { token: owner.access })).body.description).toBe('base text'),
+      );
     } finally {
       reader.destroy();
       writer.destroy();

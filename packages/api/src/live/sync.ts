@@ -81,7 +81,9 @@ export async function sync(db: Kysely<Database>, who: Principal, input: { cursor
     )
     // Events outside an API token's scope do not exist for it, not even as `removed`.
     .$if(who.scope !== undefined, (qb) =>
-      qb.where((eb) => eb.exists(eb.selectFrom('events as e').select('e.id').whereRef('e.id', '=', 'c.event_id').where(inScope(who.scope)))),
+      qb.where((eb) =>
+        eb.exists(eb.selectFrom('events as e').select('e.id').whereRef('e.id', '=', 'c.event_id').where(inScope(who.scope))),
+      ),
     )
     .orderBy('c.id')
     .limit(limit + 1)

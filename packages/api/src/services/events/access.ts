@@ -66,7 +66,10 @@ export function inScope(scope: TokenScope | undefined): RawBuilder<boolean> {
 }
 
 /** The same rule in memory, for an event's current state (live messages). A message about no event reaches unnarrowed tokens only. */
-export function scopeAdmits(scope: TokenScope | undefined, event: { id: number | null; tags?: readonly string[] | null | undefined }): boolean {
+export function scopeAdmits(
+  scope: TokenScope | undefined,
+  event: { id: number | null; tags?: readonly string[] | null | undefined },
+): boolean {
   if (!narrows(scope)) return true;
   if (event.id === null) return false;
   if (scope.eventIds && !scope.eventIds.includes(event.id)) return false;
