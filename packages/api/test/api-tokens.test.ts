@@ -111,7 +111,7 @@ describe('creating, listing and revoking', () => {
   });
 
   it('revokes with 200, refuses the token at once, and hides others’ tokens (404)', async () => {
-    const [user, other] = await ctx.users('revoker', 'other');
+    const [user, other] = await Promise.all([ctx.user('revoker'), ctx.user('other')]);
     const created = await newToken(user);
     expect((await api.get('/api/auth/me', { token: created.token })).status).toBe(200);
     expect((await api.delete(`/api/tokens/${created.id}`, { token: other.access })).status).toBe(404);
@@ -169,7 +169,7 @@ describe('creating, listing and revoking', () => {
 
 describe('a read token', () => {
   it('reads everything its user may and gets 403 on every write, over REST and tRPC', async () => {
-    const [owner, friend] = await ctx.users('owner', 'friend');
+    const [owner, friend] = await Promise.all([ctx.user('owner'), ctx.user('friend')]);
     const event = await ctx.event(owner, { title: 'Readable', is_recurring: true, recurrence_pattern: 'weekly' });
     await ctx.event(owner, { title: 'Second' });
     const { token } = await newToken(owner, { access: 'read' });
@@ -242,7 +242,7 @@ describe('a read token', () => {
 
 describe('a token never exceeds its user', () => {
   it('a viewer’s write token cannot edit; a token naming an event its user cannot see gets 404', async () => {
-    const [owner, viewer] = await ctx.users('owner', 'viewer');
+    const [owner, viewer] = await Promise.all([ctx.user('owner'), ctx.user('viewer')]);
     const shared = await ctx.event(owner, { title: 'Shared' });
     const hidden = await ctx.event(owner, { title: 'Hidden' });
     await ctx.share(owner, shared.id, viewer, 'VIEWER');
@@ -256,7 +256,7 @@ describe('a token never exceeds its user', () => {
   });
 
   it('loses what its user loses', async () => {
-    const [owner, editor] = await ctx.users('owner', 'editor');
+    const [owner, editor] = await Promise.all([ctx.user('owner'), ctx.user('editor')]);
     const event = await ctx.event(owner);
     await ctx.share(owner, event.id, editor, 'EDITOR');
     const { token } = await newToken(editor);
