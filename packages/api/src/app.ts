@@ -25,6 +25,8 @@ import { appRouter } from './routers/root.ts';
 import { changesAccess, forgetAccess } from './services/events/access.ts';
 import { ApiTokenStore } from './services/auth/api-token-store.ts';
 import { liveCredentials } from './services/auth/authenticate.ts';
+import { configureListingCache, forgetListings } from './services/events/listing-cache.ts';
+import { isStateChange } from './services/changes.ts';
 import { SessionStore } from './services/auth/sessions.ts';
 import { TokenService } from './services/auth/tokens.ts';
 import { createRequestLimiter } from './services/rate-limit.ts';
@@ -74,12 +76,14 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   apiTokens.start();
   const live = new LiveHub(database.db, logger, (credentials) => liveCredentials({ sessions, apiTokens }, credentials));
   // Every instance reads the feed: cached roles of events whose access changed are dropped.
-  live.onFeed((rows) =>
+  configureListingCache(database.db, config.listingCacheRows);
+  live.onFeed((rows) => {
     forgetAccess(
       database.db,
       rows.flatMap((r) => (changesAccess(r.type) && r.event_id !== null ? [r.event_id] : [])),
-    ),
-  );
+    );
+    if (rows.some(isStateChange)) forgetListings(database.db);
+  });
   await live.start();
   wake.subscribe(FEED_TOPIC, () => live.wake());
   const retention = startFeedRetention(database.db, logger, config.feedRetention);
