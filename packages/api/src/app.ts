@@ -23,6 +23,8 @@ import { liveWireEncoder } from './live/wire.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { appRouter } from './routers/root.ts';
 import { changesAccess, forgetAccess } from './services/events/access.ts';
+import { ApiTokenStore } from './services/auth/api-token-store.ts';
+import { liveCredentials } from './services/auth/authenticate.ts';
 import { configureListingCache, forgetListings } from './services/events/listing-cache.ts';
 import { isStateChange } from './services/changes.ts';
 import { SessionStore } from './services/auth/sessions.ts';
@@ -70,7 +72,9 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
 
   const wake = await openWakeChannel(config, database, logger);
   const sessions = new SessionStore(database.db, wake);
-  const live = new LiveHub(database.db, logger, (sessionIds) => sessions.liveAmong(sessionIds));
+  const apiTokens = new ApiTokenStore(database.db, wake, { usageFlushMs: config.apiTokenUsageFlushMs, logger });
+  apiTokens.start();
+  const live = new LiveHub(database.db, logger, (credentials) => liveCredentials({ sessions, apiTokens }, credentials));
   // Every instance reads the feed: cached roles of events whose access changed are dropped.
   configureListingCache(database.db, config.listingCacheRows);
   live.onFeed((rows) => {
@@ -100,6 +104,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     logger,
     tokens: new TokenService(config.jwt),
     sessions,
+    apiTokens,
     loginLimiter,
     live,
     wake,
@@ -159,6 +164,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
         // The feed stops (and its running read ends) before the pool it reads from closes.
         await live.stop();
         await retention.stop();
+        await apiTokens.stop();
         for (const client of trpcWss.clients) client.terminate();
         trpcWss.close();
         await new Promise<void>((resolve) => {

@@ -43,6 +43,7 @@ const ZEnv = z.object({
     .or(z.literal('').transform(() => undefined)),
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   COLLAB_WRITEBACK_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  API_TOKEN_USAGE_FLUSH_MS: z.coerce.number().int().min(50).max(600_000).default(30_000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
@@ -133,6 +134,8 @@ function toConfig(e: z.output<typeof ZEnv>, dataDir: string | undefined, secret:
     redisUrl: e.REDIS_URL,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     collabWritebackMs: e.COLLAB_WRITEBACK_MS,
+    /** How often API tokens' `last_used_at` is written (uses are noted in memory in between). */
+    apiTokenUsageFlushMs: e.API_TOKEN_USAGE_FLUSH_MS,
     /** Proxies whose X-Forwarded-For entries are believed (see http/client-address.ts). */
     trustProxy: e.TRUST_PROXY,
     /** PostgreSQL only: statement_timeout and the wait for a pooled connection. */

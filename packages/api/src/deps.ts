@@ -6,6 +6,7 @@ import type { LiveHub } from './live/hub.ts';
 import type { SocketGuard } from './http/socket-guard.ts';
 import type { WakeChannel } from './live/wake-channel.ts';
 import type { Logger } from './logger.ts';
+import type { ApiTokenStore } from './services/auth/api-token-store.ts';
 import type { SessionStore } from './services/auth/sessions.ts';
 import type { TokenService } from './services/auth/tokens.ts';
 import type { CommitListener } from './services/write.ts';
@@ -19,6 +20,8 @@ export interface AppDeps {
   tokens: TokenService;
   /** Live sessions, cached; ended sessions are forgotten on every instance. */
   sessions: SessionStore;
+  /** API tokens by hash, cached; revoked tokens are forgotten on every instance; use is written in batches. */
+  apiTokens: ApiTokenStore;
   loginLimiter: RateLimiterAbstract;
   /** Told after each committed write (wakes live subscribers). */
   commits?: CommitListener | undefined;

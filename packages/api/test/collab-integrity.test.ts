@@ -87,7 +87,7 @@ describe('write-back and REST changes', () => {
     let leave!: () => void;
     const left = new Promise<void>((resolve) => (leave = resolve));
     const restUpdate = inTransaction(ctx.server.deps, async (trx) => {
-      const { event: current } = await loadEventFor(trx, eventId, owner.id, 'update', { forUpdate: true });
+      const { event: current } = await loadEventFor(trx, eventId, { id: owner.id }, 'update', { forUpdate: true });
       locked();
       await left;
       await writeEventContent(

@@ -213,6 +213,26 @@ export interface CollabDocumentsTable {
   updated_at: Timestamp;
 }
 
+/** Access an API token grants: `read` never writes; `write` may do what the user may. */
+export type TokenAccess = 'read' | 'write';
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** SHA-256 of the token, hex; the token itself is never stored. */
+  token_hash: string;
+  access: TokenAccess;
+  /** Set: the token sees only events with one of these tags. */
+  tags: string[] | null;
+  /** Set: the token sees only these events. */
+  event_ids: number[] | null;
+  expires_at: Timestamp | null;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
 export interface Database {
   users: UsersTable;
   auth_sessions: AuthSessionsTable;
@@ -229,6 +249,7 @@ export interface Database {
   collab_documents: CollabDocumentsTable;
   invitations: InvitationsTable;
   event_rsvps: EventRsvpsTable;
+  api_tokens: ApiTokensTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -240,3 +261,4 @@ export type EventVersionRow = Selectable<EventVersionsTable>;
 export type ChangeRow = Selectable<ChangesTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 export type InvitationRow = Selectable<InvitationsTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;

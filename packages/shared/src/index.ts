@@ -8,3 +8,4 @@ export * from './teams.ts';
 export * from './invitations.ts';
 export * from './history.ts';
 export * from './live.ts';
+export * from './tokens.ts';

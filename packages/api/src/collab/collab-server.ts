@@ -6,8 +6,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken } from '../context.ts';
 import { writeRawError } from '../http/client-error.ts';
 import type { AppDeps } from '../deps.ts';
-import { authenticatedUser } from '../services/auth/authenticate.ts';
-import { roleOf, rolesOf } from '../services/events/access.ts';
+import { authenticatedUser, liveCredentials } from '../services/auth/authenticate.ts';
+import { roleUnderScope, roleOf, rolesOf } from '../services/events/access.ts';
 import { DocumentRegistry } from './documents.ts';
 import type { LiveDocument } from './event-sync.ts';
 import { CLOSE, type CollabUser, type Connection } from './room.ts';
@@ -49,9 +49,16 @@ export class CollabServer {
     const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization) ?? protocolToken ?? null;
     const user = await authenticatedUser(this.deps, token);
     if (!user) return refuse(socket, 401, 'Unauthorized');
-    const role = await roleOf(this.deps.db, parsedId.data, user.id);
+    // With an API token: a read token joins read-only, a narrowed one only its events (the access rule's roleOf).
+    const role = await roleOf(this.deps.db, parsedId.data, user);
     if (!role) return refuse(socket, 404, 'Not Found');
-    const collabUser: CollabUser = { id: user.id, username: user.username, sessionId: user.sessionId, tokenExp: user.tokenExp };
+    const collabUser: CollabUser = {
+      id: user.id,
+      username: user.username,
+      sessionId: user.sessionId,
+      tokenExp: user.tokenExp,
+      scope: user.scope,
+    };
     let doc: LiveDocument;
     try {
       doc = await this.documents.open(parsedId.data);
@@ -95,10 +102,13 @@ export class CollabServer {
       try {
         const [roles, live] = await Promise.all([
           rolesOf(this.deps.db, doc.room.eventId, [...new Set(conns.map((c) => c.user.id))]),
-          this.deps.sessions.liveAmong([...new Set(conns.map((c) => c.user.sessionId))]),
+          liveCredentials(this.deps, [...new Set(conns.map((c) => c.user.sessionId))]),
         ]);
         for (const conn of conns) {
-          const role = roles.get(conn.user.id);
+          // A token narrowed to some events is judged on its own (its scope may follow the event's tags).
+          const role = conn.user.scope?.tags
+            ? await roleOf(this.deps.db, doc.room.eventId, conn.user)
+            : roleUnderScope(roles.get(conn.user.id) ?? null, conn.user.scope);
           if (!live.has(conn.user.sessionId) || conn.user.tokenExp <= now) conn.ws.close(CLOSE.sessionEnded, 'session ended');
           else if (!role) conn.ws.close(CLOSE.revoked, 'access revoked');
           else conn.role = role;

@@ -6,7 +6,7 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import type { WebSocket } from 'ws';
-import { roleAllows } from '../services/events/access.ts';
+import { roleAllows, type TokenScope } from '../services/events/access.ts';
 import { DESCRIPTION, type StoredUpdate } from './persistence.ts';
 
 const MESSAGE_SYNC = 0;
@@ -25,6 +25,8 @@ export interface CollabUser {
   username: string;
   sessionId: string;
   tokenExp: number;
+  /** Set when connected with an API token: a read token only reads, a narrowed one sees only its events. */
+  scope?: TokenScope | undefined;
 }
 
 export interface Connection {

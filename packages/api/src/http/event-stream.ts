@@ -34,7 +34,7 @@ export function createEventStreamRoute(deps: AppDeps) {
       }
       eventId = parsed.data;
       try {
-        await checkAccess(deps.db, eventId, user.id, 'read');
+        await checkAccess(deps.db, eventId, user, 'read');
       } catch (error) {
         return sendError(res, toAppError(error));
       }
@@ -44,7 +44,14 @@ export function createEventStreamRoute(deps: AppDeps) {
 
     const abort = new AbortController();
     req.on('close', () => abort.abort());
-    const sub = await deps.live.subscribe({ userId: user.id, sessionId: user.sessionId, tokenExp: user.tokenExp, eventId, after });
+    const sub = await deps.live.subscribe({
+      userId: user.id,
+      sessionId: user.sessionId,
+      tokenExp: user.tokenExp,
+      scope: user.scope,
+      eventId,
+      after,
+    });
     // The client may have gone while the subscription was set up: nothing to stream, no heartbeat.
     if (abort.signal.aborted) return sub.end();
     res.writeHead(200, {

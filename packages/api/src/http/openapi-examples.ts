@@ -66,6 +66,17 @@ const historyEntry = {
   change_reason: null,
 };
 
+const apiToken = {
+  id: 7,
+  name: 'Nightly export',
+  access: 'read',
+  tags: null,
+  event_ids: [24],
+  expires_at: '2026-06-30T00:00:00Z',
+  created_at: '2025-04-21T10:00:00Z',
+  last_used_at: null,
+};
+
 export interface OperationExamples {
   request?: unknown;
   response?: unknown;
@@ -321,6 +332,12 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       { tag: 'team:core', count: 3 },
     ],
   },
+  'tokens-create': {
+    request: { name: 'Nightly export', access: 'read', event_ids: [24], expires_at: '2026-06-30T00:00:00Z' },
+    response: { ...apiToken, token: 'evt_9kT1mZ0qYwVb3N8xR2cL5pHs7dJ4fG6aE1uQ0iO3vXy' },
+  },
+  'tokens-list': { response: [{ ...apiToken, last_used_at: '2025-04-22T06:00:12Z' }] },
+  'tokens-revoke': { response: { message: 'Token revoked' } },
   'live-sync': {
     response: {
       changes: [

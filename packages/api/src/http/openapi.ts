@@ -204,13 +204,22 @@ export function buildOpenApiDocument(appRouter: AppRouter, baseUrl: string): Ope
       '',
       'Sign in with `POST /auth/register` or `POST /auth/login` and send the `access` token as `Authorization: Bearer <token>`; it lasts 15 minutes, `POST /auth/refresh` gives a new pair.',
       '',
+      'For scripts and integrations, the Bearer may instead be an API token (`evt_…`, from `POST /tokens`): long-lived, `read` or `write`, optionally limited to some events; it never does more than its user may, and is refused (401) once revoked or expired.',
+      '',
       'Times are answered in UTC (`2025-04-27T08:05:00Z`). Times sent without `Z` or an offset (`2025-04-27 08:05`) are read in the event’s `timezone` when the same body gives one, else in UTC.',
       '',
       'Two numbers name a version: `version` counts the changes of one event (1, 2, 3 … and is what `ETag`/`If-Match` carry), while `version_id` is a global id that only grows (seed 001’s `history_id`). History, diff and rollback paths take `version_id`.',
     ].join('\n'),
     version: '1.0.0',
     baseUrl,
-    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT or API token',
+        description: 'The `access` JWT from login, or an API token (`evt_…`) from `POST /tokens`.',
+      },
+    },
     defs: { Error: ZErrorBody },
   });
   // The generator's own error schemas are replaced by the contract's Error everywhere.

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, requestMeta } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
 import { AppError } from '../errors.ts';
+import { claimedUserId } from '../services/auth/authenticate.ts';
 import { consumeRequest } from '../services/rate-limit.ts';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { assignRequestId, requestScope } from './request-context.ts';
@@ -41,8 +42,7 @@ export function withRequestPipeline(deps: AppDeps, handler: Handler, options: Re
     return requestScope.run({ requestId }, async () => {
       if (!UNCOUNTED.has(path)) {
         const token = bearerToken(req.headers.authorization) ?? tokenParam(req.url);
-        const claims = token ? await deps.tokens.verify(token, 'access') : null;
-        userId = claims?.userId ?? null;
+        userId = token ? await claimedUserId(deps, token) : null;
         const key = userId !== null ? `u:${userId}` : `ip:${requestMeta(req, deps.config.trustProxy).ip ?? 'unknown'}`;
         try {
           await consumeRequest(options.limiter, key);

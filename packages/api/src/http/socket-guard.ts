@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws';
 import type { AppDeps } from '../deps.ts';
+import { claimedUserId } from '../services/auth/authenticate.ts';
 
 /** Close codes the guard uses (RFC 6455: 1008 policy violation, 1013 try again later). */
 const GUARD_CLOSE = { tooSlow: 1008, tooMany: 1013 } as const;
@@ -86,14 +87,14 @@ export class SocketGuard {
  * the socket is counted against its user, and closed when over the limit.
  */
 export function admitOnContext<Opts extends { res?: unknown }, Ctx extends { token: string | null }>(
-  deps: Pick<AppDeps, 'sockets' | 'tokens'>,
+  deps: Pick<AppDeps, 'sockets' | 'tokens' | 'sessions' | 'apiTokens'>,
   createContext: (opts: Opts) => Promise<Ctx>,
 ): (opts: Opts) => Promise<Ctx> {
   return async (opts) => {
     const ctx = await createContext(opts);
     if (deps.sockets && ctx.token && opts.res instanceof WebSocket) {
-      const claims = await deps.tokens.verify(ctx.token, 'access');
-      if (claims) deps.sockets.admit(claims.userId, opts.res);
+      const userId = await claimedUserId(deps, ctx.token);
+      if (userId !== null) deps.sockets.admit(userId, opts.res);
     }
     return ctx;
   };

@@ -3,6 +3,7 @@ import type { TLiveMessage } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { scopeAdmits, type TokenScope } from '../services/events/access.ts';
 import { feedHead, prepareChanges, readFeed, type PreparedChange } from './messages.ts';
 import { assertRetained } from './retention.ts';
 
@@ -17,6 +18,8 @@ export interface SubscriberOptions {
   sessionId: string;
   /** Access-token expiry, seconds since the epoch. */
   tokenExp: number;
+  /** The API token's scope, when the subscription was made with one: messages about other events are not sent. */
+  scope?: TokenScope | undefined;
   eventId?: number | undefined;
   /** Resume after this feed id (replayed from the database). */
   after?: number | undefined;
@@ -250,6 +253,7 @@ export class LiveHub {
       if (!subs) continue;
       for (const sub of subs) {
         if (sub.options.eventId !== undefined && sub.options.eventId !== change.eventId) continue;
+        if (sub.options.scope && !scopeAdmits(sub.options.scope, change.event)) continue;
         let envelope = byRole.get(role);
         if (!envelope) byRole.set(role, (envelope = { id: change.id, message: change.message(role) }));
         deliveries.push([sub, envelope]);
@@ -317,6 +321,7 @@ export class LiveHub {
         if (rows.length === 0) break;
         for (const change of await prepareChanges(this.db, rows)) {
           if (!change.recipients.has(options.userId)) continue;
+          if (options.scope && !scopeAdmits(options.scope, change.event)) continue;
           replayed.push({ id: change.id, message: change.message(change.recipients.get(options.userId) ?? null) });
         }
         from = rows.at(-1)!.id;

@@ -9,6 +9,8 @@ import { versionAsEvent } from '../services/events/as-of.ts';
 export interface PreparedChange {
   id: number;
   eventId: number | null;
+  /** The event as API token scopes see it now (see `scopeAdmits`). */
+  event: { id: number | null };
   /** Everyone allowed to read the event at this moment, with their role; plus a revoked subject (null). */
   recipients: Map<number, Role | null>;
   message(role: Role | null): TLiveMessage;
@@ -66,6 +68,7 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
     return {
       id: change.id,
       eventId: change.event_id,
+      event: { id: change.event_id },
       recipients,
       message: (myRole) => ({
         ...base,

@@ -1,13 +1,13 @@
 import type { Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
 import { validation } from '../errors.ts';
+import { inScope, type Principal } from '../services/events/access.ts';
 import { STATE_CHANGES } from '../services/changes.ts';
 import { toEvent } from '../services/events/serialize.ts';
 import { feedHead } from './messages.ts';
 import { assertRetained } from './retention.ts';
 
 const DEFAULT_LIMIT = 500;
-
 
 /**
  * Offline sync over the change feed. Without a cursor: a snapshot of every
@@ -16,7 +16,8 @@ const DEFAULT_LIMIT = 500;
  * `upsert` with the event, or `removed` when it was deleted or the caller
  * lost access.
  */
-export async function sync(db: Kysely<Database>, userId: number, input: { cursor?: string | undefined; limit?: number | undefined }) {
+export async function sync(db: Kysely<Database>, who: Principal, input: { cursor?: string | undefined; limit?: number | undefined }) {
+  const userId = who.id;
   const head = await feedHead(db);
   if (input.cursor === undefined) {
     const rows = await db
@@ -25,6 +26,7 @@ export async function sync(db: Kysely<Database>, userId: number, input: { cursor
       .selectAll('e')
       .select('p.role as my_role')
       .where('e.deleted_at', 'is', null)
+      .where(inScope(who.scope))
       .orderBy('e.id')
       .execute();
     const versions = await latestVersionIds(
@@ -67,6 +69,12 @@ export async function sync(db: Kysely<Database>, userId: number, input: { cursor
         eb('c.subject_user_id', '=', userId),
       ]),
     )
+    // Events outside an API token's scope do not exist for it, not even as `removed`.
+    .$if(who.scope !== undefined, (qb) =>
+      qb.where((eb) =>
+        eb.exists(eb.selectFrom('events as e').select('e.id').whereRef('e.id', '=', 'c.event_id').where(inScope(who.scope))),
+      ),
+    )
     .orderBy('c.id')
     .limit(limit + 1)
     .execute();
@@ -82,6 +90,7 @@ export async function sync(db: Kysely<Database>, userId: number, input: { cursor
         .select('p.role as my_role')
         .where('e.id', 'in', eventIds)
         .where('e.deleted_at', 'is', null)
+        .where(inScope(who.scope))
         .execute()
     : [];
   const byId = new Map(visible.map((row) => [row.id, row]));

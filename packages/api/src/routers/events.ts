@@ -57,8 +57,10 @@ export const eventsRouter = router({
     .input(ZListEventsInput)
     .output(ZEventList)
     .query(async ({ ctx, input }) => {
-      const load = () => listEvents(ctx.db, ctx.user.id, input);
-      const page = input.as_of ? await load() : await cachedListing(ctx.db, `${ctx.user.id}:${JSON.stringify(input)}`, load);
+      const load = () => listEvents(ctx.db, ctx.user, input);
+      // An API token's scope narrows the page: it is part of the key.
+      const key = `${ctx.user.id}:${JSON.stringify(ctx.user.scope ?? null)}:${JSON.stringify(input)}`;
+      const page = input.as_of ? await load() : await cachedListing(ctx.db, key, load);
       // REST answers carry the contract's page links; tRPC callers page by number.
       return ctx.rest ? withPageLinks(page, `${ctx.rest.basePath}/events`, input, pageOf(input).size) : page;
     }),

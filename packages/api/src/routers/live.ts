@@ -18,12 +18,13 @@ export const liveRouter = router({
    * exactly after the last message it saw.
    */
   onChange: authedProcedure.input(ZSubscribeInput).subscription(async ({ ctx, input }) => {
-    if (input.event_id !== undefined) await checkAccess(ctx.db, input.event_id, ctx.user.id, 'read');
+    if (input.event_id !== undefined) await checkAccess(ctx.db, input.event_id, ctx.user, 'read');
     const sub = await ctx.deps.live.subscribe(
       {
         userId: ctx.user.id,
         sessionId: ctx.user.sessionId,
         tokenExp: ctx.user.tokenExp,
+        scope: ctx.user.scope,
         eventId: input.event_id,
         after: parseLastEventId(input.lastEventId),
       },
@@ -44,5 +45,5 @@ export const liveRouter = router({
     })
     .input(ZSyncInput)
     .output(ZSyncResult)
-    .query(({ ctx, input }) => sync(ctx.db, ctx.user.id, input)),
+    .query(({ ctx, input }) => sync(ctx.db, ctx.user, input)),
 });

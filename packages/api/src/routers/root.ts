@@ -8,6 +8,7 @@ import { rsvpRouter } from './rsvp.ts';
 import { sharingRouter } from './sharing.ts';
 import { tagsRouter } from './tags.ts';
 import { teamsRouter } from './teams.ts';
+import { tokensRouter } from './tokens.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -20,6 +21,7 @@ export const appRouter = router({
   history: historyRouter,
   live: liveRouter,
   tags: tagsRouter,
+  tokens: tokensRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -27,7 +27,9 @@ type AuditAction =
   | 'invitation.accept'
   | 'invitation.decline'
   | 'invitation.cancel'
-  | 'rsvp';
+  | 'rsvp'
+  | 'token.create'
+  | 'token.revoke';
 
 /** Who asked and from where; carried from the request into every audit row. */
 export interface RequestMeta {
@@ -38,7 +40,7 @@ export interface RequestMeta {
 export interface AuditEntry {
   userId: number | null;
   action: AuditAction;
-  targetType?: 'user' | 'event' | 'session' | 'team' | 'invitation' | undefined;
+  targetType?: 'user' | 'event' | 'session' | 'team' | 'invitation' | 'api_token' | undefined;
   targetId?: string | number | undefined;
 }
 

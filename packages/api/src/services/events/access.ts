@@ -1,4 +1,4 @@
-import type { ChangeType, Database, EventRow, Role } from '@scheduler/db';
+import type { ChangeType, Database, EventRow, Role, TokenAccess } from '@scheduler/db';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { AppError } from '../../errors.ts';
 import { recordPermissionChange } from '../changes.ts';
@@ -18,6 +18,13 @@ import { recordPermissionChange } from '../changes.ts';
  * (list-events.ts), the tag counts (tags.ts), sync (live/sync.ts), the hub's recipients (`readersOf`),
  * `rolesOf`, `eventsAllowedFor` and `sharedEventIds`; and live messages, sync `removed`, the
  * role cache, collaborative editing and as_of follow the feed rows.
+ *
+ * An API token narrows its user, never widens: the caller is a `Principal`,
+ * a user with the optional scope of the token they came with. The scope's
+ * `access` caps what they may do (`judge`: a read token may not write) and its
+ * `eventIds` / `tags` decide which events exist for it (`roleOnEvent` is null
+ * outside the scope, so every single-event check answers 404; many-event
+ * readers add `inScope` to their SQL; live messages use `scopeAdmits`).
  */
 export type EventAction = 'read' | 'update' | 'rollback' | 'collab.write' | 'delete' | 'share' | 'manage_permissions' | 'read_history';
 
@@ -36,6 +43,69 @@ export function roleAllows(role: Role, action: EventAction): boolean {
   return ALLOWED[action].includes(role);
 }
 
+/** What an API token narrows its user to. */
+export interface TokenScope {
+  access: TokenAccess;
+  /** Set: only events with one of these tags exist for the token. */
+  tags?: readonly string[] | null | undefined;
+  /** Set: only these events exist for the token. */
+  eventIds?: readonly number[] | null | undefined;
+}
+
+/** Who asks: a user, and the scope of the API token the request came with (none: the user's own session). */
+export interface Principal {
+  id: number;
+  scope?: TokenScope | undefined;
+}
+
+/** Actions that change nothing: the only ones a read token may take. */
+const READ_ACTIONS: ReadonlySet<EventAction> = new Set(['read', 'read_history']);
+
+/** Whether the scope hides some events (a scope with neither tags nor event ids narrows only the access). */
+const narrows = (scope: TokenScope | undefined): scope is TokenScope => Boolean(scope && (scope.tags || scope.eventIds));
+
+/** The scope as an SQL condition on the event `e` (true when it hides nothing): the many-event readers' filter. */
+export function inScope(scope: TokenScope | undefined): RawBuilder<boolean> {
+  if (!narrows(scope)) return sql<boolean>`true`;
+  const ids = scope.eventIds ? sql`e.id = any(${sql.val([...scope.eventIds])}::int[])` : sql`true`;
+  const tags = scope.tags ? sql`e.tags && ${sql.val([...scope.tags])}::text[]` : sql`true`;
+  return sql<boolean>`(${ids} and ${tags})`;
+}
+
+/** The same rule in memory, for an event's current state (live messages). A message about no event reaches unnarrowed tokens only. */
+export function scopeAdmits(
+  scope: TokenScope | undefined,
+  event: { id: number | null; tags?: readonly string[] | null | undefined },
+): boolean {
+  if (!narrows(scope)) return true;
+  if (event.id === null) return false;
+  if (scope.eventIds && !scope.eventIds.includes(event.id)) return false;
+  if (scope.tags && !(event.tags ?? []).some((tag) => scope.tags!.includes(tag))) return false;
+  return true;
+}
+/** The role a principal acts with: a read token caps any role at VIEWER (for collaboration sockets, which act on the role). */
+/** The role a principal acts with: a read token caps any role at VIEWER (for collaboration sockets, which act on the role). */
+export function roleUnderScope(role: Role | null, scope: TokenScope | undefined): Role | null {
+  return role && scope?.access === 'read' ? 'VIEWER' : role;
+}
+
+const readOnlyToken = () => new AppError('FORBIDDEN', 'This API token has read access only');
+
+/**
+ * Creating an event: a read token may not, and a token narrowed to some
+ * events may create only one it would see (event ids: never, as the new id is
+ * not among them; tags: an event carrying one of its tags).
+ */
+export function judgeCreate(who: Principal, tags: readonly string[] = []): void {
+  const { scope } = who;
+  if (scope?.access === 'read') throw readOnlyToken();
+  if (!narrows(scope)) return;
+  if (scope.eventIds) throw new AppError('FORBIDDEN', 'This API token is limited to some events and cannot create events');
+  if (!scopeAdmits({ ...scope, eventIds: null }, { id: 0, tags })) {
+    throw new AppError('FORBIDDEN', `This API token is limited to events tagged ${scope.tags!.join(', ')}; give the event one of them`);
+  }
+}
+
 export interface AccessibleEvent {
   event: EventRow;
   role: Role;
@@ -47,23 +117,34 @@ export interface AccessibleEvent {
  * `settleGrants`). A narrowing source (an API token's scope) is added here and
  * every check, the single-query read included, follows.
  */
-export function roleOnEvent(userId: number): RawBuilder<Role | null> {
-  return sql<Role | null>`(select p.role from event_permissions p where p.event_id = e.id and p.user_id = ${userId})`;
+export function roleOnEvent(userId: number, scope?: TokenScope): RawBuilder<Role | null> {
+  const role = sql<Role | null>`(select p.role from event_permissions p where p.event_id = e.id and p.user_id = ${userId})`;
+  return narrows(scope) ? sql<Role | null>`(case when ${inScope(scope)} then ${role} end)` : role;
 }
 
-/** 404 when the user has no access at all (or the event does not exist, or was deleted), 403 when the role is too weak. */
-export function judge(access: { role: Role | null; deleted: boolean }, action: EventAction): Role {
-  const outcome = verdict(access, action);
+/**
+ * 404 when the user has no access at all (or the event does not exist, was
+ * deleted, or is outside the token's scope: `role` is null then), 403 when the
+ * role is too weak or the token is read-only. Returns the user's role.
+ */
+export function judge(access: { role: Role | null; deleted: boolean }, action: EventAction, scope?: TokenScope): Role {
+  const outcome = verdict(access, action, scope);
   if (outcome === 'hidden') throw eventNotFound();
+  if (outcome === 'read_only') throw readOnlyToken();
   if (outcome === 'forbidden') throw new AppError('FORBIDDEN', `Your role (${access.role}) does not allow this action on the event`);
   return access.role!;
 }
 
 /** What a role may do with an event in its current state: a deleted event is hidden except its history from its owner. */
-function verdict(access: { role: Role | null; deleted: boolean }, action: EventAction): 'allowed' | 'hidden' | 'forbidden' {
+function verdict(
+  access: { role: Role | null; deleted: boolean },
+  action: EventAction,
+  scope?: TokenScope,
+): 'allowed' | 'hidden' | 'forbidden' | 'read_only' {
   if (!access.role) return 'hidden';
   if (access.deleted && !(action === 'read_history' && access.role === 'OWNER')) return 'hidden';
-  return roleAllows(access.role, action) ? 'allowed' : 'forbidden';
+  if (!roleAllows(access.role, action)) return 'forbidden';
+  return scope?.access === 'read' && !READ_ACTIONS.has(action) ? 'read_only' : 'allowed';
 }
 
 /**
@@ -74,16 +155,16 @@ function verdict(access: { role: Role | null; deleted: boolean }, action: EventA
 export async function loadEventFor(
   db: Kysely<Database>,
   eventId: number,
-  userId: number,
+  who: Principal,
   action: EventAction,
   options: { forUpdate?: boolean } = {},
 ): Promise<AccessibleEvent> {
-  let query = db.selectFrom('events as e').selectAll('e').select(roleOnEvent(userId).as('role')).where('e.id', '=', eventId);
+  let query = db.selectFrom('events as e').selectAll('e').select(roleOnEvent(who.id, who.scope).as('role')).where('e.id', '=', eventId);
   if (options.forUpdate) query = query.forUpdate('e');
   const row = await query.executeTakeFirst();
   if (!row) throw eventNotFound();
   const { role, ...event } = row;
-  return { event, role: judge({ role, deleted: event.deleted_at !== null }, action) };
+  return { event, role: judge({ role, deleted: event.deleted_at !== null }, action, who.scope) };
 }
 
 /**
@@ -91,14 +172,14 @@ export async function loadEventFor(
  * can (outside transactions only; writes check under their row lock with
  * `loadEventFor`). Returns the role.
  */
-export async function checkAccess(db: Kysely<Database>, eventId: number, userId: number, action: EventAction): Promise<Role> {
-  return judge(await accessOf(db, eventId, userId), action);
+export async function checkAccess(db: Kysely<Database>, eventId: number, who: Principal, action: EventAction): Promise<Role> {
+  return judge(await accessOf(db, eventId, who), action, who.scope);
 }
 
-/** The role a user has on an event right now (null: none, or the event is deleted). */
-export async function roleOf(db: Kysely<Database>, eventId: number, userId: number): Promise<Role | null> {
-  const access = await accessOf(db, eventId, userId);
-  return access.deleted ? null : access.role;
+/** The role a principal acts with on an event right now (null: none, or the event is deleted; capped by a read token). */
+export async function roleOf(db: Kysely<Database>, eventId: number, who: Principal): Promise<Role | null> {
+  const access = await accessOf(db, eventId, who);
+  return access.deleted ? null : roleUnderScope(access.role, who.scope);
 }
 
 interface CachedAccess {
@@ -132,14 +213,16 @@ const MAX_AGE_MS = 5_000;
 const CACHE_LIMIT = 100_000;
 const caches = new WeakMap<Kysely<Database>, RoleCache>();
 
-async function accessOf(db: Kysely<Database>, eventId: number, userId: number): Promise<{ role: Role | null; deleted: boolean }> {
-  if (db.isTransaction) return readAccess(db, eventId, userId);
+async function accessOf(db: Kysely<Database>, eventId: number, who: Principal): Promise<{ role: Role | null; deleted: boolean }> {
+  // A narrowed token's answer depends on the event's current tags, which this cache does not follow.
+  if (db.isTransaction || narrows(who.scope)) return readAccess(db, eventId, who);
+  const userId = who.id;
   let cache = caches.get(db);
   if (!cache) caches.set(db, (cache = new RoleCache()));
   const hit = cache.byEvent.get(eventId)?.get(userId);
   if (hit && Date.now() - hit.loadedAt < MAX_AGE_MS) return hit;
   const generation = cache.generation;
-  const access = await readAccess(db, eventId, userId);
+  const access = await readAccess(db, eventId, who);
   // Only grants are cached: "no access" is cheap to ask again and must never hide a new grant.
   if (access.role && generation === cache.generation) {
     if (cache.size >= CACHE_LIMIT) cache.forget([...cache.byEvent.keys()]);
@@ -151,10 +234,10 @@ async function accessOf(db: Kysely<Database>, eventId: number, userId: number): 
   return access;
 }
 
-async function readAccess(db: Kysely<Database>, eventId: number, userId: number) {
+async function readAccess(db: Kysely<Database>, eventId: number, who: Principal) {
   const row = await db
     .selectFrom('events as e')
-    .select([roleOnEvent(userId).as('role'), 'e.deleted_at'])
+    .select([roleOnEvent(who.id, who.scope).as('role'), 'e.deleted_at'])
     .where('e.id', '=', eventId)
     .executeTakeFirst();
   return { role: row?.role ?? null, deleted: row ? row.deleted_at !== null : false };
@@ -188,15 +271,18 @@ export function settleAccess(db: Kysely<Database>, trx: Kysely<Database> | undef
  * same rule as loadEventFor, for many events at once (point-in-time listings
  * keep only the events whose past the caller may still read).
  */
-export async function eventsAllowedFor(db: Kysely<Database>, userId: number, action: EventAction): Promise<Map<number, Role>> {
+export async function eventsAllowedFor(db: Kysely<Database>, who: Principal, action: EventAction): Promise<Map<number, Role>> {
   const rows = await db
     .selectFrom('event_permissions as p')
     .innerJoin('events as e', 'e.id', 'p.event_id')
     .select(['p.event_id', 'p.role', 'e.deleted_at'])
-    .where('p.user_id', '=', userId)
+    .where('p.user_id', '=', who.id)
+    .where(inScope(who.scope))
     .execute();
   return new Map(
-    rows.filter((r) => verdict({ role: r.role, deleted: r.deleted_at !== null }, action) === 'allowed').map((r) => [r.event_id, r.role]),
+    rows
+      .filter((r) => verdict({ role: r.role, deleted: r.deleted_at !== null }, action, who.scope) === 'allowed')
+      .map((r) => [r.event_id, r.role]),
   );
 }
 

@@ -1,6 +1,6 @@
 import type { Database, EventRow, EventVersionRow, Role } from '@scheduler/db';
 import { sql, type Kysely } from 'kysely';
-import { eventNotFound, eventsAllowedFor, loadEventFor } from './access.ts';
+import { eventNotFound, eventsAllowedFor, loadEventFor, type Principal } from './access.ts';
 
 /**
  * Point-in-time reads, answered from history: the event as its newest
@@ -64,8 +64,9 @@ export function versionAsEvent(version: EventVersionRow, createdAt: Date): Event
 }
 
 /** The event as the caller could see it at `at`; 404 when it did not exist, they had no access then, or they have none now. */
-export async function eventAsOf(db: Kysely<Database>, eventId: number, userId: number, at: Date): Promise<{ event: EventRow; role: Role }> {
-  await loadEventFor(db, eventId, userId, 'read_history');
+export async function eventAsOf(db: Kysely<Database>, eventId: number, who: Principal, at: Date): Promise<{ event: EventRow; role: Role }> {
+  await loadEventFor(db, eventId, who, 'read_history');
+  const userId = who.id;
   const version = await versionAt(db, eventId, at);
   if (!version) throw eventNotFound();
   const role = await roleAt(db, eventId, version.owner_id, userId, at);
@@ -75,8 +76,9 @@ export async function eventAsOf(db: Kysely<Database>, eventId: number, userId: n
 }
 
 /** Every event the caller could see at `at` and may still read now, with their role then. */
-export async function eventsVisibleAt(db: Kysely<Database>, userId: number, at: Date): Promise<Array<{ event: EventRow; role: Role }>> {
-  const readableNow = await eventsAllowedFor(db, userId, 'read_history');
+export async function eventsVisibleAt(db: Kysely<Database>, who: Principal, at: Date): Promise<Array<{ event: EventRow; role: Role }>> {
+  const readableNow = await eventsAllowedFor(db, who, 'read_history');
+  const userId = who.id;
   if (readableNow.size === 0) return [];
   const { rows } = await sql<EventVersionRow & { role: Role; created_at: Date }>`
     with granted as (

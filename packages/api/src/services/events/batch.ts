@@ -7,6 +7,7 @@ import { lockFeed } from '../changes.ts';
 import { listingsChanging } from './listing-cache.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
+import { judgeCreate } from './access.ts';
 import { buildContent, contentColumns, type EventContent } from './content.ts';
 import { findConflicts, lockOwnerCalendar } from './conflicts.ts';
 import { toEvent } from './serialize.ts';
@@ -46,6 +47,7 @@ function failed(code: 'VALIDATION_ERROR' | 'EVENT_CONFLICT', errors: BatchError[
  * (one statement per table), not a loop of inserts.
  */
 export async function createBatch(deps: ServiceDeps, actor: Actor, input: TBatchInput): Promise<TBatchResult> {
+  judgeCreate(actor);
   const atomic = input.atomic ?? true;
   const { valid, errors } = validateItems(input.events);
   if (atomic && errors.length > 0) throw failed('VALIDATION_ERROR', errors, input.events.length);

@@ -18,7 +18,7 @@ import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
 import { eventAsOf, permissionsAt } from './as-of.ts';
 import { compiledOnce } from '../compiled.ts';
-import { eventNotFound, judge, loadEventFor, roleOnEvent } from './access.ts';
+import { eventNotFound, judge, judgeCreate, loadEventFor, roleOnEvent, type Principal } from './access.ts';
 import { contentColumns, contentOf, mergePatch, requireContent, sameContent, type EventContent } from './content.ts';
 import { findConflicts, lockOwnerCalendar } from './conflicts.ts';
 import { expandOccurrences } from './recurrence.ts';
@@ -51,6 +51,7 @@ const withConflicts = (result: Omit<TEventMutationResult, 'conflicts'>, conflict
 
 export async function createEvent(deps: ServiceDeps, actor: Actor, input: TCreateEventInput): Promise<TEventMutationResult> {
   const content = requireContent(input);
+  judgeCreate(actor);
   return inTransaction(deps, async (trx) => {
     const conflicts = await checkOverlaps(trx, actor.id, content, input.on_conflict);
     const event = await trx
@@ -109,7 +110,7 @@ export async function writeEventContent(
 export async function updateEvent(deps: ServiceDeps, actor: Actor, input: TUpdateEventInput): Promise<TEventMutationResult> {
   const { id, version, on_conflict, ...patch } = input;
   return inTransaction(deps, async (trx) => {
-    const { event: current, role } = await loadEventFor(trx, id, actor.id, 'update', { forUpdate: true });
+    const { event: current, role } = await loadEventFor(trx, id, actor, 'update', { forUpdate: true });
     checkVersion(version, current.version);
     const next = mergePatch(contentOf(current), patch);
     if (sameContent(contentOf(current), next)) {
@@ -127,7 +128,7 @@ export async function updateEvent(deps: ServiceDeps, actor: Actor, input: TUpdat
 
 export async function deleteEvent(deps: ServiceDeps, actor: Actor, id: number): Promise<{ message: string }> {
   return inTransaction(deps, async (trx) => {
-    const { event: current } = await loadEventFor(trx, id, actor.id, 'delete', { forUpdate: true });
+    const { event: current } = await loadEventFor(trx, id, actor, 'delete', { forUpdate: true });
     const event = await trx
       .updateTable('events')
       .set({ deleted_at: new Date(), version: current.version + 1, updated_at: new Date() })
@@ -169,11 +170,11 @@ export async function permissionsOf(
  * One round trip for GET: the event, the caller's role (the access rule's SQL)
  * and the participants as JSON, compiled once.
  */
-const eventWithParticipants = compiledOnce(2, (db: Kysely<Database>, eventId: number, userId: number) =>
+const eventWithParticipantsFor = (db: Kysely<Database>, eventId: number, who: Principal) =>
   db
     .selectFrom('events as e')
     .selectAll('e')
-    .select(roleOnEvent(userId).as('role'))
+    .select(roleOnEvent(who.id, who.scope).as('role'))
     .select(
       sql<Array<TPermission & { rsvp: TRsvpStatus }>>`(select coalesce(json_agg(json_build_object(
           'user_id', p.user_id, 'username', u.username, 'role', p.role, 'rsvp', ${RSVP_OF_PARTICIPANT}) order by ${PARTICIPANT_ORDER}), '[]'::json)
@@ -181,19 +182,23 @@ const eventWithParticipants = compiledOnce(2, (db: Kysely<Database>, eventId: nu
         left join event_rsvps r on r.event_id = p.event_id and r.user_id = p.user_id
         where p.event_id = e.id)`.as('permissions'),
     )
-    .where('e.id', '=', eventId),
+    .where('e.id', '=', eventId);
+const eventWithParticipants = compiledOnce(2, (db: Kysely<Database>, eventId: number, userId: number) =>
+  eventWithParticipantsFor(db, eventId, { id: userId }),
 );
 
 export async function getEvent(db: Kysely<Database>, actor: Actor, id: number, asOf?: Date): Promise<TEventDetail> {
   if (asOf) {
     // The event as it was then, with the people who had access then.
-    const { event, role } = await eventAsOf(db, id, actor.id, asOf);
+    const { event, role } = await eventAsOf(db, id, actor, asOf);
     return { ...toEvent(event, role), permissions: await permissionsAt(db, id, event.owner_id, asOf) };
   }
-  const row = (await db.executeQuery(eventWithParticipants(db, id, actor.id))).rows[0];
+  // A token's scope shapes the query (see roleOnEvent), so only the unscoped form is compiled once.
+  const query = actor.scope ? eventWithParticipantsFor(db, id, actor).compile() : eventWithParticipants(db, id, actor.id);
+  const row = (await db.executeQuery(query)).rows[0];
   if (!row) throw eventNotFound();
   const { role, permissions, ...event } = row;
-  return { ...toEvent(event, judge({ role, deleted: event.deleted_at !== null }, 'read')), permissions };
+  return { ...toEvent(event, judge({ role, deleted: event.deleted_at !== null }, 'read', actor.scope)), permissions };
 }
 
 const DEFAULT_OCCURRENCE_WINDOW_MS = 366 * 24 * 3600 * 1000;
@@ -203,7 +208,7 @@ export async function listOccurrences(
   actor: Actor,
   input: { id: number; from?: Date | undefined; to?: Date | undefined },
 ): Promise<Array<{ start_time: string; end_time: string }>> {
-  const { event } = await loadEventFor(db, input.id, actor.id, 'read');
+  const { event } = await loadEventFor(db, input.id, actor, 'read');
   const from = input.from ?? event.start_time;
   const to = input.to ?? new Date(from.getTime() + DEFAULT_OCCURRENCE_WINDOW_MS);
   if (to < from) throw validation('to', 'must not be before from');

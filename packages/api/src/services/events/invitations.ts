@@ -79,7 +79,7 @@ async function readInvitation(db: Kysely<Database>, id: number): Promise<Row> {
  */
 async function invitationFor(trx: Kysely<Database>, id: number, actor: Actor, action: 'answer' | 'cancel'): Promise<Row> {
   const seen = await readInvitation(trx, id);
-  const role = await roleOf(trx, seen.event_id, actor.id);
+  const role = await roleOf(trx, seen.event_id, actor);
   const manages = actor.id === seen.inviter_id || (role !== null && roleAllows(role, 'share'));
   if (actor.id !== seen.invitee_id && !manages) throw invitationNotFound();
   if (action === 'answer' && actor.id !== seen.invitee_id) throw new AppError('FORBIDDEN', 'Only the invitee may answer an invitation');
@@ -106,12 +106,12 @@ export async function createInvitation(
 ): Promise<{ invitation: TInvitation }> {
   try {
     return await inTransaction(deps, async (trx) => {
-      const { event } = await loadEventFor(trx, input.id, actor.id, 'share', { forUpdate: true });
+      const { event } = await loadEventFor(trx, input.id, actor, 'share', { forUpdate: true });
       const invitee = await resolveUser(trx, input);
       if (invitee.id === actor.id || invitee.id === event.owner_id) {
         throw validation('user_id', 'cannot be you', 'user_id: you cannot invite yourself (or the event’s owner)');
       }
-      if ((await roleOf(trx, event.id, invitee.id)) !== null) {
+      if ((await roleOf(trx, event.id, { id: invitee.id })) !== null) {
         throw new AppError('CONFLICT', `${invitee.username} already has access to the event`);
       }
       const pending = await trx
@@ -149,7 +149,7 @@ const alreadyInvited = (who: string) => new AppError('CONFLICT', `${who} already
 
 /** Every invitation to an event, newest first (for whoever may share it). */
 export async function listEventInvitations(db: Kysely<Database>, actor: Actor, eventId: number): Promise<TInvitation[]> {
-  await checkAccess(db, eventId, actor.id, 'share');
+  await checkAccess(db, eventId, actor, 'share');
   const rows = await invitations(db).where('i.event_id', '=', eventId).orderBy('i.id', 'desc').execute();
   return rows.map(toInvitation);
 }
@@ -190,7 +190,7 @@ export async function acceptInvitation(deps: ServiceDeps, actor: Actor, id: numb
       recipientId: row.owner_id,
       payload: { invitation },
     });
-    const { event, role } = await loadEventFor(trx, row.event_id, actor.id, 'read');
+    const { event, role } = await loadEventFor(trx, row.event_id, actor, 'read');
     return { message: 'Invitation accepted', invitation, event: toEvent(event, role) };
   });
 }

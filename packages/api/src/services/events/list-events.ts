@@ -4,6 +4,7 @@ import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import { validation } from '../../errors.ts';
 import { cooperative } from '../cooperate.ts';
 import { likePattern } from '../users.ts';
+import { inScope, type Principal } from './access.ts';
 import { eventsVisibleAt } from './as-of.ts';
 import { expandOccurrences } from './recurrence.ts';
 import { toEvent } from './serialize.ts';
@@ -67,10 +68,11 @@ type Row = EventRow & { my_role: Role };
  * on the caller's permission rows (the access rule: a row means access).
  * Recurring events match a window when one of their occurrences does.
  */
-export async function listEvents(db: Kysely<Database>, userId: number, input: TListEventsInput): Promise<EventPage> {
+export async function listEvents(db: Kysely<Database>, who: Principal, input: TListEventsInput): Promise<EventPage> {
   const page = pageOf(input);
   const window = windowOf(input);
-  if (input.as_of) return listAsOf(db, userId, input, page, window);
+  if (input.as_of) return listAsOf(db, who, input, page, window);
+  const userId = who.id;
 
   // Visibility is the caller's permission rows (the access rule: a row means access), read in the
   // same statement as a materialized CTE by the (user_id, event_id) index, the events then fetched
@@ -87,7 +89,8 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
   let base = visible
     .selectFrom('visible as v')
     .innerJoin('events as e', 'e.id', 'v.event_id')
-    .where('e.deleted_at', 'is', null);
+    .where('e.deleted_at', 'is', null)
+    .where(inScope(who.scope));
   if (input.q) {
     const pattern = `%${likePattern(input.q)}%`;
     base = base.where((eb) =>
@@ -145,13 +148,11 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
     return expandedPage(rows, window.from, window.to, input.sort, page);
   }
 
-  const rows = (
-    await sorted
-      .select(sql<number>`count(*) over ()`.as('total_count'))
-      .limit(page.size)
-      .offset(page.offset)
-      .execute()
-  );
+  const rows = await sorted
+    .select(sql<number>`count(*) over ()`.as('total_count'))
+    .limit(page.size)
+    .offset(page.offset)
+    .execute();
   let count = rows[0]?.total_count;
   if (count === undefined) {
     const counted = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
@@ -171,7 +172,7 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
  */
 async function listAsOf(
   db: Kysely<Database>,
-  userId: number,
+  who: Principal,
   input: TListEventsInput,
   page: Page,
   window: { from: Date | null; to: Date | null } | null,
@@ -181,7 +182,7 @@ async function listAsOf(
   const tags = input.tags?.length ? input.tags : null;
   const tagsMatch = (e: Row) =>
     !tags || (input.tags_mode === 'all' ? tags.every((t) => e.tags.includes(t)) : tags.some((t) => e.tags.includes(t)));
-  const filtered: Row[] = (await eventsVisibleAt(db, userId, input.as_of!))
+  const filtered: Row[] = (await eventsVisibleAt(db, who, input.as_of!))
     .map(({ event, role }) => ({ ...event, my_role: role }))
     .filter(
       (e) =>

@@ -26,7 +26,7 @@ export const RSVP_OF_PARTICIPANT: RawBuilder<TRsvpStatus> = sql<TRsvpStatus>`coa
 /** Records the caller's answer; anyone who may read the event may answer. */
 export async function setRsvp(deps: ServiceDeps, actor: Actor, input: TRsvpInput) {
   return inTransaction(deps, async (trx) => {
-    const { event } = await loadEventFor(trx, input.id, actor.id, 'read');
+    const { event } = await loadEventFor(trx, input.id, actor, 'read');
     const previous = await trx
       .selectFrom('event_rsvps')
       .select('response')

@@ -59,7 +59,7 @@ export async function grantPersonalRole(
     return 'unchanged';
   }
   // An answer given before access was lost does not come back with a new grant.
-  if ((await roleOf(trx, grant.eventId, grant.userId)) === null) await forgetRsvp(trx, grant.eventId, grant.userId);
+  if ((await roleOf(trx, grant.eventId, { id: grant.userId })) === null) await forgetRsvp(trx, grant.eventId, grant.userId);
   await settleGrants(trx, grant.actorId, { eventIds: [grant.eventId], userIds: [grant.userId] }, [
     { eventId: grant.eventId, userId: grant.userId, role: grant.role },
   ]);
@@ -77,10 +77,10 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
   return inTransaction(deps, async (trx) => {
     // Teams are locked before the event (the order every team write takes), after a first check of the event.
     if (teamGrants.length > 0) {
-      await loadEventFor(trx, input.id, actor.id, 'share');
+      await loadEventFor(trx, input.id, actor, 'share');
       for (const teamId of [...new Set(teamGrants.map((g) => g.team_id))].sort((a, b) => a - b)) await lockTeamOf(trx, teamId, actor.id);
     }
-    const { event } = await loadEventFor(trx, input.id, actor.id, 'share', { forUpdate: true });
+    const { event } = await loadEventFor(trx, input.id, actor, 'share', { forUpdate: true });
     const own: OwnGrant[] = [];
     for (const grant of grants) {
       const user = await resolveUser(trx, grant);
@@ -88,7 +88,7 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
         throw validation('users', 'cannot include the owner', 'users: you cannot share an event with its owner');
       }
       // An answer given before access was lost does not come back with a new grant.
-      if ((await roleOf(trx, event.id, user.id)) === null) await forgetRsvp(trx, event.id, user.id);
+      if ((await roleOf(trx, event.id, { id: user.id })) === null) await forgetRsvp(trx, event.id, user.id);
       own.push({ eventId: event.id, userId: user.id, role: grant.role });
     }
     const members = new Set<number>();
@@ -113,7 +113,7 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
 }
 
 export async function listParticipants(db: Kysely<Database>, actor: Actor, eventId: number) {
-  await checkAccess(db, eventId, actor.id, 'read');
+  await checkAccess(db, eventId, actor, 'read');
   const teams = await db
     .selectFrom('event_team_grants as g')
     .innerJoin('teams as t', 't.id', 'g.team_id')
@@ -142,7 +142,7 @@ async function targetPermission(trx: Kysely<Database>, eventId: number, userId: 
 /** Sets a user's own grant (one who is there only through a team gets one); answers their effective role. */
 export async function updatePermission(deps: ServiceDeps, actor: Actor, input: { id: number; user_id: number; role: 'EDITOR' | 'VIEWER' }) {
   return inTransaction(deps, async (trx) => {
-    await loadEventFor(trx, input.id, actor.id, 'manage_permissions', { forUpdate: true });
+    await loadEventFor(trx, input.id, actor, 'manage_permissions', { forUpdate: true });
     const target = await targetPermission(trx, input.id, input.user_id);
     await audit(trx, deps.meta, { userId: actor.id, action: 'permission.update', targetType: 'event', targetId: input.id });
     const [changed] = await settleGrants(trx, actor.id, { eventIds: [input.id], userIds: [] }, [
@@ -160,7 +160,7 @@ export async function updatePermission(deps: ServiceDeps, actor: Actor, input: {
 export async function removePermission(deps: ServiceDeps, actor: Actor, input: { id: number; user_id: number }) {
   return inTransaction(deps, async (trx) => {
     const leaving = input.user_id === actor.id;
-    await loadEventFor(trx, input.id, actor.id, leaving ? 'read' : 'manage_permissions', { forUpdate: true });
+    await loadEventFor(trx, input.id, actor, leaving ? 'read' : 'manage_permissions', { forUpdate: true });
     const target = await targetPermission(trx, input.id, input.user_id);
     if (target.own_role === null) {
       throw validation(
@@ -178,10 +178,10 @@ export async function removePermission(deps: ServiceDeps, actor: Actor, input: {
 /** Removes a team's grant on an event (owner only); its members keep what other grants give them. */
 export async function removeTeamGrant(deps: ServiceDeps, actor: Actor, input: { id: number; team_id: number }) {
   return inTransaction(deps, async (trx) => {
-    await loadEventFor(trx, input.id, actor.id, 'manage_permissions');
+    await loadEventFor(trx, input.id, actor, 'manage_permissions');
     // Same lock order as every team write: the team, then the event.
     await trx.selectFrom('teams').select('id').where('id', '=', input.team_id).forUpdate().executeTakeFirst();
-    await loadEventFor(trx, input.id, actor.id, 'manage_permissions', { forUpdate: true });
+    await loadEventFor(trx, input.id, actor, 'manage_permissions', { forUpdate: true });
     const removed = await trx
       .deleteFrom('event_team_grants')
       .where('event_id', '=', input.id)

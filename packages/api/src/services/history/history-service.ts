@@ -64,7 +64,7 @@ export async function listHistory(db: Kysely<Database>, actor: Actor, input: Pag
 
 /** One page of an event's versions after the cursor, in either direction, for a reader of its history. */
 async function versionPage(db: Kysely<Database>, actor: Actor, input: PageInput, order: 'asc' | 'desc') {
-  await checkAccess(db, input.id, actor.id, 'read_history');
+  await checkAccess(db, input.id, actor, 'read_history');
   let query = versionsOf(db, input.id)
     .orderBy('v.version_id', order)
     .limit(input.limit ?? DEFAULT_PAGE);
@@ -84,7 +84,7 @@ async function loadVersion(db: Kysely<Database>, eventId: number, versionId: num
 }
 
 export async function getVersion(db: Kysely<Database>, actor: Actor, input: { id: number; version_id: number }) {
-  await checkAccess(db, input.id, actor.id, 'read_history');
+  await checkAccess(db, input.id, actor, 'read_history');
   const v = await loadVersion(db, input.id, input.version_id);
   return {
     ...entry(v),
@@ -133,7 +133,7 @@ export async function diffVersions(
   actor: Actor,
   input: { id: number; version_id1: number; version_id2: number; detail?: boolean | undefined },
 ) {
-  await checkAccess(db, input.id, actor.id, 'read_history');
+  await checkAccess(db, input.id, actor, 'read_history');
   const [a, b] = await Promise.all([loadVersion(db, input.id, input.version_id1), loadVersion(db, input.id, input.version_id2)]);
   return input.detail ? detailedDiff(snapshotContent(a), snapshotContent(b)) : diffSnapshots(snapshotContent(a), snapshotContent(b));
 }
@@ -149,7 +149,7 @@ export async function rollback(
   input: { id: number; version_id: number; version?: number | undefined; on_conflict?: 'reject' | 'allow' | undefined },
 ) {
   return inTransaction(deps, async (trx) => {
-    const { event: current, role } = await loadEventFor(trx, input.id, actor.id, 'rollback', { forUpdate: true });
+    const { event: current, role } = await loadEventFor(trx, input.id, actor, 'rollback', { forUpdate: true });
     checkVersion(input.version, current.version);
     const target = await loadVersion(trx, input.id, input.version_id);
     const next = versionContent(target);
