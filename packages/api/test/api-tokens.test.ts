@@ -342,6 +342,88 @@ describe('a token scoped to event_ids', () => {
   });
 });
 
+describe('a token scoped to tags', () => {
+  it('sees only events carrying one of its tags, as they are now', async () => {
+    const owner = await ctx.user('owner');
+    const ops = await ctx.event(owner, { title: 'Ops', tags: ['ops', 'weekly'] });
+    const oncall = await ctx.event(owner, { title: 'On call', tags: ['OnCall'] });
+    const other = await ctx.event(owner, { title: 'Other', tags: ['home'] });
+    const plain = await ctx.event(owner, { title: 'Plain' });
+    const created = await api.post('/api/tokens', {
+      token: owner.access,
+      body: { name: 'ops bot', access: 'write', tags: [' Ops ', 'oncall', 'ops'] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.tags).toEqual(['ops', 'oncall']);
+    const { token } = created.body as CreatedToken;
+
+    expect(ids(await api.get('/api/events?page_size=100', { token: owner.access })).sort()).toEqual(
+      [ops.id, oncall.id, other.id, plain.id].sort(),
+    );
+    expect(ids(await api.get('/api/events?page_size=100', { token })).sort()).toEqual([ops.id, oncall.id].sort());
+    expect((await api.get(`/api/events/${ops.id}`, { token })).status).toBe(200);
+    expect((await api.get(`/api/events/${other.id}`, { token })).status).toBe(404);
+    expect((await api.get(`/api/events/${plain.id}/history`, { token })).status).toBe(404);
+    const tags = await api.get('/api/tags', { token });
+    expect((tags.body as Array<{ tag: string }>).map((t) => t.tag).sort()).toEqual(['oncall', 'ops', 'weekly']);
+    const snapshot = await api.get('/api/sync', { token });
+    expect(snapshot.body.changes.map((c: { event_id: number }) => c.event_id).sort()).toEqual([ops.id, oncall.id].sort());
+
+    // Retagged by its owner: the event leaves the token's scope at once.
+    expect((await api.patch(`/api/events/${oncall.id}`, { token: owner.access, body: { tags: ['home'] } })).status).toBe(200);
+    expect((await api.get(`/api/events/${oncall.id}`, { token })).status).toBe(404);
+    expect(ids(await api.get('/api/events?page_size=100', { token }))).toEqual([ops.id]);
+  });
+
+  it('creates only events carrying one of its tags', async () => {
+    const owner = await ctx.user('owner');
+    const { token } = await newToken(owner, { tags: ['ops'] });
+    const untagged = await api.post('/api/events', { token, body: { title: 'untagged', ...freeSlot() } });
+    expect(untagged.status).toBe(403);
+    expect(errorBody(untagged).error).toMatch(/tagged ops/);
+    const batch = await api.post('/api/events/batch', {
+      token,
+      body: {
+        events: [
+          { title: 'ok', tags: ['ops'], ...freeSlot() },
+          { title: 'not', ...freeSlot() },
+        ],
+      },
+    });
+    expect(batch.status).toBe(403);
+    const tagged = await api.post('/api/events', { token, body: { title: 'tagged', tags: ['ops'], ...freeSlot() } });
+    expect(tagged.status).toBe(201);
+    expect((await api.get(`/api/events/${tagged.body.event.id}`, { token })).status).toBe(200);
+    expect(ids(await api.get('/api/events?page_size=100', { token: owner.access }))).toEqual([tagged.body.event.id]);
+  });
+
+  it('hears live only about events carrying its tags', async () => {
+    const owner = await ctx.user('owner');
+    const inside = await ctx.event(owner, { title: 'Inside', tags: ['ops'] });
+    const outside = await ctx.event(owner, { title: 'Outside', tags: ['home'] });
+    const { token } = await newToken(owner, { access: 'read', tags: ['ops'] });
+    const rest = restStream(ctx.url, token);
+    try {
+      await rest.ready;
+      await api.patch(`/api/events/${outside.id}`, { token: owner.access, body: { title: 'Outside, edited' } });
+      await api.patch(`/api/events/${inside.id}`, { token: owner.access, body: { title: 'Inside, edited' } });
+      await rest.inbox.waitFor((i) => i.messages.some((m) => m.event_id === inside.id));
+      expect(rest.inbox.messages.map((m) => [m.type, m.event_id])).toEqual([['event.updated', inside.id]]);
+    } finally {
+      rest.close();
+    }
+  });
+
+  it('refuses malformed tags with 400', async () => {
+    const owner = await ctx.user('owner');
+    for (const tags of [[], ['has space'], ['x'.repeat(41)]]) {
+      const res = await api.post('/api/tokens', { token: owner.access, body: { name: 'bad', access: 'read', tags } });
+      expect(res.status, JSON.stringify(tags)).toBe(400);
+      expect(errorBody(res).details?.[0]?.path).toMatch(/^tags/);
+    }
+  });
+});
+
 describe('revocation ends long-lived connections', () => {
   it('ends a tRPC WebSocket subscription and the REST event stream', async () => {
     const owner = await ctx.user('owner');

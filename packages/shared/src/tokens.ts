@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZDateTime, ZDateTimeInput, ZId } from './common.ts';
+import { MAX_TAGS, ZTag } from './events.ts';
 
 /** What an API token may do: `read` never writes; `write` may do whatever its user may. */
 export const TOKEN_ACCESS = ['read', 'write'] as const;
@@ -8,21 +9,14 @@ export type TTokenAccess = (typeof TOKEN_ACCESS)[number];
 /** At most this many live (not revoked) tokens per user. */
 export const MAX_API_TOKENS_PER_USER = 50;
 
-/** A tag in a token's scope, written as event tags are: trimmed, lower-cased, 1–40 of letters, digits, `-_.:`. */
-const ZScopeTag = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^[\p{L}\p{N}\-_.:]{1,40}$/u, 'must be 1–40 letters, digits or -_.:');
-
 export const ZCreateApiTokenInput = z
   .object({
     name: z.string().trim().min(1, 'must not be empty').max(100).describe('What the token is for (1–100 characters)'),
     access: z.enum(TOKEN_ACCESS, { error: 'must be read or write' }).describe('`read`: no writes; `write`: what you may do'),
     tags: z
-      .array(ZScopeTag)
+      .array(ZTag)
       .min(1)
-      .max(20)
+      .max(MAX_TAGS)
       .nullable()
       .optional()
       .describe('Only events with one of these tags exist for the token (omit for every event)'),

@@ -10,7 +10,7 @@ export interface PreparedChange {
   id: number;
   eventId: number | null;
   /** The event as API token scopes see it now (see `scopeAdmits`). */
-  event: { id: number | null };
+  event: { id: number | null; tags: string[] };
   /** Everyone allowed to read the event at this moment, with their role; plus a revoked subject (null). */
   recipients: Map<number, Role | null>;
   message(role: Role | null): TLiveMessage;
@@ -32,11 +32,14 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
     readersOf(db, eventIds),
     versionIds.length ? db.selectFrom('event_versions').selectAll().where('version_id', 'in', versionIds).execute() : Promise.resolve([]),
     actorIds.length ? db.selectFrom('users').select(['id', 'username']).where('id', 'in', actorIds).execute() : Promise.resolve([]),
-    eventIds.length ? db.selectFrom('events').select(['id', 'created_at']).where('id', 'in', eventIds).execute() : Promise.resolve([]),
+    eventIds.length
+      ? db.selectFrom('events').select(['id', 'created_at', 'tags']).where('id', 'in', eventIds).execute()
+      : Promise.resolve([]),
   ]);
   const versionById = new Map(versions.map((v) => [v.version_id, v]));
   const actorById = new Map(actors.map((a) => [a.id, a]));
   const createdById = new Map(created.map((e) => [e.id, e.created_at]));
+  const tagsById = new Map(created.map((e) => [e.id, e.tags]));
 
   return changes.map((change) => {
     // An addressed message reaches its recipient only; otherwise everyone who may read the event now.
@@ -68,7 +71,7 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
     return {
       id: change.id,
       eventId: change.event_id,
-      event: { id: change.event_id },
+      event: { id: change.event_id, tags: (change.event_id !== null && tagsById.get(change.event_id)) || [] },
       recipients,
       message: (myRole) => ({
         ...base,

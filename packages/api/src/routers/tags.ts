@@ -18,5 +18,5 @@ export const tagsRouter = router({
     })
     .input(z.object({}))
     .output(ZTagCounts)
-    .query(({ ctx }) => tagCounts(ctx.db, ctx.user.id)),
+    .query(({ ctx }) => tagCounts(ctx.db, ctx.user)),
 });

@@ -13,7 +13,7 @@ export const tokensRouter = router({
         path: '/tokens',
         tags: ['tokens'],
         summary: 'Create an API token',
-        description: `A long-lived bearer token for scripts and integrations, shown in this answer only (only its hash is stored). \`access: "read"\` never writes; \`event_ids\` narrows the events that exist for it. It never does more than you may. At most 50 active tokens. ${MANAGE_NOTE}`,
+        description: `A long-lived bearer token for scripts and integrations, shown in this answer only (only its hash is stored). \`access: "read"\` never writes; \`tags\` (events carrying one of them) and \`event_ids\` narrow the events that exist for it. It never does more than you may. At most 50 active tokens. ${MANAGE_NOTE}`,
         protect: true,
         successDescription: 'Created',
       },

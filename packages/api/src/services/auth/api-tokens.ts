@@ -40,8 +40,6 @@ function toApiToken(row: ApiTokenRow, unwrittenUse?: Date): TApiToken {
 export async function createApiToken(deps: ServiceDeps, actor: Actor, input: TCreateApiTokenInput): Promise<TCreatedApiToken> {
   refuseTokenCaller(actor);
   if (input.expires_at && input.expires_at.getTime() <= Date.now()) throw validation('expires_at', 'must be in the future');
-  // Events have no tags column yet: a tag scope could not be honoured.
-  if (input.tags) throw validation('tags', 'tag scopes are not supported yet; use event_ids');
   const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
   return inTransaction(deps, async (trx) => {
     // One creation at a time per user, so the limit holds under concurrent requests.

@@ -94,14 +94,15 @@ const readOnlyToken = () => new AppError('FORBIDDEN', 'This API token has read a
 /**
  * Creating an event: a read token may not, and a token narrowed to some
  * events may create only one it would see (event ids: never, as the new id is
- * not among them; tags: an event carrying one of its tags).
+ * not among them; tags: an event carrying one of its tags). Without `tags`,
+ * only what does not depend on the new event is checked.
  */
-export function judgeCreate(who: Principal, tags: readonly string[] = []): void {
+export function judgeCreate(who: Principal, tags?: readonly string[]): void {
   const { scope } = who;
   if (scope?.access === 'read') throw readOnlyToken();
   if (!narrows(scope)) return;
   if (scope.eventIds) throw new AppError('FORBIDDEN', 'This API token is limited to some events and cannot create events');
-  if (!scopeAdmits({ ...scope, eventIds: null }, { id: 0, tags })) {
+  if (tags && !scopeAdmits({ ...scope, eventIds: null }, { id: 0, tags })) {
     throw new AppError('FORBIDDEN', `This API token is limited to events tagged ${scope.tags!.join(', ')}; give the event one of them`);
   }
 }

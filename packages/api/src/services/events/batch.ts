@@ -50,6 +50,7 @@ export async function createBatch(deps: ServiceDeps, actor: Actor, input: TBatch
   judgeCreate(actor);
   const atomic = input.atomic ?? true;
   const { valid, errors } = validateItems(input.events);
+  for (const { content } of valid) judgeCreate(actor, content.tags);
   if (atomic && errors.length > 0) throw failed('VALIDATION_ERROR', errors, input.events.length);
 
   return inTransaction(deps, async (trx) => {

@@ -51,7 +51,7 @@ const withConflicts = (result: Omit<TEventMutationResult, 'conflicts'>, conflict
 
 export async function createEvent(deps: ServiceDeps, actor: Actor, input: TCreateEventInput): Promise<TEventMutationResult> {
   const content = requireContent(input);
-  judgeCreate(actor);
+  judgeCreate(actor, content.tags);
   return inTransaction(deps, async (trx) => {
     const conflicts = await checkOverlaps(trx, actor.id, content, input.on_conflict);
     const event = await trx
