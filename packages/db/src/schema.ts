@@ -46,6 +46,8 @@ export interface EventContent {
   rrule: string | null;
   /** End of the last occurrence (end_time when not recurring); null = repeats forever. */
   series_end: Timestamp | null;
+  /** Minutes before each occurrence's start when a reminder is sent: distinct, ascending, JSON-encoded. */
+  reminders: ColumnType<number[], string | undefined, string>;
 }
 
 export interface EventsTable extends EventContent {
@@ -87,7 +89,8 @@ export type ChangeType =
   | 'event.rolled_back'
   | 'permission.granted'
   | 'permission.updated'
-  | 'permission.revoked';
+  | 'permission.revoked'
+  | 'event.reminder';
 
 /** The change feed: one row per committed change, written in the change's own transaction. */
 export interface ChangesTable {
@@ -111,6 +114,20 @@ export interface ChangesTable {
 export interface FeedHorizonTable {
   id: Generated<number>;
   pruned_through: number;
+}
+
+/**
+ * When each reminder of an event fires next: one row per event and offset,
+ * advanced as it fires and recomputed whenever the event changes, so the
+ * scheduler reads only rows that are due.
+ */
+export interface ReminderScheduleTable {
+  event_id: number;
+  minutes_before: number;
+  /** Start of the occurrence the next reminder is for. */
+  occurrence_start: Timestamp;
+  /** occurrence_start - minutes_before. */
+  fire_at: Timestamp;
 }
 
 export interface AuditLogTable {
@@ -153,6 +170,7 @@ export interface Database {
   event_versions: EventVersionsTable;
   changes: ChangesTable;
   feed_horizon: FeedHorizonTable;
+  reminder_schedule: ReminderScheduleTable;
   audit_log: AuditLogTable;
   collab_updates: CollabUpdatesTable;
   collab_documents: CollabDocumentsTable;

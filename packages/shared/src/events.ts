@@ -70,6 +70,14 @@ const description = z.string().max(100_000, 'must be at most 100000 characters')
 const location = z.string().max(500, 'must be at most 500 characters').nullable();
 const timezone = z.string().min(1).max(64).describe('IANA time zone, default UTC');
 
+/** Most reminders an event may have, and the earliest one: four weeks before the start. */
+export const MAX_REMINDERS = 5;
+export const MAX_REMINDER_MINUTES = 40_320;
+const reminders = z
+  .array(z.number().int().min(0).max(MAX_REMINDER_MINUTES, `must be at most ${MAX_REMINDER_MINUTES} minutes (four weeks)`))
+  .max(MAX_REMINDERS, `at most ${MAX_REMINDERS} reminders`)
+  .describe('Minutes before each occurrence’s start when an event.reminder message is sent; duplicates dropped, kept sorted');
+
 /** The content of an event as a client writes it. */
 export const ZEventFields = z.object({
   title,
@@ -80,6 +88,7 @@ export const ZEventFields = z.object({
   timezone: timezone.optional(),
   is_recurring: ZStrictBoolean.optional(),
   recurrence_pattern: ZRecurrencePattern.optional(),
+  reminders: reminders.optional(),
 });
 export type TEventFields = z.infer<typeof ZEventFields>;
 
@@ -165,6 +174,7 @@ export const ZEvent = z
       .nullable()
       .describe('As sent by the client'),
     rrule: z.string().nullable().describe('Normalized RFC 5545 rule'),
+    reminders: z.array(z.number().int()).describe('Minutes before each occurrence’s start, ascending'),
     owner_id: z.number().int(),
     version: z.number().int(),
     my_role: ZRole,

@@ -35,6 +35,7 @@ export const ZVersionSnapshot = ZHistoryEntry.extend(
     is_recurring: true,
     recurrence_pattern: true,
     rrule: true,
+    reminders: true,
     owner_id: true,
   }).shape,
 );

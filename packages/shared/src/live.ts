@@ -10,10 +10,14 @@ export const LIVE_MESSAGE_TYPES = [
   'permission.granted',
   'permission.updated',
   'permission.revoked',
+  'event.reminder',
 ] as const;
 export type TLiveMessageType = (typeof LIVE_MESSAGE_TYPES)[number];
 
-/** One change as a collaborator receives it. `event` is the event after the change (not on event.deleted). */
+/**
+ * One change as a collaborator receives it. `event` is the event after the change (not on event.deleted);
+ * on event.reminder, the event as it is when the reminder is sent.
+ */
 export const ZLiveMessage = z
   .object({
     type: z.enum(LIVE_MESSAGE_TYPES),
@@ -25,6 +29,8 @@ export const ZLiveMessage = z
     user: ZUserRef.nullable().optional().describe('permission.*: the user whose access changed'),
     role: ZRole.nullable().optional().describe('permission.*: that user’s role after the change (null once revoked)'),
     my_role: ZRole.nullable().optional().describe('permission.*: the recipient’s own role now (null for the user who lost access)'),
+    occurrence_start: ZDateTime.optional().describe('event.reminder: the start of the occurrence the reminder is for'),
+    minutes_before: z.number().int().optional().describe('event.reminder: how long before that start the reminder was due'),
   })
   .meta({ id: 'LiveMessage' });
 export type TLiveMessage = z.infer<typeof ZLiveMessage>;

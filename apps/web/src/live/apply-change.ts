@@ -18,6 +18,7 @@ export function myRoleAfter(message: LiveMessage): TRole | null | undefined {
 export function applyChange(queryClient: QueryClient, message: LiveMessage, me: number): void {
   const id = message.event_id;
   if (id === null) return; // a notice about no event changes nothing cached
+  if (message.type === 'event.reminder') return; // news, not a change: the event it carries is the cached one
   if (message.type === 'event.deleted') {
     // Refetched, an open event page learns the event is gone (404) and says so.
     void queryClient.invalidateQueries({ queryKey: keys.event(id) });
@@ -56,6 +57,7 @@ const VERBS: Record<LiveMessage['type'], string> = {
   'permission.granted': 'shared',
   'permission.updated': 'changed a role on',
   'permission.revoked': 'removed someone from',
+  'event.reminder': 'was reminded of',
 };
 
 /** "ada updated “Planning”", for the activity notices. */
@@ -63,6 +65,7 @@ export function describeChange(message: LiveMessage, me: number, knownTitle?: st
   const who = message.actor ? (message.actor.id === me ? 'You' : message.actor.username) : 'Someone';
   const title = message.event?.title ?? knownTitle;
   const what = title ? `“${title}”` : `event ${message.event_id}`;
+  if (message.type === 'event.reminder') return `Reminder: ${what} starts at ${message.occurrence_start ?? 'soon'}`;
   if (message.type.startsWith('permission.') && affectsMe(message, me) && message.actor?.id !== me) {
     const role = myRoleAfter(message);
     if (role === null) return `${who} removed your access to ${what}`;

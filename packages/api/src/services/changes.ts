@@ -29,6 +29,7 @@ export async function recordEventChange(
       recurrence_pattern: event.recurrence_pattern === null ? null : JSON.stringify(event.recurrence_pattern),
       rrule: event.rrule,
       series_end: event.series_end,
+      reminders: JSON.stringify(event.reminders),
       changed_by: change.actorId,
       change_reason: change.reason ?? null,
     })

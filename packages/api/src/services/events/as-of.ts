@@ -53,6 +53,7 @@ export function versionAsEvent(version: EventVersionRow, createdAt: Date): Event
     recurrence_pattern: version.recurrence_pattern,
     rrule: version.rrule,
     series_end: version.series_end,
+    reminders: version.reminders,
     span: '',
     version: version.version,
     created_at: createdAt,

@@ -21,6 +21,7 @@ export const CONTENT_FIELDS = [
   'timezone',
   'is_recurring',
   'recurrence_pattern',
+  'reminders',
 ] as const;
 export type ContentField = (typeof CONTENT_FIELDS)[number];
 
@@ -36,6 +37,8 @@ export interface EventContent {
   recurrence_pattern: unknown;
   rrule: string | null;
   series_end: Date | null;
+  /** Minutes before each occurrence's start: distinct, ascending. */
+  reminders: number[];
 }
 
 /** Event fields whose times are either as the client wrote them or already instants. */
@@ -75,10 +78,14 @@ export function buildContent(input: FieldsWithTimes): { content: EventContent } 
     recurrence_pattern: given,
     rrule,
     series_end: null,
+    reminders: normalizeReminders(fields.reminders ?? []),
   };
   content.series_end = seriesEnd({ start: content.start_time, end: content.end_time, rrule, timezone });
   return { content };
 }
+
+/** One reminder per offset, ascending: [60, 10] and [10, 60, 10] are the same content as [10, 60]. */
+const normalizeReminders = (minutes: readonly number[]): number[] => [...new Set(minutes)].sort((a, b) => a - b);
 
 /** Same as buildContent, throwing a 400 with every problem listed. */
 export function requireContent(fields: FieldsWithTimes): EventContent {
@@ -100,6 +107,7 @@ export function contentOf(row: Pick<EventRow, keyof EventContent>): EventContent
     recurrence_pattern: row.recurrence_pattern ?? null,
     rrule: row.rrule,
     series_end: row.series_end,
+    reminders: row.reminders,
   };
 }
 
@@ -121,6 +129,7 @@ export function mergePatch(current: EventContent, patch: Partial<TEventFields>):
       ? current.recurrence_pattern
       : patch.recurrence_pattern) as TEventFields['recurrence_pattern'],
     is_recurring: patch.is_recurring,
+    reminders: patch.reminders ?? current.reminders,
   };
   if (patch.is_recurring === false && patch.recurrence_pattern === undefined) merged.recurrence_pattern = null;
   if (patch.is_recurring === undefined) {
@@ -149,5 +158,6 @@ export function contentColumns(content: EventContent) {
     recurrence_pattern: content.recurrence_pattern === null ? null : JSON.stringify(content.recurrence_pattern),
     rrule: content.rrule,
     series_end: content.series_end,
+    reminders: JSON.stringify(content.reminders),
   };
 }

@@ -14,6 +14,7 @@ export function toEvent(row: EventRow, role: Role): TEvent {
     is_recurring: row.is_recurring,
     recurrence_pattern: row.recurrence_pattern ?? null,
     rrule: row.rrule,
+    reminders: row.reminders,
     owner_id: row.owner_id,
     version: row.version,
     my_role: role,

@@ -38,6 +38,7 @@ function snapshotContent(v: EventVersionRow): Record<string, unknown> {
     timezone: v.timezone,
     is_recurring: v.is_recurring,
     recurrence_pattern: v.recurrence_pattern ?? null,
+    reminders: v.reminders,
   };
 }
 
@@ -96,6 +97,7 @@ export async function getVersion(db: Kysely<Database>, actor: Actor, input: { id
     is_recurring: v.is_recurring,
     recurrence_pattern: v.recurrence_pattern ?? null,
     rrule: v.rrule,
+    reminders: v.reminders,
     owner_id: v.owner_id,
   };
 }
