@@ -8,6 +8,7 @@ import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
 import { buildContent, contentColumns, type EventContent } from './content.ts';
 import { findConflicts, lockOwnerCalendar } from './conflicts.ts';
+import { planNewEvents } from '../reminders/plan.ts';
 import { toEvent } from './serialize.ts';
 
 type BatchError = TBatchResult['errors'][number];
@@ -132,6 +133,7 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
     select id, 1, '+', owner_id, title, description, start_time, end_time,
            location, timezone, is_recurring, recurrence_pattern, rrule, series_end, reminders, ${ownerId}
     from events where id = any(${sql.val(eventIds)}::int[]) order by id`.execute(trx);
+  await planNewEvents(trx, created.rows);
   await lockFeed(trx);
   await sql`
     insert into changes (event_id, type, actor_id, version_id)
