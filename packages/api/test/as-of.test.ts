@@ -99,6 +99,7 @@ describe('one event as of a time', () => {
       is_recurring: false,
       recurrence_pattern: null,
       rrule: null,
+      reminders: [],
       owner_id: owner.id,
       version: 2,
       my_role: 'OWNER',
@@ -132,6 +133,7 @@ describe('one event as of a time', () => {
       'is_recurring',
       'recurrence_pattern',
       'rrule',
+      'reminders',
       'owner_id',
     ]) {
       expect(then[field], field).toEqual(snapshot[field]);

@@ -155,6 +155,7 @@ describe('batch create: contract details', () => {
           is_recurring: false,
           recurrence_pattern: null,
           rrule: null,
+          reminders: [],
         },
         {
           ...common,
@@ -166,6 +167,7 @@ describe('batch create: contract details', () => {
           is_recurring: true,
           recurrence_pattern: 'monthly',
           rrule: 'FREQ=MONTHLY;INTERVAL=1',
+          reminders: [],
         },
       ],
       errors: [],

@@ -76,6 +76,7 @@ describe('changelog', () => {
       timezone: { from: null, to: 'America/New_York' },
       is_recurring: { from: null, to: true },
       recurrence_pattern: { from: null, to: 'monthly' },
+      reminders: { from: null, to: [] },
     });
   });
 

@@ -65,6 +65,7 @@ describe('the full life of an event', () => {
         is_recurring: false,
         recurrence_pattern: null,
         rrule: null,
+        reminders: [],
         owner_id: owner.id,
         version: 5,
         my_role: 'EDITOR',

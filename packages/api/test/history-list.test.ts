@@ -168,6 +168,7 @@ describe('history under load and from batches', () => {
       timezone: { from: null, to: 'UTC' },
       is_recurring: { from: null, to: true },
       recurrence_pattern: { from: null, to: { frequency: 'daily', count: 3 } },
+      reminders: { from: null, to: [] },
     });
     // The batch snapshot compares equal to the same content written by an update.
     await update(owner, two!.id, { title: 'Batch two, renamed' });

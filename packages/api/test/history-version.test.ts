@@ -31,6 +31,7 @@ describe('history version', () => {
       is_recurring: false,
       recurrence_pattern: null,
       rrule: null,
+      reminders: [],
       owner_id: owner.id,
     });
   });

@@ -14,6 +14,7 @@ export const CONTENT_FIELDS = [
   'timezone',
   'is_recurring',
   'recurrence_pattern',
+  'reminders',
 ];
 export const NEVER_COMPARED = ['id', 'owner_id', 'version', 'rrule', 'created_at', 'updated_at', 'series_end', 'my_role'];
 
