@@ -105,6 +105,7 @@ export function restStream(serverUrl: string, token: string, query = '', lastEve
     'permission.granted',
     'permission.updated',
     'permission.revoked',
+    'event.reminder',
   ];
   for (const type of types) {
     source.addEventListener(type, (event) => inbox.push({ id: event.lastEventId, message: JSON.parse(event.data) as TLiveMessage }));
