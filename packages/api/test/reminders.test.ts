@@ -31,13 +31,7 @@ async function scheduleOf(db: DatabaseHandle['db'], eventId: number): Promise<Sc
 
 /** The reminder rows of the change feed for one event. */
 async function reminderFeedRows(db: DatabaseHandle['db'], eventId: number) {
-  return db
-    .selectFrom('changes')
-    .selectAll()
-    .where('event_id', '=', eventId)
-    .where('type', '=', 'event.reminder')
-    .orderBy('id')
-    .execute();
+  return db.selectFrom('changes').selectAll().where('event_id', '=', eventId).where('type', '=', 'event.reminder').orderBy('id').execute();
 }
 
 async function create(client: ApiClient, owner: TestUser, body: Record<string, unknown>) {
@@ -208,7 +202,8 @@ async function versionIdsOf(owner: TestUser, eventId: number): Promise<number[]>
 describe('sending reminders', () => {
   it('sends each reader one event.reminder, live over WebSocket, SSE and the REST stream, and not through sync', async () => {
     const db = ctx.server.database.db;
-    const [owner, viewer] = await ctx.users('remowner', 'remviewer');
+    const owner = await ctx.user('remowner');
+    const viewer = await ctx.user('remviewer');
     const ws = wsSubscriber(ctx.url, viewer.access);
     const sse = sseSubscriber(ctx.url, owner.access);
     const stream = restStream(ctx.url, viewer.access);
@@ -262,14 +257,16 @@ describe('sending reminders', () => {
       expect(reminder(stream.inbox)).toMatchObject({ occurrence_start: second(start), minutes_before: 1, event: { my_role: 'VIEWER' } });
       expect(await reminderFeedRows(db, event.id)).toHaveLength(1);
     } finally {
-      await Promise.all([ws.close(), sse.close()]);
+      await ws.close();
+      sse.close();
       stream.close();
     }
   });
 
   it('sends nothing to someone who lost access, and nothing for a deleted event', async () => {
     const db = ctx.server.database.db;
-    const [owner, former] = await ctx.users('remgone', 'remformer');
+    const owner = await ctx.user('remgone');
+    const former = await ctx.user('remformer');
     const start = fromNow(MINUTE + 3000);
     const kept = await create(api, owner, { start_time: start, end_time: plus(start, 5 * MINUTE), reminders: [1] });
     const later = plus(start, 10 * MINUTE);
@@ -311,7 +308,7 @@ describe('reminders that fell due while no instance ran', () => {
     database = await openTestDatabase();
     const db = database.db;
     server = await startTestServer(env, database);
-    let client = apiClient(server.url);
+    const client = apiClient(server.url);
     const owner = await registerUser(client, 'remdown');
 
     // Three events whose reminders fell due during the downtime: 30 minutes, 70 minutes and (a daily series) 2 hours ago.
@@ -343,7 +340,6 @@ describe('reminders that fell due while no instance ran', () => {
     const before = Number((await sql<{ max: number | null }>`select max(id) as max from changes`.execute(db)).rows[0]?.max ?? 0);
 
     server = await startTestServer(env, database);
-    client = apiClient(server.url);
     await eventually(
       async () => {
         expect(await scheduleOf(db, recent.id)).toEqual([]);

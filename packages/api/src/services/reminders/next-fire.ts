@@ -19,7 +19,12 @@ export interface PlannedReminder {
 }
 
 function reminderFor(series: ReminderSeries, minutesBefore: number, occurrenceAfter: Date): PlannedReminder | null {
-  const occurrence = nextOccurrenceStart({ start: series.start_time, rrule: series.rrule, timezone: series.timezone, after: occurrenceAfter });
+  const occurrence = nextOccurrenceStart({
+    start: series.start_time,
+    rrule: series.rrule,
+    timezone: series.timezone,
+    after: occurrenceAfter,
+  });
   return occurrence && { occurrenceStart: occurrence, fireAt: new Date(occurrence.getTime() - minutesBefore * MINUTE_MS) };
 }
 
