@@ -41,6 +41,7 @@ describe('event CRUD', () => {
         is_recurring: true,
         recurrence_pattern: 'weekly',
         rrule: 'FREQ=WEEKLY;INTERVAL=1',
+        reminders: [],
         owner_id: owner.id,
         version: 1,
         my_role: 'OWNER',

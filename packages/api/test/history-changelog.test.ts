@@ -28,6 +28,7 @@ describe('changelog', () => {
           end_time: { from: null, to: event['end_time'] },
           timezone: { from: null, to: 'UTC' },
           is_recurring: { from: null, to: false },
+          reminders: { from: null, to: [] },
         },
       },
       {

@@ -131,6 +131,7 @@ describe('the full life of an event', () => {
           location: { from: null, to: 'Room 1' },
           timezone: { from: null, to: 'UTC' },
           is_recurring: { from: null, to: false },
+          reminders: { from: null, to: [] },
         },
       },
       {

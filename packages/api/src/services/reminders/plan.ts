@@ -56,6 +56,11 @@ export async function insertRows(trx: Kysely<Database>, rows: ScheduleRow[]): Pr
  * scheduler's order).
  */
 export async function planReminders(trx: Kysely<Database>, event: PlannableEvent, now = new Date()): Promise<void> {
+  if (event.reminders.length === 0 || event.deleted_at !== null) {
+    // Most events have none: one statement, which also waits for a scheduler holding a row.
+    await trx.deleteFrom('reminder_schedule').where('event_id', '=', event.id).execute();
+    return;
+  }
   const existing = await trx
     .selectFrom('reminder_schedule')
     .selectAll()
