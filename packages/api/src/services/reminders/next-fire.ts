@@ -1,7 +1,7 @@
 import { nextOccurrenceStart } from '../events/recurrence.ts';
 
 /** A reminder more than this late (every instance was down) is skipped, not sent. */
-export const REMINDER_LATENESS_LIMIT_MS = 3_600_000;
+const REMINDER_LATENESS_LIMIT_MS = 3_600_000;
 
 const MINUTE_MS = 60_000;
 
