@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { AppError, zodDetails } from '../../errors.ts';
 import { audit } from '../audit.ts';
 import { lockFeed } from '../changes.ts';
+import { listingsChanging } from './listing-cache.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
 import { buildContent, contentColumns, type EventContent } from './content.ts';
@@ -134,6 +135,7 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
            location, timezone, is_recurring, recurrence_pattern, rrule, series_end, reminders, ${ownerId}
     from events where id = any(${sql.val(eventIds)}::int[]) order by id`.execute(trx);
   await planNewEvents(trx, created.rows);
+  listingsChanging(trx);
   await lockFeed(trx);
   await sql`
     insert into changes (event_id, type, actor_id, version_id)
