@@ -215,6 +215,7 @@ describe('pagination over 23 events', () => {
         is_recurring: false,
         recurrence_pattern: null,
         rrule: null,
+        reminders: [],
         owner_id: pager.id,
         version: 1,
         my_role: 'OWNER',
