@@ -30,6 +30,7 @@ import { isStateChange } from './services/changes.ts';
 import { SessionStore } from './services/auth/sessions.ts';
 import { TokenService } from './services/auth/tokens.ts';
 import { createRequestLimiter } from './services/rate-limit.ts';
+import { startReminderScheduler } from './services/reminders/scheduler.ts';
 
 export interface App {
   server: Server;
@@ -150,6 +151,12 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
   logger.info({ url, database: database.engine, fanout: wake.kind }, 'listening');
 
+  const reminders = startReminderScheduler(deps, config.reminders);
+  // Every content change, on any instance, reaches every hub: the due-time table may have changed.
+  live.onFeed((rows) => {
+    if (rows.some((r) => r.type.startsWith('event.') && r.type !== 'event.reminder')) reminders.wake();
+  });
+
   let closing: Promise<void> | undefined;
   return {
     server,
@@ -162,6 +169,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
         trpcWs.broadcastReconnectNotification();
         await collab.close();
         // The feed stops (and its running read ends) before the pool it reads from closes.
+        await reminders.stop();
         await live.stop();
         await retention.stop();
         await apiTokens.stop();

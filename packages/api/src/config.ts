@@ -68,6 +68,7 @@ const ZEnv = z.object({
   // At least an hour: live subscribers and instances reading the feed must be long past what is pruned.
   FEED_RETENTION: duration.pipe(z.number().min(3600, 'must be at least 1h')).default(30 * 86400),
   FEED_PRUNE_INTERVAL: duration.default(3600),
+  REMINDER_MAX_SLEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
   TRUST_PROXY: z
     .string()
     .default('false')
@@ -156,6 +157,8 @@ function toConfig(e: z.output<typeof ZEnv>, dataDir: string | undefined, secret:
     },
     /** Change-feed rows older than this are pruned, checked every interval (seconds). */
     feedRetention: { maxAgeSeconds: e.FEED_RETENTION, intervalSeconds: e.FEED_PRUNE_INTERVAL },
+    /** The reminder scheduler looks at the due-time table at least this often, woken sooner by changes. */
+    reminders: { maxSleepMs: e.REMINDER_MAX_SLEEP_MS },
   };
 }
 

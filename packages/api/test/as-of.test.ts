@@ -101,6 +101,7 @@ describe('one event as of a time', () => {
       rrule: null,
       tags: [],
       metadata: {},
+      reminders: [],
       owner_id: owner.id,
       version: 2,
       my_role: 'OWNER',
@@ -136,6 +137,7 @@ describe('one event as of a time', () => {
       'tags',
       'metadata',
       'rrule',
+      'reminders',
       'owner_id',
     ]) {
       expect(then[field], field).toEqual(snapshot[field]);

@@ -157,6 +157,7 @@ describe('batch create: contract details', () => {
           rrule: null,
           tags: [],
           metadata: {},
+          reminders: [],
         },
         {
           ...common,
@@ -170,6 +171,7 @@ describe('batch create: contract details', () => {
           rrule: 'FREQ=MONTHLY;INTERVAL=1',
           tags: [],
           metadata: {},
+          reminders: [],
         },
       ],
       errors: [],

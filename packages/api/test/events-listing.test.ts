@@ -217,6 +217,7 @@ describe('pagination over 23 events', () => {
         rrule: null,
         tags: [],
         metadata: {},
+        reminders: [],
         owner_id: pager.id,
         version: 1,
         my_role: 'OWNER',

@@ -30,6 +30,7 @@ describe('changelog', () => {
           is_recurring: { from: null, to: false },
           tags: { from: null, to: [] },
           metadata: { from: null, to: {} },
+          reminders: { from: null, to: [] },
         },
       },
       {
@@ -80,6 +81,7 @@ describe('changelog', () => {
       recurrence_pattern: { from: null, to: 'monthly' },
       tags: { from: null, to: [] },
       metadata: { from: null, to: {} },
+      reminders: { from: null, to: [] },
     });
   });
 

@@ -67,6 +67,7 @@ describe('the full life of an event', () => {
         rrule: null,
         tags: [],
         metadata: {},
+        reminders: [],
         owner_id: owner.id,
         version: 5,
         my_role: 'EDITOR',
@@ -134,6 +135,7 @@ describe('the full life of an event', () => {
           is_recurring: { from: null, to: false },
           tags: { from: null, to: [] },
           metadata: { from: null, to: {} },
+          reminders: { from: null, to: [] },
         },
       },
       {

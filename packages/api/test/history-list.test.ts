@@ -170,6 +170,7 @@ describe('history under load and from batches', () => {
       recurrence_pattern: { from: null, to: { frequency: 'daily', count: 3 } },
       tags: { from: null, to: [] },
       metadata: { from: null, to: {} },
+      reminders: { from: null, to: [] },
     });
     // The batch snapshot compares equal to the same content written by an update.
     await update(owner, two!.id, { title: 'Batch two, renamed' });

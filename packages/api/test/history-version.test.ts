@@ -33,6 +33,7 @@ describe('history version', () => {
       tags: [],
       metadata: {},
       rrule: null,
+      reminders: [],
       owner_id: owner.id,
     });
   });

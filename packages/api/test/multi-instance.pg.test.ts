@@ -78,6 +78,59 @@ describe.each([
     }
   });
 
+  it('sends each reminder once, whichever instance claims it, to subscribers on both', async () => {
+    const apiA = apiClient(a.url);
+    const apiB = apiClient(b.url);
+    const owner = await registerUser(apiA, 'owner');
+    const friend = await registerUser(apiB, 'friend');
+    // Three events whose 1-minute reminders fall due a few seconds from now (zero length: no overlap), one of them daily.
+    const base = Math.ceil((Date.now() + 60_000 + 4000) / 1000) * 1000;
+    const ids: number[] = [];
+    for (const [i, pattern] of [null, 'daily', null].entries()) {
+      const start = new Date(base + i * 1000).toISOString();
+      const res = await (i % 2 ? apiB : apiA).post('/api/events', {
+        token: owner.access,
+        body: { title: `reminded ${i}`, start_time: start, end_time: start, recurrence_pattern: pattern, reminders: [1] },
+      });
+      expect(res.status, res.text).toBe(201);
+      ids.push(res.body.event.id as number);
+      await apiA.post(`/api/events/${ids[i]}/share`, { token: owner.access, body: { user_id: friend.id, role: 'VIEWER' } });
+    }
+    const onA = wsSubscriber(a.url, owner.access);
+    const onB = wsSubscriber(b.url, friend.access);
+    const handle = await openDatabase({ url: inject('postgresUrl') });
+    await Promise.all([onA.ready, onB.ready]);
+    try {
+      await eventually(
+        async () => {
+          const left = await handle.db.selectFrom('reminder_schedule').select('event_id').where('event_id', 'in', ids).execute();
+          expect(left.map((r) => r.event_id)).toEqual([ids[1]]); // the daily one moved on to tomorrow
+          const row = await handle.db.selectFrom('reminder_schedule').selectAll().where('event_id', '=', ids[1]!).executeTakeFirstOrThrow();
+          expect(new Date(row.occurrence_start).getTime()).toBe(base + 1000 + 86_400_000);
+        },
+        { timeout: 30_000, interval: 200 },
+      );
+      const feed = await handle.db
+        .selectFrom('changes')
+        .select(['event_id', 'payload'])
+        .where('type', '=', 'event.reminder')
+        .where('event_id', 'in', ids)
+        .orderBy('id')
+        .execute();
+      expect(feed.map((r) => r.event_id).sort()).toEqual([...ids].sort());
+      // A change after them, then each subscriber's messages: one reminder per event, nothing repeated.
+      await apiA.put(`/api/events/${ids[0]}`, { token: owner.access, body: { title: 'after the reminders' } });
+      for (const sub of [onA, onB]) {
+        await sub.inbox.waitFor((inbox) => inbox.types(ids[0]).includes('event.updated'), 20_000);
+        const reminders = sub.inbox.messages.filter((m) => m.type === 'event.reminder');
+        expect(reminders.map((m) => m.event_id).sort()).toEqual([...ids].sort());
+        expect(reminders.every((m) => m.minutes_before === 1 && m.event?.reminders?.[0] === 1)).toBe(true);
+      }
+    } finally {
+      await Promise.all([onA.close(), onB.close(), handle.close()]);
+    }
+  });
+
   it('converges collaborative edits made through different instances', async () => {
     const apiA = apiClient(a.url);
     const owner = await registerUser(apiA, 'owner');

@@ -50,6 +50,8 @@ export interface EventContent {
   tags: ColumnType<string[], string[] | undefined, string[]>;
   /** A JSON object the client owns, JSON-encoded on write. */
   metadata: ColumnType<Record<string, unknown>, string | undefined, string>;
+  /** Minutes before each occurrence's start when a reminder is sent: distinct, ascending, JSON-encoded. */
+  reminders: ColumnType<number[], string | undefined, string>;
 }
 
 export interface EventsTable extends EventContent {
@@ -129,7 +131,8 @@ export type ChangeType =
   | 'invitation.accepted'
   | 'invitation.declined'
   | 'invitation.cancelled'
-  | 'rsvp.updated';
+  | 'rsvp.updated'
+  | 'event.reminder';
 
 /** The change feed: one row per committed change, written in the change's own transaction. */
 export interface ChangesTable {
@@ -179,6 +182,20 @@ export interface EventRsvpsTable {
   user_id: number;
   response: RsvpResponse;
   updated_at: Timestamp;
+}
+
+/**
+ * When each reminder of an event fires next: one row per event and offset,
+ * advanced as it fires and recomputed whenever the event changes, so the
+ * scheduler reads only rows that are due.
+ */
+export interface ReminderScheduleTable {
+  event_id: number;
+  minutes_before: number;
+  /** Start of the occurrence the next reminder is for. */
+  occurrence_start: Timestamp;
+  /** occurrence_start - minutes_before. */
+  fire_at: Timestamp;
 }
 
 export interface AuditLogTable {
@@ -244,6 +261,7 @@ export interface Database {
   event_versions: EventVersionsTable;
   changes: ChangesTable;
   feed_horizon: FeedHorizonTable;
+  reminder_schedule: ReminderScheduleTable;
   audit_log: AuditLogTable;
   collab_updates: CollabUpdatesTable;
   collab_documents: CollabDocumentsTable;

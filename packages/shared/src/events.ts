@@ -99,6 +99,14 @@ export const ZMetadata = z
   .refine((value) => jsonBytes(value) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
   .describe('Any JSON object, at most 8 KB as JSON');
 
+/** Most reminders an event may have, and the earliest one: four weeks before the start. */
+export const MAX_REMINDERS = 5;
+export const MAX_REMINDER_MINUTES = 40_320;
+const reminders = z
+  .array(z.number().int().min(0).max(MAX_REMINDER_MINUTES, `must be at most ${MAX_REMINDER_MINUTES} minutes (four weeks)`))
+  .max(MAX_REMINDERS, `at most ${MAX_REMINDERS} reminders`)
+  .describe('Minutes before each occurrence’s start when an event.reminder message is sent; duplicates dropped, kept sorted');
+
 /** The content of an event as a client writes it. */
 export const ZEventFields = z.object({
   title,
@@ -111,6 +119,7 @@ export const ZEventFields = z.object({
   recurrence_pattern: ZRecurrencePattern.optional(),
   tags: ZTags.optional(),
   metadata: ZMetadata.optional(),
+  reminders: reminders.optional(),
 });
 export type TEventFields = z.infer<typeof ZEventFields>;
 
@@ -198,6 +207,7 @@ export const ZEvent = z
     rrule: z.string().nullable().describe('Normalized RFC 5545 rule'),
     tags: z.array(z.string()).describe('Normalized tags, in the order given'),
     metadata: z.record(z.string(), z.unknown()).describe('The JSON object the client stored'),
+    reminders: z.array(z.number().int()).describe('Minutes before each occurrence’s start, ascending'),
     owner_id: z.number().int(),
     version: z.number().int(),
     my_role: ZRole,

@@ -37,6 +37,7 @@ export const ZVersionSnapshot = ZHistoryEntry.extend(
     tags: true,
     metadata: true,
     rrule: true,
+    reminders: true,
     owner_id: true,
   }).shape,
 );

@@ -16,10 +16,14 @@ export const LIVE_MESSAGE_TYPES = [
   'invitation.declined',
   'invitation.cancelled',
   'rsvp.updated',
+  'event.reminder',
 ] as const;
 export type TLiveMessageType = (typeof LIVE_MESSAGE_TYPES)[number];
 
-/** One change as a collaborator receives it. `event` is the event after the change (not on event.deleted). */
+/**
+ * One change as a collaborator receives it. `event` is the event after the change (not on event.deleted);
+ * on event.reminder, the event as it is when the reminder is sent.
+ */
 export const ZLiveMessage = z
   .object({
     type: z.enum(LIVE_MESSAGE_TYPES),
@@ -33,6 +37,8 @@ export const ZLiveMessage = z
     my_role: ZRole.nullable().optional().describe('permission.*: the recipient’s own role now (null for the user who lost access)'),
     invitation: ZInvitation.optional().describe('invitation.*: the invitation after the change (sent to the invitee or the owner only)'),
     response: z.enum(RSVP_RESPONSES).optional().describe('rsvp.updated: the answer `user` gave'),
+    occurrence_start: ZDateTime.optional().describe('event.reminder: the start of the occurrence the reminder is for'),
+    minutes_before: z.number().int().optional().describe('event.reminder: how long before that start the reminder was due'),
   })
   .meta({ id: 'LiveMessage' });
 export type TLiveMessage = z.infer<typeof ZLiveMessage>;

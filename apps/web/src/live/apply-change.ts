@@ -25,6 +25,7 @@ export function applyChange(queryClient: QueryClient, message: LiveMessage, me: 
     void queryClient.invalidateQueries({ queryKey: keys.event(id) });
     return;
   }
+  if (message.type === 'event.reminder') return; // news, not a change: the event it carries is the cached one
   if (message.type === 'event.deleted') {
     // Refetched, an open event page learns the event is gone (404) and says so.
     void queryClient.invalidateQueries({ queryKey: keys.event(id) });
@@ -68,6 +69,7 @@ const VERBS: Record<LiveMessage['type'], string> = {
   'invitation.declined': 'declined the invitation to',
   'invitation.cancelled': 'cancelled the invitation to',
   'rsvp.updated': 'answered',
+  'event.reminder': 'was reminded of',
 };
 
 /** "ada updated “Planning”", for the activity notices. */
@@ -75,6 +77,7 @@ export function describeChange(message: LiveMessage, me: number, knownTitle?: st
   const who = message.actor ? (message.actor.id === me ? 'You' : message.actor.username) : 'Someone';
   const title = message.event?.title ?? message.invitation?.event_title ?? knownTitle;
   const what = title ? `“${title}”` : `event ${message.event_id}`;
+  if (message.type === 'event.reminder') return `Reminder: ${what} starts at ${message.occurrence_start ?? 'soon'}`;
   if (message.type.startsWith('permission.') && affectsMe(message, me) && message.actor?.id !== me) {
     const role = myRoleAfter(message);
     if (role === null) return `${who} removed your access to ${what}`;

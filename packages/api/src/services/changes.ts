@@ -2,6 +2,7 @@ import type { ChangeType, Database, EventRow, HistoryType, Role } from '@schedul
 import { sql, type Kysely } from 'kysely';
 import { accessChanging, changesAccess } from './events/access.ts';
 import { listingsChanging } from './events/listing-cache.ts';
+import { planReminders } from './reminders/plan.ts';
 
 /** Feed rows that change what an event is or who may see it; the rest (reminders, addressed messages) is news, not state. */
 export const STATE_CHANGES: readonly ChangeType[] = [
@@ -21,6 +22,7 @@ export const isStateChange = (row: { type: ChangeType; recipient_id?: number | n
  * The one change path. Every change to an event writes, in the transaction
  * that makes it, a version row (the full snapshot, for history) and a row in
  * the change feed (for live updates and sync). Nothing else writes them.
+ * The event's reminders are planned again in the same transaction.
  */
 export async function recordEventChange(
   trx: Kysely<Database>,
@@ -46,11 +48,14 @@ export async function recordEventChange(
       metadata: JSON.stringify(event.metadata),
       rrule: event.rrule,
       series_end: event.series_end,
+      reminders: JSON.stringify(event.reminders),
       changed_by: change.actorId,
       change_reason: change.reason ?? null,
     })
     .returning('version_id')
     .executeTakeFirstOrThrow();
+  // Before the feed lock: a firing scheduler takes the feed lock first, then skips rows others hold.
+  await planReminders(trx, event);
   const changeId = await recordFeedEntry(trx, {
     eventId: event.id,
     type: change.type,
@@ -98,6 +103,32 @@ export async function recordNotice(
     recipientId: notice.recipientId,
     payload: notice.payload,
   });
+}
+
+/**
+ * Reminders being sent: one `event.reminder` row each, for the event's
+ * readers, naming the version the event is at so the message carries it.
+ */
+export async function recordReminderMessages(
+  trx: Kysely<Database>,
+  reminders: Array<{ eventId: number; versionId: number; payload: Record<string, unknown> }>,
+): Promise<void> {
+  if (reminders.length === 0) return;
+  await lockFeed(trx);
+  await trx
+    .insertInto('changes')
+    .values(
+      reminders.map((r) => ({
+        event_id: r.eventId,
+        type: 'event.reminder' as const,
+        actor_id: null,
+        version_id: r.versionId,
+        subject_user_id: null,
+        role: null,
+        payload: JSON.stringify(r.payload),
+      })),
+    )
+    .execute();
 }
 
 const FEED_LOCK = 7302;

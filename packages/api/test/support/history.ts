@@ -16,6 +16,7 @@ export const CONTENT_FIELDS = [
   'recurrence_pattern',
   'tags',
   'metadata',
+  'reminders',
 ];
 export const NEVER_COMPARED = ['id', 'owner_id', 'version', 'rrule', 'created_at', 'updated_at', 'series_end', 'my_role'];
 

@@ -55,6 +55,7 @@ export function versionAsEvent(version: EventVersionRow, createdAt: Date): Event
     metadata: version.metadata,
     rrule: version.rrule,
     series_end: version.series_end,
+    reminders: version.reminders,
     span: '',
     version: version.version,
     created_at: createdAt,

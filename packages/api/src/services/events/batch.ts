@@ -10,6 +10,7 @@ import { inTransaction } from '../write.ts';
 import { judgeCreate } from './access.ts';
 import { buildContent, contentColumns, type EventContent } from './content.ts';
 import { findConflicts, lockOwnerCalendar } from './conflicts.ts';
+import { planNewEvents } from '../reminders/plan.ts';
 import { toEvent } from './serialize.ts';
 
 type BatchError = TBatchResult['errors'][number];
@@ -114,19 +115,20 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
       series_end: content.series_end?.toISOString() ?? null,
       recurrence_pattern: content.recurrence_pattern,
       metadata: content.metadata,
+      reminders: content.reminders,
     };
   });
   const payload = JSON.stringify(records);
   const eventIds = ids.map((r) => r.id);
   const created = await sql<Parameters<typeof toEvent>[0]>`
     insert into events (id, owner_id, title, description, start_time, end_time, location, timezone,
-                        is_recurring, recurrence_pattern, tags, metadata, rrule, series_end, version, updated_at)
+                        is_recurring, recurrence_pattern, tags, metadata, rrule, series_end, reminders, version, updated_at)
     select x.id, ${ownerId}, x.title, x.description, x.start_time, x.end_time, x.location, x.timezone,
-           x.is_recurring, x.recurrence_pattern, x.tags, x.metadata, x.rrule, x.series_end, 1, now()
+           x.is_recurring, x.recurrence_pattern, x.tags, x.metadata, x.rrule, x.series_end, x.reminders, 1, now()
     from jsonb_to_recordset(${payload}::jsonb) as x(
       id int, title text, description text, start_time timestamptz, end_time timestamptz, location text,
       timezone text, is_recurring boolean, recurrence_pattern jsonb, tags text[], metadata jsonb, rrule text,
-      series_end timestamptz)
+      series_end timestamptz, reminders jsonb)
     returning *`.execute(trx);
   await sql`
     insert into event_permissions (event_id, user_id, role, own_role, granted_by)
@@ -134,10 +136,11 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
   await sql`
     insert into event_versions (event_id, version, history_type, owner_id, title, description, start_time, end_time,
                                 location, timezone, is_recurring, recurrence_pattern, tags, metadata, rrule, series_end,
-                                changed_by)
+                                reminders, changed_by)
     select id, 1, '+', owner_id, title, description, start_time, end_time,
-           location, timezone, is_recurring, recurrence_pattern, tags, metadata, rrule, series_end, ${ownerId}
+           location, timezone, is_recurring, recurrence_pattern, tags, metadata, rrule, series_end, reminders, ${ownerId}
     from events where id = any(${sql.val(eventIds)}::int[]) order by id`.execute(trx);
+  await planNewEvents(trx, created.rows);
   listingsChanging(trx);
   await lockFeed(trx);
   await sql`

@@ -23,6 +23,7 @@ export const CONTENT_FIELDS = [
   'recurrence_pattern',
   'tags',
   'metadata',
+  'reminders',
 ] as const;
 export type ContentField = (typeof CONTENT_FIELDS)[number];
 
@@ -40,6 +41,8 @@ export interface EventContent {
   metadata: Record<string, unknown>;
   rrule: string | null;
   series_end: Date | null;
+  /** Minutes before each occurrence's start: distinct, ascending. */
+  reminders: number[];
 }
 
 /** Event fields whose times are either as the client wrote them or already instants. */
@@ -81,10 +84,14 @@ export function buildContent(input: FieldsWithTimes): { content: EventContent } 
     metadata: fields.metadata ?? {},
     rrule,
     series_end: null,
+    reminders: normalizeReminders(fields.reminders ?? []),
   };
   content.series_end = seriesEnd({ start: content.start_time, end: content.end_time, rrule, timezone });
   return { content };
 }
+
+/** One reminder per offset, ascending: [60, 10] and [10, 60, 10] are the same content as [10, 60]. */
+const normalizeReminders = (minutes: readonly number[]): number[] => [...new Set(minutes)].sort((a, b) => a - b);
 
 /** Same as buildContent, throwing a 400 with every problem listed. */
 export function requireContent(fields: FieldsWithTimes): EventContent {
@@ -108,6 +115,7 @@ export function contentOf(row: Pick<EventRow, keyof EventContent>): EventContent
     metadata: row.metadata,
     rrule: row.rrule,
     series_end: row.series_end,
+    reminders: row.reminders,
   };
 }
 
@@ -132,6 +140,7 @@ export function mergePatch(current: EventContent, patch: Partial<TEventFields>):
     // A given tags or metadata replaces the stored one whole.
     tags: patch.tags ?? current.tags,
     metadata: patch.metadata ?? current.metadata,
+    reminders: patch.reminders ?? current.reminders,
   };
   if (patch.is_recurring === false && patch.recurrence_pattern === undefined) merged.recurrence_pattern = null;
   if (patch.is_recurring === undefined) {
@@ -162,5 +171,6 @@ export function contentColumns(content: EventContent) {
     metadata: JSON.stringify(content.metadata),
     rrule: content.rrule,
     series_end: content.series_end,
+    reminders: JSON.stringify(content.reminders),
   };
 }

@@ -1,6 +1,6 @@
 import rrulePkg from 'rrule';
 import { describe, expect, it } from 'vitest';
-import { expandOccurrences, isValidTimeZone, normalizeRecurrence, seriesEnd } from './recurrence.ts';
+import { expandOccurrences, isValidTimeZone, nextOccurrenceStart, normalizeRecurrence, seriesEnd } from './recurrence.ts';
 
 const { RRule } = rrulePkg;
 
@@ -508,5 +508,47 @@ describe('isValidTimeZone', () => {
     ['+05:00', false],
   ])('%j → %s', (zone, valid) => {
     expect(isValidTimeZone(zone)).toBe(valid);
+  });
+});
+
+describe('nextOccurrenceStart', () => {
+  it('is the first occurrence expandOccurrences lists from the same time (random rules, zones and times)', () => {
+    let seed = 20261203;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return Math.floor(seed / 65_536) % n; // the high bits: the low ones of this generator repeat quickly
+    };
+    const pick = <T>(list: readonly T[]) => list[random(list.length)]!;
+    const YEAR = 366 * 24 * HOUR;
+    let compared = 0;
+    for (let i = 0; i < 200; i++) {
+      const freq = pick(['DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY'] as const);
+      const parts = [`FREQ=${freq}`, `INTERVAL=${pick([1, 1, 2, 3, 7])}`];
+      if (random(3) === 0 && freq !== 'DAILY') parts.push(`BYDAY=${pick(['MO', 'TU,TH', 'SA,SU'])}`);
+      if (random(4) === 0 && freq === 'MONTHLY') parts.push(`BYMONTHDAY=${pick(['1', '15', '31', '-1'])}`);
+      const ending = random(8);
+      if (ending < 2) parts.push(`COUNT=${1 + random(40)}`);
+      else if (ending < 4) parts.push(`UNTIL=${2026 + random(6)}0615T120000Z`);
+      const normalized = normalizeRecurrence(parts.join(';'));
+      if (!normalized.ok) continue;
+      const timezone = pick(['UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Sydney']);
+      const start = new Date(Date.UTC(2025 + random(3), random(12), 1 + random(28), random(24), random(4) * 15));
+      const after = new Date(start.getTime() + (random(3) === 0 ? 0 : random(5 * 366) * 24 * HOUR + random(24) * HOUR));
+      const series = { start, end: start, rrule: normalized.rrule, timezone };
+      const window = expandOccurrences({ ...series, from: after, to: new Date(after.getTime() + 3 * YEAR), limit: 1 });
+      const next = nextOccurrenceStart({ start, rrule: normalized.rrule, timezone, after });
+      const label = `${normalized.rrule} in ${timezone} from ${start.toISOString()}, after ${after.toISOString()}`;
+      if (window[0]) compared += 1;
+      if (window[0]) expect(next?.toISOString(), label).toBe(window[0].start.toISOString());
+      else expect(next === null || next.getTime() > after.getTime() + 3 * YEAR, label).toBe(true);
+    }
+    // Most cases have an occurrence in the window: the comparison is not vacuous.
+    expect(compared).toBeGreaterThan(100);
+  });
+
+  it('answers the start itself when it is not past, and null for a one-off event that is', () => {
+    const start = new Date('2030-01-01T10:00:00Z');
+    expect(nextOccurrenceStart({ start, rrule: null, timezone: 'UTC', after: start })).toEqual(start);
+    expect(nextOccurrenceStart({ start, rrule: null, timezone: 'UTC', after: new Date('2030-01-01T10:00:01Z') })).toBeNull();
   });
 });

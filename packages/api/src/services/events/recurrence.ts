@@ -513,6 +513,40 @@ export function expandOccurrences(args: {
 }
 
 /**
+ * The start of the first occurrence at or after `after`, or null when the
+ * series has none left. Rules without COUNT start their walk at the period
+ * before `after` (see fastForward), so the cost does not grow with the
+ * series' age; COUNT rules are walked from their start, as they must be to
+ * count. Same reading of the rule as expandOccurrences: the event itself is
+ * the first occurrence, wall-clock times are kept across DST changes.
+ */
+export function nextOccurrenceStart(args: { start: Date; rrule: string | null; timezone: string; after: Date }): Date | null {
+  const { start, after } = args;
+  if (!isValidDate(start) || !isValidDate(after)) return null;
+  if (start.getTime() >= after.getTime()) return start;
+  if (!args.rrule) return null;
+  const series = seriesOf(start, args.rrule, args.timezone);
+  const first = series.dtstart.getTime();
+  // A day before `after` on the floating axis: no zone's offset reaches further.
+  const lower = toFloating(after.getTime() - DAY_MS, series.zone);
+  let synced = true;
+  let found: number | null = null;
+  walk(series, lower, (date, index) => {
+    if (series.count !== null) {
+      if (index === 0) synced = date.getTime() === first;
+      if (!synced && index >= series.count - 1) return false;
+    }
+    if (date.getTime() === first || date < lower) return true;
+    const at = fromFloating(date, series.zone) + series.millis;
+    if (series.until !== null && at > series.until) return false;
+    if (at < after.getTime()) return true;
+    found = at;
+    return false;
+  });
+  return found === null ? null : new Date(found);
+}
+
+/**
  * When the series is over: the end of its last occurrence for COUNT and UNTIL
  * rules, `end` for a one-off event, null for a series without end. A COUNT
  * rule too long to walk (see MAX_PERIODS) also answers null; an UNTIL rule

@@ -16,6 +16,7 @@ export function toEvent(row: EventRow, role: Role): TEvent {
     rrule: row.rrule,
     tags: row.tags,
     metadata: row.metadata,
+    reminders: row.reminders,
     owner_id: row.owner_id,
     version: row.version,
     my_role: role,

@@ -40,6 +40,7 @@ function snapshotContent(v: EventVersionRow): Record<string, unknown> {
     recurrence_pattern: v.recurrence_pattern ?? null,
     tags: v.tags,
     metadata: v.metadata,
+    reminders: v.reminders,
   };
 }
 
@@ -100,6 +101,7 @@ export async function getVersion(db: Kysely<Database>, actor: Actor, input: { id
     tags: v.tags,
     metadata: v.metadata,
     rrule: v.rrule,
+    reminders: v.reminders,
     owner_id: v.owner_id,
   };
 }
