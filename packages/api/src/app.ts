@@ -26,6 +26,7 @@ import { changesAccess, forgetAccess } from './services/events/access.ts';
 import { SessionStore } from './services/auth/sessions.ts';
 import { TokenService } from './services/auth/tokens.ts';
 import { createRequestLimiter } from './services/rate-limit.ts';
+import { WebhookWorker } from './webhooks/worker.ts';
 
 export interface App {
   server: Server;
@@ -89,6 +90,8 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     ? new RateLimiterRedis({ ...loginLimit, storeClient: limiterRedis, insuranceLimiter: new RateLimiterMemory(loginLimit) })
     : new RateLimiterMemory(loginLimit);
 
+  // Webhooks: every instance sends; the outbox's claims keep a message from going out twice.
+  let webhooks: WebhookWorker | undefined;
   const deps: AppDeps = {
     config,
     database,
@@ -103,10 +106,15 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     commits: {
       committed: () => {
         live.wake();
+        webhooks?.wake();
         if (wake.kind !== 'local') wake.publish(FEED_TOPIC);
       },
     },
   };
+
+  webhooks = new WebhookWorker(database.db, logger, config.webhooks, deps.commits);
+  wake.subscribe(FEED_TOPIC, () => webhooks?.wake());
+  webhooks.start();
 
   const handler = createHttpHandler(deps, appRouter, { '/api/events/stream': createEventStreamRoute(deps) });
   const requestLimiter = createRequestLimiter(
@@ -154,6 +162,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
         await collab.close();
         // The feed stops (and its running read ends) before the pool it reads from closes.
         await live.stop();
+        await webhooks?.stop();
         await retention.stop();
         for (const client of trpcWss.clients) client.terminate();
         trpcWss.close();

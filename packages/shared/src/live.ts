@@ -10,6 +10,7 @@ export const LIVE_MESSAGE_TYPES = [
   'permission.granted',
   'permission.updated',
   'permission.revoked',
+  'webhook.disabled',
 ] as const;
 export type TLiveMessageType = (typeof LIVE_MESSAGE_TYPES)[number];
 
@@ -25,6 +26,8 @@ export const ZLiveMessage = z
     user: ZUserRef.nullable().optional().describe('permission.*: the user whose access changed'),
     role: ZRole.nullable().optional().describe('permission.*: that user’s role after the change (null once revoked)'),
     my_role: ZRole.nullable().optional().describe('permission.*: the recipient’s own role now (null for the user who lost access)'),
+    webhook: z.object({ id: z.number().int(), url: z.string() }).optional().describe('webhook.disabled: the hook switched off'),
+    reason: z.string().optional().describe('webhook.disabled: why'),
   })
   .meta({ id: 'LiveMessage' });
 export type TLiveMessage = z.infer<typeof ZLiveMessage>;

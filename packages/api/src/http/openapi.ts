@@ -210,7 +210,7 @@ function* documentedOperations(appRouter: AppRouter, doc: OpenAPIObject): Genera
   }
 }
 
-/** Procedures answering 201 or 205 document their success under that status, not 200. */
+/** Procedures answering 201, 202 or 205 document their success under that status, not 200. */
 function useDeclaredStatus(operation: Operation, status: ProcedureMeta['status']): void {
   const success = operation.responses['200'];
   if (!status || !success) return;

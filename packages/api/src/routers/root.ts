@@ -4,6 +4,7 @@ import { eventsRouter } from './events.ts';
 import { historyRouter } from './history.ts';
 import { liveRouter } from './live.ts';
 import { sharingRouter } from './sharing.ts';
+import { webhooksRouter } from './webhooks.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -12,6 +13,7 @@ export const appRouter = router({
   sharing: sharingRouter,
   history: historyRouter,
   live: liveRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -15,7 +15,9 @@ type AuditAction =
   | 'permission.update'
   | 'permission.remove'
   | 'rollback'
-  | 'collab.edit';
+  | 'collab.edit'
+  | 'webhook.create'
+  | 'webhook.delete';
 
 /** Who asked and from where; carried from the request into every audit row. */
 export interface RequestMeta {
@@ -26,7 +28,7 @@ export interface RequestMeta {
 export interface AuditEntry {
   userId: number | null;
   action: AuditAction;
-  targetType?: 'user' | 'event' | 'session' | undefined;
+  targetType?: 'user' | 'event' | 'session' | 'webhook' | undefined;
   targetId?: string | number | undefined;
 }
 
