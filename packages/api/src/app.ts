@@ -91,7 +91,8 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     : new RateLimiterMemory(loginLimit);
 
   // Webhooks: every instance sends; the outbox's claims keep a message from going out twice.
-  let webhooks: WebhookWorker | undefined;
+  // What the worker writes itself (a hook switched off) is announced like any other commit.
+  const webhooks = new WebhookWorker(database.db, logger, config.webhooks, { committed: () => deps.commits?.committed() });
   const deps: AppDeps = {
     config,
     database,
@@ -106,14 +107,13 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     commits: {
       committed: () => {
         live.wake();
-        webhooks?.wake();
+        webhooks.wake();
         if (wake.kind !== 'local') wake.publish(FEED_TOPIC);
       },
     },
   };
 
-  webhooks = new WebhookWorker(database.db, logger, config.webhooks, deps.commits);
-  wake.subscribe(FEED_TOPIC, () => webhooks?.wake());
+  wake.subscribe(FEED_TOPIC, () => webhooks.wake());
   webhooks.start();
 
   const handler = createHttpHandler(deps, appRouter, { '/api/events/stream': createEventStreamRoute(deps) });
@@ -162,7 +162,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
         await collab.close();
         // The feed stops (and its running read ends) before the pool it reads from closes.
         await live.stop();
-        await webhooks?.stop();
+        await webhooks.stop();
         await retention.stop();
         for (const client of trpcWss.clients) client.terminate();
         trpcWss.close();

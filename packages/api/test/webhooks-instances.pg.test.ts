@@ -15,7 +15,12 @@ beforeAll(async () => {
   // A receiver that takes a moment, so both instances have deliveries in flight at once.
   receiver = await startReceiver((_req, res) => void setTimeout(() => res.writeHead(200).end('ok'), 30));
   own = await ownDatabase();
-  const env = { DATABASE_URL: own.url!, JWT_SECRET: randomBytes(32).toString('hex'), WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_MS: '200' };
+  const env = {
+    DATABASE_URL: own.url!,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    WEBHOOK_RETRY_MS: '200',
+  };
   [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
 });
 afterAll(async () => {
@@ -28,7 +33,7 @@ it('two instances on one database deliver each message to each hook exactly once
   const apiA = apiClient(a.url);
   const apiB = apiClient(b.url);
   const owner = await registerUser(apiA, 'wh_multi');
-  const hooks = [];
+  const hooks: number[] = [];
   for (const name of ['first', 'second']) {
     const res = await apiA.post('/api/webhooks', { token: owner.access, body: { url: receiver.url(`/${name}`) } });
     expect(res.status).toBe(201);
@@ -57,6 +62,11 @@ it('two instances on one database deliver each message to each hook exactly once
     const ids = receiver.at(path).map((r) => r.headers['webhook-id']);
     expect(ids).toHaveLength(count);
     expect(new Set(ids).size).toBe(count);
-    expect(receiver.messages(path).map((m) => m.event.title).sort()).toEqual(Array.from({ length: count }, (_, i) => `multi ${i}`).sort());
+    expect(
+      receiver
+        .messages(path)
+        .map((m) => m.event.title)
+        .sort(),
+    ).toEqual(Array.from({ length: count }, (_, i) => `multi ${i}`).sort());
   }
 });

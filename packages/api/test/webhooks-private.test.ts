@@ -62,11 +62,19 @@ describe('webhook targets without WEBHOOK_ALLOW_PRIVATE', () => {
   it('refuses a literal private address at delivery too', async () => {
     const owner = await ctx.user('wh_literal');
     const created = await api.post('/api/webhooks', { token: owner.access, body: { url: 'http://93.184.215.14/hook' } });
-    await ctx.server.deps.db.updateTable('webhooks').set({ url: receiver.url('/literal') }).where('id', '=', created.body.id).execute();
+    await ctx.server.deps.db
+      .updateTable('webhooks')
+      .set({ url: receiver.url('/literal') })
+      .where('id', '=', created.body.id)
+      .execute();
     await api.post(`/api/webhooks/${created.body.id}/ping`, { token: owner.access });
     await eventually(async () => {
       const log = (await api.get(`/api/webhooks/${created.body.id}/deliveries`, { token: owner.access })).body;
-      expect(log[0]).toMatchObject({ ok: false, status_code: null, error: expect.stringMatching(/127\.0\.0\.1 is a private, loopback or link-local/) });
+      expect(log[0]).toMatchObject({
+        ok: false,
+        status_code: null,
+        error: expect.stringMatching(/127\.0\.0\.1 is a private, loopback or link-local/),
+      });
     });
     expect(receiver.received).toHaveLength(0);
   });

@@ -12,7 +12,12 @@ import { startTestServer, TEST_DB, type TestServer } from './support/server.ts';
 import { startReceiver } from './support/webhook-receiver.ts';
 
 // One signing key for both servers, so the owner's token outlives the restart.
-const ENV = { JWT_SECRET: randomBytes(32).toString('hex'), WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_MS: '200', WEBHOOK_TIMEOUT_MS: '2000' };
+const ENV = {
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  WEBHOOK_ALLOW_PRIVATE: 'true',
+  WEBHOOK_RETRY_MS: '200',
+  WEBHOOK_TIMEOUT_MS: '2000',
+};
 
 /**
  * The database survives the server: PostgreSQL a database of this file's own,
@@ -56,7 +61,10 @@ it('delivers what was pending when the server stopped, once each, from the next 
 
   // Every message has been tried and refused: they wait in the outbox for their next attempt.
   await eventually(async () => {
-    const log = (await api.get(`/api/webhooks/${hook.body.id}/deliveries`, { token: owner.access })).body as Array<{ message_id: string; ok: boolean }>;
+    const log = (await api.get(`/api/webhooks/${hook.body.id}/deliveries`, { token: owner.access })).body as Array<{
+      message_id: string;
+      ok: boolean;
+    }>;
     expect(new Set(log.map((a) => a.message_id)).size).toBe(titles.length);
     expect(log.every((a) => !a.ok)).toBe(true);
   });
@@ -71,7 +79,11 @@ it('delivers what was pending when the server stopped, once each, from the next 
   server = await startTestServer(ENV, handle);
   const restarted = apiClient(server.url);
   await eventually(async () => {
-    const rows = await handle!.db.selectFrom('webhook_deliveries').select(['message_id', 'status']).where('webhook_id', '=', hook.body.id).execute();
+    const rows = await handle!.db
+      .selectFrom('webhook_deliveries')
+      .select(['message_id', 'status'])
+      .where('webhook_id', '=', hook.body.id)
+      .execute();
     expect(rows).toHaveLength(titles.length);
     expect(rows.every((r) => r.status === 'delivered')).toBe(true);
   }, 30_000);

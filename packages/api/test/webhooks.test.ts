@@ -34,14 +34,29 @@ async function createHook(user: TestUser, body: Record<string, unknown>) {
 const deliveriesOf = async (user: TestUser, hookId: number) => {
   const res = await api.get(`/api/webhooks/${hookId}/deliveries`, { token: user.access });
   expect(res.status).toBe(200);
-  return res.body as Array<{ id: number; message_id: string; type: string; attempt: number; status_code: number | null; ok: boolean; error: string | null; at: string }>;
+  return res.body as Array<{
+    id: number;
+    message_id: string;
+    type: string;
+    attempt: number;
+    status_code: number | null;
+    ok: boolean;
+    error: string | null;
+    at: string;
+  }>;
 };
 
 describe('managing webhooks', () => {
   it('creates a hook with a Standard Webhooks secret, lists it without the secret, deletes it', async () => {
     const owner = await ctx.user('wh_owner');
     const created = await createHook(owner, { url: receiver.url(freshPath()), types: ['event.created', 'event.updated'] });
-    expect(created).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/hook-\d+$/), types: ['event.created', 'event.updated'], event_id: null, tags: null, active: true });
+    expect(created).toMatchObject({
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/hook-\d+$/),
+      types: ['event.created', 'event.updated'],
+      event_id: null,
+      tags: null,
+      active: true,
+    });
     expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{40,}={0,2}$/);
     expect(Buffer.from(created.secret.slice(6), 'base64').length).toBeGreaterThanOrEqual(24);
 
@@ -64,7 +79,8 @@ describe('managing webhooks', () => {
   });
 
   it('hides other users’ hooks (404 on read, delete, log and ping)', async () => {
-    const [owner, other] = await ctx.users('wh_mine', 'wh_other');
+    const owner = await ctx.user('wh_mine');
+    const other = await ctx.user('wh_other');
     const hook = await createHook(owner, { url: receiver.url(freshPath()) });
     for (const [method, path] of [
       ['GET', `/api/webhooks/${hook.id}`],
@@ -81,7 +97,13 @@ describe('managing webhooks', () => {
 
   it('refuses bad input with 400: a scheme other than http(s), an unknown type', async () => {
     const owner = await ctx.user('wh_bad');
-    for (const body of [{ url: 'ftp://example.com/x' }, { url: 'not a url' }, { url: 'http://user:pw@example.com/' }, { url: receiver.url('/x'), types: ['event.exploded'] }, { url: receiver.url('/x'), tags: ['no spaces allowed'] }]) {
+    for (const body of [
+      { url: 'ftp://example.com/x' },
+      { url: 'not a url' },
+      { url: 'http://user:pw@example.com/' },
+      { url: receiver.url('/x'), types: ['event.exploded'] },
+      { url: receiver.url('/x'), tags: ['no spaces allowed'] },
+    ]) {
       const res = await api.post('/api/webhooks', { token: owner.access, body });
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(errorBody(res).code).toBe('VALIDATION_ERROR');
@@ -89,11 +111,14 @@ describe('managing webhooks', () => {
   });
 
   it('answers 404 for an event_id the caller cannot read', async () => {
-    const [owner, stranger] = await ctx.users('wh_ev_owner', 'wh_ev_stranger');
+    const owner = await ctx.user('wh_ev_owner');
+    const stranger = await ctx.user('wh_ev_stranger');
     const event = await ctx.event(owner);
     const res = await api.post('/api/webhooks', { token: stranger.access, body: { url: receiver.url('/x'), event_id: event.id } });
     expect(res.status).toBe(404);
-    expect((await api.post('/api/webhooks', { token: owner.access, body: { url: receiver.url('/x'), event_id: event.id } })).status).toBe(201);
+    expect((await api.post('/api/webhooks', { token: owner.access, body: { url: receiver.url('/x'), event_id: event.id } })).status).toBe(
+      201,
+    );
   });
 
   it('allows at most 20 hooks per user (409 after that)', async () => {
@@ -242,13 +267,23 @@ describe('delivering', () => {
     expect(() => new Webhook(hook.secret).verify(ping.body, ping.headers)).not.toThrow();
     await eventually(async () =>
       expect(await deliveriesOf(owner, hook.id)).toEqual([
-        { id: expect.any(Number), message_id: res.body.message_id, type: 'ping', attempt: 1, status_code: 200, ok: true, error: null, at: expect.stringMatching(/Z$/) },
+        {
+          id: expect.any(Number),
+          message_id: res.body.message_id,
+          type: 'ping',
+          attempt: 1,
+          status_code: 200,
+          ok: true,
+          error: null,
+          at: expect.stringMatching(/Z$/),
+        },
       ]),
     );
   });
 
   it('checks access when delivering: a revoked viewer’s hook gets the revocation and nothing queued before it', async () => {
-    const [owner, viewer] = await ctx.users('wh_acc_owner', 'wh_acc_viewer');
+    const owner = await ctx.user('wh_acc_owner');
+    const viewer = await ctx.user('wh_acc_viewer');
     const path = freshPath();
     const event = await ctx.event(owner, { title: 'Shared' });
     await ctx.share(owner, event.id, viewer, 'VIEWER');
@@ -268,7 +303,9 @@ describe('delivering', () => {
 
     await eventually(async () => {
       const log = await deliveriesOf(viewer, hook.id);
-      expect(log.some((a) => a.type === 'event.updated' && !a.ok && a.status_code === null && /no longer read/.test(a.error ?? ''))).toBe(true);
+      expect(log.some((a) => a.type === 'event.updated' && !a.ok && a.status_code === null && /no longer read/.test(a.error ?? ''))).toBe(
+        true,
+      );
       expect(log.some((a) => a.type === 'permission.revoked' && a.ok)).toBe(true);
     });
     const log = await deliveriesOf(viewer, hook.id);

@@ -90,6 +90,11 @@ const ERROR_EXAMPLE_OVERRIDES: Record<string, Partial<Record<DocumentedStatus, R
     },
   },
   'sharing-share': { 404: { error: 'User 99 not found', code: 'NOT_FOUND' } },
+  'webhooks-create': { 409: { error: 'You already have 20 webhooks, the most allowed; delete one first', code: 'CONFLICT' } },
+  'webhooks-get': { 404: { error: 'Webhook not found', code: 'NOT_FOUND' } },
+  'webhooks-delete': { 404: { error: 'Webhook not found', code: 'NOT_FOUND' } },
+  'webhooks-deliveries': { 404: { error: 'Webhook not found', code: 'NOT_FOUND' } },
+  'webhooks-ping': { 404: { error: 'Webhook not found', code: 'NOT_FOUND' } },
 };
 
 /** What each query and path parameter means, by name (operation-specific wording first). */
@@ -131,6 +136,10 @@ const PARAMETER_DOCS: Record<string, string> = {
 const BODY_FIELD_DOCS = ['on_conflict', 'atomic', 'version'];
 
 const PARAMETER_DOCS_BY_OPERATION: Record<string, Record<string, string>> = {
+  'webhooks-get': { id: 'The webhook’s id' },
+  'webhooks-delete': { id: 'The webhook’s id' },
+  'webhooks-deliveries': { id: 'The webhook’s id' },
+  'webhooks-ping': { id: 'The webhook’s id' },
   'history-list': {
     cursor: 'Continue after this `version_id` (the last one of the previous page)',
     limit: 'At most this many versions (default 100)',

@@ -122,7 +122,14 @@ export async function pingWebhook(deps: ServiceDeps, actor: Actor, id: number) {
     const messageId = `msg_ping_${randomBytes(12).toString('base64url')}`;
     await trx
       .insertInto('webhook_deliveries')
-      .values({ webhook_id: id, change_id: null, message_id: messageId, type: 'ping', payload: JSON.stringify({ type: 'ping' }), event_id: null })
+      .values({
+        webhook_id: id,
+        change_id: null,
+        message_id: messageId,
+        type: 'ping',
+        payload: JSON.stringify({ type: 'ping' }),
+        event_id: null,
+      })
       .execute();
     return { message: 'Ping queued', message_id: messageId };
   });

@@ -53,8 +53,7 @@ export async function enqueueFromFeed(db: Kysely<Database>): Promise<number> {
             if (!wants(hook, change)) continue;
             // Checked again when sending: the owner must still be allowed to hear about the event.
             // Not for a message addressed to them, nor for the notice that they lost access.
-            const guarded =
-              change.recipient_id === null && !(change.type === 'permission.revoked' && change.subject_user_id === userId);
+            const guarded = change.recipient_id === null && !(change.type === 'permission.revoked' && change.subject_user_id === userId);
             values.push({
               webhook_id: hook.id,
               change_id: change.id,
@@ -229,7 +228,13 @@ export async function recordOutcome(
       .updateTable('webhooks')
       .set({ failing_since: sql<Date>`coalesce(failing_since, now())` })
       .where('id', '=', delivery.webhookId)
-      .returning(['id', 'user_id', 'url', 'active', sql<boolean>`failing_since < now() - make_interval(secs => ${policy.disableAfterSeconds})`.as('expired')])
+      .returning([
+        'id',
+        'user_id',
+        'url',
+        'active',
+        sql<boolean>`failing_since < now() - make_interval(secs => ${policy.disableAfterSeconds})`.as('expired'),
+      ])
       .executeTakeFirst();
     if (!hook?.active || !hook.expired) return false;
     const reason = `Every delivery failed for ${describeSeconds(policy.disableAfterSeconds)}; the last error: ${outcome.error}`;
@@ -259,7 +264,11 @@ function describeSeconds(seconds: number): string {
 export async function nextDueInMs(db: Kysely<Database>): Promise<number | null> {
   const row = await db
     .selectFrom('webhook_deliveries')
-    .select(sql<number | null>`extract(epoch from (min(greatest(next_attempt_at, coalesce(lease_until, next_attempt_at))) - now())) * 1000`.as('ms'))
+    .select(
+      sql<number | null>`extract(epoch from (min(greatest(next_attempt_at, coalesce(lease_until, next_attempt_at))) - now())) * 1000`.as(
+        'ms',
+      ),
+    )
     .where('status', '=', 'pending')
     .executeTakeFirst();
   return row?.ms === null || row?.ms === undefined ? null : Math.max(0, Number(row.ms));

@@ -117,7 +117,9 @@ export async function sendWebhook(
     };
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, statusCode: null, error: error.message || error.code || 'request failed' }));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      finish({ ok: false, statusCode: null, error: error.message || error.code || 'request failed' }),
+    );
     req.end(message.body);
   });
 }

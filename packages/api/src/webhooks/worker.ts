@@ -111,7 +111,8 @@ export class WebhookWorker {
         this.commits?.committed();
       }
     } catch (error) {
-      if (!this.stopped) this.logger.warn({ err: error, delivery: delivery.id }, 'webhook delivery: recording failed; its lease will expire');
+      if (!this.stopped)
+        this.logger.warn({ err: error, delivery: delivery.id }, 'webhook delivery: recording failed; its lease will expire');
     }
   }
 
