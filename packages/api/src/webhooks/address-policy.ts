@@ -55,7 +55,7 @@ export function isPrivateAddress(address: string): boolean {
   return refused.check(address, 'ipv6');
 }
 
-export class PrivateAddressError extends Error {
+class PrivateAddressError extends Error {
   override name = 'PrivateAddressError';
   readonly code = 'EPRIVATEADDRESS';
   constructor(host: string, address: string) {

@@ -10,7 +10,7 @@ export const ENQUEUE_BATCH = 500;
 export const MAX_ATTEMPTS = 8;
 
 /** The `webhook-id` of the message a feed row becomes: the same for every attempt. */
-export const messageIdOf = (changeId: number) => `msg_${changeId}`;
+const messageIdOf = (changeId: number) => `msg_${changeId}`;
 
 /** Whether a hook wants a feed row (its type, event and tag filters). Tags: see docs/decisions.md. */
 function wants(hook: WebhookRow, change: ChangeRow): boolean {
