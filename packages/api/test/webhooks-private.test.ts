@@ -78,4 +78,35 @@ describe('webhook targets without WEBHOOK_ALLOW_PRIVATE', () => {
     });
     expect(receiver.received).toHaveLength(0);
   });
+
+  it('gives a message up after 8 attempts, each logged, the same webhook-id throughout', async () => {
+    const owner = await ctx.user('wh_give_up');
+    const created = await api.post('/api/webhooks', { token: owner.access, body: { url: 'http://93.184.215.14/hook' } });
+    await ctx.server.deps.db
+      .updateTable('webhooks')
+      .set({ url: receiver.url('/give-up') })
+      .where('id', '=', created.body.id)
+      .execute();
+    const ping = await api.post(`/api/webhooks/${created.body.id}/ping`, { token: owner.access });
+    // 100 ms doubling: the eighth attempt comes about 13 s after the first.
+    await eventually(
+      async () => {
+        const [delivery] = await ctx.server.deps.db
+          .selectFrom('webhook_deliveries')
+          .select(['status', 'attempt'])
+          .where('webhook_id', '=', created.body.id)
+          .execute();
+        expect(delivery).toEqual({ status: 'failed', attempt: 8 });
+      },
+      { timeout: 45_000, interval: 250 },
+    );
+    const log = (await api.get(`/api/webhooks/${created.body.id}/deliveries`, { token: owner.access })).body as Array<{
+      attempt: number;
+      message_id: string;
+      ok: boolean;
+    }>;
+    expect(log.map((a) => a.attempt)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(new Set(log.map((a) => a.message_id))).toEqual(new Set([ping.body.message_id]));
+    expect(log.every((a) => !a.ok)).toBe(true);
+  });
 });
