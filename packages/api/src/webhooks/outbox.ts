@@ -12,7 +12,7 @@ export const MAX_ATTEMPTS = 8;
 /** The `webhook-id` of the message a feed row becomes: the same for every attempt. */
 const messageIdOf = (changeId: number) => `msg_${changeId}`;
 
-/** Whether a hook wants a feed row (its type, event and tag filters). Tags: see docs/decisions.md. */
+/** Whether a hook wants a feed row (its type and event filters; its tags are stored, not applied yet). */
 function wants(hook: WebhookRow, change: ChangeRow): boolean {
   if (hook.created_at > change.at) return false; // a hook hears what happens after it was made
   if (hook.types && !hook.types.includes(change.type)) return false;
