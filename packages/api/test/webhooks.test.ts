@@ -326,6 +326,9 @@ describe('delivering', () => {
     const live = wsSubscriber(ctx.url, owner.access);
     await live.ready;
     try {
+      // Another hook of the owner's hears of it: notices addressed to the owner go out like any message.
+      const watcherPath = freshPath();
+      await createHook(owner, { url: receiver.url(watcherPath), types: ['webhook.disabled'] });
       const hook = await createHook(owner, { url: receiver.url(path) });
       const event = await ctx.event(owner);
       // Every change fails; once the hook has failed for longer than WEBHOOK_DISABLE_AFTER (3 s), it is switched off.
@@ -341,6 +344,8 @@ describe('delivering', () => {
       await live.inbox.waitFor((inbox) => inbox.types().includes('webhook.disabled'));
       const notice = live.inbox.messages.find((m) => m.type === 'webhook.disabled')!;
       expect(notice).toMatchObject({ event_id: null, webhook: { id: hook.id, url: hook.url }, reason: expect.stringMatching(/failed/) });
+      await eventually(() => expect(receiver.messages(watcherPath)).toHaveLength(1));
+      expect(receiver.messages(watcherPath)[0]).toEqual(notice);
       // Nothing more is sent to it.
       const count = receiver.at(path).length;
       await api.patch(`/api/events/${event.id}`, { token: owner.access, body: { title: 'after switch-off' } });

@@ -191,6 +191,9 @@ export async function recordOutcome(
   policy: RetryPolicy,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
+    // The hook (and its deliveries) may have been deleted while the request was in flight.
+    const exists = await trx.selectFrom('webhook_deliveries').select('id').where('id', '=', delivery.id).forUpdate().executeTakeFirst();
+    if (!exists) return false;
     await trx
       .insertInto('webhook_attempts')
       .values({
