@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '@scheduler/db';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { pruneFeed } from '../src/live/retention.ts';
+import { recordEventChange } from '../src/services/changes.ts';
 import { createEvent } from './support/events.ts';
 import { eventually } from './support/eventually.ts';
 import { apiClient, registerUser } from './support/http.ts';
@@ -37,7 +39,9 @@ let handle: DatabaseHandle | undefined;
 let server: TestServer | undefined;
 
 beforeAll(async () => {
-  receiver = await startReceiver((_req, res) => res.writeHead(503).end('down for maintenance'));
+  receiver = await startReceiver((req, res) =>
+    req.path === '/lag' ? res.writeHead(200).end() : res.writeHead(503).end('down for maintenance'),
+  );
   if (TEST_DB === 'postgres') own = await ownDatabase();
   else dataDir = mkdtempSync(path.join(tmpdir(), 'webhooks-restart-'));
 });
@@ -94,4 +98,54 @@ it('delivers what was pending when the server stopped, once each, from the next 
   expect(accepted.map((r) => JSON.parse(r.body).event.title).sort()).toEqual([...titles].sort());
   const log = (await restarted.get(`/api/webhooks/${hook.body.id}/deliveries`, { token: owner.access })).body as Array<{ ok: boolean }>;
   expect(log.filter((a) => a.ok)).toHaveLength(titles.length);
+});
+
+it('never prunes feed rows the outbox has not read: they are delivered once a server reads them', async () => {
+  const api = apiClient(server!.url);
+  const owner = await registerUser(api, 'wh_lag');
+  const hook = await api.post('/api/webhooks', { token: owner.access, body: { url: receiver.url('/lag'), types: ['event.updated'] } });
+  const event = await createEvent(api, owner, { title: 'lagging' });
+  // The outbox has read the whole feed…
+  await eventually(async () => {
+    const head = await handle!.db
+      .selectFrom('changes')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirstOrThrow();
+    const read = await handle!.db.selectFrom('webhook_feed_cursor').select('last_change_id').executeTakeFirstOrThrow();
+    expect(read.last_change_id).toBe(head.id);
+  });
+  await server!.stop();
+  server = undefined;
+
+  // Written while no server reads the feed: the outbox's cursor stays behind these rows.
+  for (const title of ['late 1', 'late 2']) {
+    await handle!.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('events')
+        .set((eb) => ({ title, version: eb('version', '+', 1) }))
+        .where('id', '=', event.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await recordEventChange(trx, { event: updated, historyType: '~', type: 'event.updated', actorId: owner.id });
+    });
+  }
+  const { last_change_id: cursor } = await handle!.db.selectFrom('webhook_feed_cursor').select('last_change_id').executeTakeFirstOrThrow();
+  const unread = await handle!.db.selectFrom('changes').select('id').where('id', '>', cursor).execute();
+  expect(unread).toHaveLength(2);
+
+  // Pruning everything old enough (all of it) keeps what the outbox has not read.
+  await pruneFeed(handle!.db, 0);
+  const kept = await handle!.db.selectFrom('changes').select('id').where('id', '>', cursor).execute();
+  expect(kept).toEqual(unread);
+  const older = await handle!.db
+    .selectFrom('changes')
+    .select('id')
+    .where('id', '<=', cursor)
+    .where('subject_user_id', 'is', null)
+    .execute();
+  expect(older.length).toBeLessThanOrEqual(1); // at most the feed's head
+
+  server = await startTestServer(ENV, handle);
+  await eventually(() => expect(receiver.messages('/lag').map((m) => m.event.title)).toEqual(['late 1', 'late 2']), 20_000);
+  expect(hook.status).toBe(201);
 });
