@@ -31,6 +31,7 @@ import { SessionStore } from './services/auth/sessions.ts';
 import { TokenService } from './services/auth/tokens.ts';
 import { createRequestLimiter } from './services/rate-limit.ts';
 import { startReminderScheduler } from './services/reminders/scheduler.ts';
+import { WebhookWorker } from './webhooks/worker.ts';
 
 export interface App {
   server: Server;
@@ -98,6 +99,9 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     ? new RateLimiterRedis({ ...loginLimit, storeClient: limiterRedis, insuranceLimiter: new RateLimiterMemory(loginLimit) })
     : new RateLimiterMemory(loginLimit);
 
+  // Webhooks: every instance sends; the outbox's claims keep a message from going out twice.
+  // What the worker writes itself (a hook switched off) is announced like any other commit.
+  const webhooks = new WebhookWorker(database.db, logger, config.webhooks, { committed: () => deps.commits?.committed() });
   const deps: AppDeps = {
     config,
     database,
@@ -113,10 +117,14 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     commits: {
       committed: () => {
         live.wake();
+        webhooks.wake();
         if (wake.kind !== 'local') wake.publish(FEED_TOPIC);
       },
     },
   };
+
+  wake.subscribe(FEED_TOPIC, () => webhooks.wake());
+  webhooks.start();
 
   const handler = createHttpHandler(deps, appRouter, { '/api/events/stream': createEventStreamRoute(deps) });
   const requestLimiter = createRequestLimiter(
@@ -171,6 +179,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
         // The feed stops (and its running read ends) before the pool it reads from closes.
         await reminders.stop();
         await live.stop();
+        await webhooks.stop();
         await retention.stop();
         await apiTokens.stop();
         for (const client of trpcWss.clients) client.terminate();

@@ -69,6 +69,11 @@ const ZEnv = z.object({
   FEED_RETENTION: duration.pipe(z.number().min(3600, 'must be at least 1h')).default(30 * 86400),
   FEED_PRUNE_INTERVAL: duration.default(3600),
   REMINDER_MAX_SLEEP_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  WEBHOOK_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_DISABLE_AFTER: duration.default(3 * 86400),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(1000),
   TRUST_PROXY: z
     .string()
     .default('false')
@@ -159,6 +164,18 @@ function toConfig(e: z.output<typeof ZEnv>, dataDir: string | undefined, secret:
     feedRetention: { maxAgeSeconds: e.FEED_RETENTION, intervalSeconds: e.FEED_PRUNE_INTERVAL },
     /** The reminder scheduler looks at the due-time table at least this often, woken sooner by changes. */
     reminders: { maxSleepMs: e.REMINDER_MAX_SLEEP_MS },
+    webhooks: {
+      /** Deliver to loopback, private, link-local and unique-local addresses too. */
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
+      /** The first retry's delay; each further one doubles it. */
+      retryMs: e.WEBHOOK_RETRY_MS,
+      /** A receiver must answer within this. */
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      /** A hook failing without a success for this long (seconds) is switched off. */
+      disableAfterSeconds: e.WEBHOOK_DISABLE_AFTER,
+      /** The outbox is read at least this often, whatever the wake-ups. */
+      pollMs: e.WEBHOOK_POLL_MS,
+    },
   };
 }
 

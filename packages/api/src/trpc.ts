@@ -13,7 +13,7 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 412 | 429;
  * error answers the operation really gives (documented in /openapi.json;
  * 413 and 415 are added to every operation that reads a body).
  */
-export type ProcedureMeta = OpenApiMeta & { status?: 201 | 205; errors?: readonly ErrorStatus[] };
+export type ProcedureMeta = OpenApiMeta & { status?: 201 | 202 | 205; errors?: readonly ErrorStatus[] };
 
 const t = initTRPC
   .context<Context>()

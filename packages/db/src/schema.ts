@@ -132,7 +132,8 @@ export type ChangeType =
   | 'invitation.declined'
   | 'invitation.cancelled'
   | 'rsvp.updated'
-  | 'event.reminder';
+  | 'event.reminder'
+  | 'webhook.disabled';
 
 /** The change feed: one row per committed change, written in the change's own transaction. */
 export interface ChangesTable {
@@ -250,6 +251,66 @@ export interface ApiTokensTable {
   revoked_at: Timestamp | null;
 }
 
+/** A user's webhook: where their live messages are POSTed, and which ones. */
+export interface WebhooksTable {
+  id: Generated<number>;
+  user_id: number;
+  url: string;
+  /** `whsec_<base64>`: the signing key, shown once at creation. */
+  secret: string;
+  /** Only these message types; null = all. */
+  types: string[] | null;
+  /** Only messages about this event; null = all. */
+  event_id: number | null;
+  /** Only messages about events with one of these tags; null = all. */
+  tags: string[] | null;
+  active: Generated<boolean>;
+  created_at: CreatedAt;
+  /** The first failed attempt since the last success; null while the hook works. */
+  failing_since: Timestamp | null;
+  disabled_reason: string | null;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dropped';
+
+/** The outbox: one message for one hook, retried until delivered or given up. */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: number;
+  /** The feed row the message comes from; null for a ping. */
+  change_id: number | null;
+  /** The `webhook-id` header: the same on every attempt. */
+  message_id: string;
+  type: string;
+  payload: Json<Record<string, unknown>>;
+  /** Set: the hook's owner must still receive messages about this event when it is sent. */
+  event_id: number | null;
+  /** Attempts made so far (counted when claimed). */
+  attempt: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  /** A sender holds the delivery until then; past it, another may claim it. */
+  lease_until: Timestamp | null;
+  status: Generated<DeliveryStatus>;
+  created_at: CreatedAt;
+}
+
+/** The delivery log: one row per attempt. */
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  attempt: number;
+  status_code: number | null;
+  ok: boolean;
+  error: string | null;
+  at: CreatedAt;
+}
+
+/** How far the change feed has been turned into deliveries (one row). */
+export interface WebhookFeedCursorTable {
+  id: Generated<number>;
+  last_change_id: number;
+}
+
 export interface Database {
   users: UsersTable;
   auth_sessions: AuthSessionsTable;
@@ -268,6 +329,10 @@ export interface Database {
   invitations: InvitationsTable;
   event_rsvps: EventRsvpsTable;
   api_tokens: ApiTokensTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  webhook_feed_cursor: WebhookFeedCursorTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -280,3 +345,5 @@ export type ChangeRow = Selectable<ChangesTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 export type InvitationRow = Selectable<InvitationsTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type WebhookRow = Selectable<WebhooksTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

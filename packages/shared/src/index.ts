@@ -9,3 +9,4 @@ export * from './invitations.ts';
 export * from './history.ts';
 export * from './live.ts';
 export * from './tokens.ts';
+export * from './webhooks.ts';

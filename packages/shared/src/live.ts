@@ -17,6 +17,7 @@ export const LIVE_MESSAGE_TYPES = [
   'invitation.cancelled',
   'rsvp.updated',
   'event.reminder',
+  'webhook.disabled',
 ] as const;
 export type TLiveMessageType = (typeof LIVE_MESSAGE_TYPES)[number];
 
@@ -39,6 +40,8 @@ export const ZLiveMessage = z
     response: z.enum(RSVP_RESPONSES).optional().describe('rsvp.updated: the answer `user` gave'),
     occurrence_start: ZDateTime.optional().describe('event.reminder: the start of the occurrence the reminder is for'),
     minutes_before: z.number().int().optional().describe('event.reminder: how long before that start the reminder was due'),
+    webhook: z.object({ id: z.number().int(), url: z.string() }).optional().describe('webhook.disabled: the hook switched off'),
+    reason: z.string().optional().describe('webhook.disabled: why'),
   })
   .meta({ id: 'LiveMessage' });
 export type TLiveMessage = z.infer<typeof ZLiveMessage>;

@@ -70,10 +70,12 @@ const VERBS: Record<LiveMessage['type'], string> = {
   'invitation.cancelled': 'cancelled the invitation to',
   'rsvp.updated': 'answered',
   'event.reminder': 'was reminded of',
+  'webhook.disabled': 'switched off a webhook of',
 };
 
 /** "ada updated “Planning”", for the activity notices. */
 export function describeChange(message: LiveMessage, me: number, knownTitle?: string): string {
+  if (message.type === 'webhook.disabled') return `Your webhook ${message.webhook?.url ?? ''} was switched off: ${message.reason ?? ''}`;
   const who = message.actor ? (message.actor.id === me ? 'You' : message.actor.username) : 'Someone';
   const title = message.event?.title ?? message.invitation?.event_title ?? knownTitle;
   const what = title ? `“${title}”` : `event ${message.event_id}`;

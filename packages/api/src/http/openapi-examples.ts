@@ -78,6 +78,17 @@ const apiToken = {
   last_used_at: null,
 };
 
+const webhook = {
+  id: 5,
+  url: 'https://hooks.example.com/scheduler',
+  types: ['event.created', 'event.updated'],
+  event_id: null,
+  tags: null,
+  active: true,
+  created_at: '2025-04-20T10:00:00Z',
+  disabled_reason: null,
+};
+
 export interface OperationExamples {
   request?: unknown;
   response?: unknown;
@@ -350,6 +361,38 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
       has_more: false,
     },
   },
+  'webhooks-create': {
+    request: { url: 'https://hooks.example.com/scheduler', types: ['event.created', 'event.updated'] },
+    response: { ...webhook, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw2Q3a3ZDFkWE=' },
+  },
+  'webhooks-list': { response: [webhook] },
+  'webhooks-get': { response: webhook },
+  'webhooks-delete': { response: { message: 'Webhook deleted' } },
+  'webhooks-deliveries': {
+    response: [
+      {
+        id: 311,
+        message_id: 'msg_1042',
+        type: 'event.updated',
+        attempt: 2,
+        status_code: 200,
+        ok: true,
+        error: null,
+        at: '2025-04-21T10:00:07Z',
+      },
+      {
+        id: 310,
+        message_id: 'msg_1042',
+        type: 'event.updated',
+        attempt: 1,
+        status_code: 503,
+        ok: false,
+        error: 'HTTP 503',
+        at: '2025-04-21T10:00:01Z',
+      },
+    ],
+  },
+  'webhooks-ping': { response: { message: 'Ping queued', message_id: 'msg_ping_Qm9vdHN0cmFwcGluZw' } },
 };
 
 /** Examples of query and path parameters, by name (checked against each parameter's schema). */

@@ -114,6 +114,11 @@ const ERROR_EXAMPLE_OVERRIDES: Record<string, Partial<Record<DocumentedStatus, R
     404: { error: 'Invitation not found', code: 'NOT_FOUND' },
     409: { error: 'The invitation is no longer pending (it was declined)', code: 'CONFLICT' },
   },
+  'webhooks-create': { 409: { error: 'You already have 20 webhooks, the most allowed; delete one first', code: 'CONFLICT' } },
+  'webhooks-get': { 404: { error: 'Webhook not found', code: 'NOT_FOUND' } },
+  'webhooks-delete': { 404: { error: 'Webhook not found', code: 'NOT_FOUND' } },
+  'webhooks-deliveries': { 404: { error: 'Webhook not found', code: 'NOT_FOUND' } },
+  'webhooks-ping': { 404: { error: 'Webhook not found', code: 'NOT_FOUND' } },
 };
 
 /** What each query and path parameter means, by name (operation-specific wording first). */
@@ -156,6 +161,10 @@ const PARAMETER_DOCS: Record<string, string> = {
 const BODY_FIELD_DOCS = ['on_conflict', 'atomic', 'version'];
 
 const PARAMETER_DOCS_BY_OPERATION: Record<string, Record<string, string>> = {
+  'webhooks-get': { id: 'The webhook’s id' },
+  'webhooks-delete': { id: 'The webhook’s id' },
+  'webhooks-deliveries': { id: 'The webhook’s id' },
+  'webhooks-ping': { id: 'The webhook’s id' },
   'history-list': {
     cursor: 'Continue after this `version_id` (the last one of the previous page)',
     limit: 'At most this many versions (default 100)',
@@ -252,7 +261,7 @@ function* documentedOperations(appRouter: AppRouter, doc: OpenAPIObject): Genera
   }
 }
 
-/** Procedures answering 201 or 205 document their success under that status, not 200. */
+/** Procedures answering 201, 202 or 205 document their success under that status, not 200. */
 function useDeclaredStatus(operation: Operation, status: ProcedureMeta['status']): void {
   const success = operation.responses['200'];
   if (!status || !success) return;

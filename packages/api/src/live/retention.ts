@@ -9,8 +9,9 @@ const PRUNE_LOCK = 7303;
 /**
  * Prunes the change feed: content changes older than `maxAgeSeconds` go.
  * Kept: permission changes (as_of reconstructs who could see an event at any
- * past moment from them; event content lives on in event_versions) and the
- * newest row (the feed's head, which cursors are measured against). The
+ * past moment from them; event content lives on in event_versions), the
+ * newest row (the feed's head, which cursors are measured against) and rows
+ * the webhook outbox has not read yet. The
  * horizon records the highest id that may be gone. Returns the rows deleted,
  * or undefined when another instance holds the pruning lock.
  */
@@ -24,6 +25,8 @@ export async function pruneFeed(db: Kysely<Database>, maxAgeSeconds: number): Pr
       .select((eb) => eb.fn.max('id').as('through'))
       .where('at', '<', cutoff)
       .where('id', '<', (eb) => eb.selectFrom('changes').select((inner) => inner.fn.max('id').as('head')))
+      // Rows not yet turned into webhook deliveries stay.
+      .where('id', '<=', (eb) => eb.selectFrom('webhook_feed_cursor').select('last_change_id').where('id', '=', 1))
       .executeTakeFirst();
     const through = Number(bound?.through ?? 0);
     if (through === 0) return 0;

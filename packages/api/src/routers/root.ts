@@ -9,6 +9,7 @@ import { sharingRouter } from './sharing.ts';
 import { tagsRouter } from './tags.ts';
 import { teamsRouter } from './teams.ts';
 import { tokensRouter } from './tokens.ts';
+import { webhooksRouter } from './webhooks.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -22,6 +23,7 @@ export const appRouter = router({
   live: liveRouter,
   tags: tagsRouter,
   tokens: tokensRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

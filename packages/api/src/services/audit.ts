@@ -29,7 +29,9 @@ type AuditAction =
   | 'invitation.cancel'
   | 'rsvp'
   | 'token.create'
-  | 'token.revoke';
+  | 'token.revoke'
+  | 'webhook.create'
+  | 'webhook.delete';
 
 /** Who asked and from where; carried from the request into every audit row. */
 export interface RequestMeta {
@@ -40,7 +42,7 @@ export interface RequestMeta {
 export interface AuditEntry {
   userId: number | null;
   action: AuditAction;
-  targetType?: 'user' | 'event' | 'session' | 'team' | 'invitation' | 'api_token' | undefined;
+  targetType?: 'user' | 'event' | 'session' | 'team' | 'invitation' | 'api_token' | 'webhook' | undefined;
   targetId?: string | number | undefined;
 }
 

@@ -182,3 +182,26 @@ async function recordFeedEntry(
     .executeTakeFirstOrThrow();
   return row.id;
 }
+
+/** A message for one user about no event (a notice): an addressed feed row with its own fields. */
+export async function recordUserNotice(
+  trx: Kysely<Database>,
+  notice: { recipientId: number; type: ChangeType; payload: Record<string, unknown> },
+): Promise<number> {
+  await lockFeed(trx);
+  const row = await trx
+    .insertInto('changes')
+    .values({
+      event_id: null,
+      type: notice.type,
+      actor_id: null,
+      version_id: null,
+      subject_user_id: null,
+      role: null,
+      recipient_id: notice.recipientId,
+      payload: JSON.stringify(notice.payload),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll } from 'vitest';
 import { createEvent, shareWith } from './events.ts';
 import { apiClient, registerUser, type ApiClient, type TestUser } from './http.ts';
+import { ownDatabase, type OwnDatabase } from './own-database.ts';
 import { startTestServer, type TestServer } from './server.ts';
 
 export interface TestServerOptions {
   /** Configuration on top of the test defaults (see startTestServer). */
   env?: Record<string, string>;
+  /** A database of the suite's own (see ownDatabase), for work that spans the whole database. */
+  ownDatabase?: boolean;
 }
 
 /**
@@ -20,15 +23,19 @@ export interface TestServerOptions {
 export function useTestServer(options: TestServerOptions = {}) {
   let server: TestServer | undefined;
   let client: ApiClient | undefined;
+  let own: OwnDatabase | undefined;
 
   beforeAll(async () => {
-    server = await startTestServer(options.env);
+    if (options.ownDatabase) own = await ownDatabase();
+    server = await startTestServer(options.env, own?.handle);
     client = apiClient(server.url);
   });
   afterAll(async () => {
     await server?.stop();
+    await own?.drop();
     server = undefined;
     client = undefined;
+    own = undefined;
   });
 
   const started = (): { server: TestServer; client: ApiClient } => {

@@ -313,6 +313,17 @@ export async function rolesOf(db: Kysely<Database>, eventId: number, userIds: nu
 }
 
 /**
+ * Whether a live message about an event may still reach a user now (a
+ * message queued earlier and sent later, such as a webhook delivery): they
+ * may read the event; a deletion reaches those who held a role on it, as the
+ * live feed's recipients (`readersOf`) do.
+ */
+export async function mayReceive(db: Kysely<Database>, eventId: number, userId: number, type: string): Promise<boolean> {
+  if (type === 'event.deleted') return (await readersOf(db, [eventId])).get(eventId)?.has(userId) ?? false;
+  return (await roleOf(db, eventId, { id: userId })) !== null;
+}
+
+/**
  * Everyone who may read each of these events now, with their role. Deleted
  * events keep their rows, so the readers of a deletion are told about it.
  */
