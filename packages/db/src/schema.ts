@@ -145,6 +145,14 @@ export interface CollabDocumentsTable {
   updated_at: Timestamp;
 }
 
+/** A user's secret calendar feed; only the secret's SHA-256 (hex) is stored. */
+export interface CalendarFeedsTable {
+  user_id: number;
+  secret_hash: string;
+  /** When the current secret was made (rotation renews it). */
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   auth_sessions: AuthSessionsTable;
@@ -156,6 +164,7 @@ export interface Database {
   audit_log: AuditLogTable;
   collab_updates: CollabUpdatesTable;
   collab_documents: CollabDocumentsTable;
+  calendar_feeds: CalendarFeedsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,5 +1,6 @@
 import { router } from '../trpc.ts';
 import { authRouter, usersRouter } from './auth.ts';
+import { calendarRouter } from './calendar.ts';
 import { eventsRouter } from './events.ts';
 import { historyRouter } from './history.ts';
 import { liveRouter } from './live.ts';
@@ -12,6 +13,7 @@ export const appRouter = router({
   sharing: sharingRouter,
   history: historyRouter,
   live: liveRouter,
+  calendar: calendarRouter,
 });
 
 export type AppRouter = typeof appRouter;

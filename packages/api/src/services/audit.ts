@@ -15,7 +15,11 @@ type AuditAction =
   | 'permission.update'
   | 'permission.remove'
   | 'rollback'
-  | 'collab.edit';
+  | 'collab.edit'
+  | 'event.import'
+  | 'calendar.feed_create'
+  | 'calendar.feed_rotate'
+  | 'calendar.feed_delete';
 
 /** Who asked and from where; carried from the request into every audit row. */
 export interface RequestMeta {

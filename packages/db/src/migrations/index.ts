@@ -3,6 +3,7 @@ import * as initial from './2025_01_01_000_initial.ts';
 import * as collabSyncPoint from './2026_11_26_001_collab_sync_point.ts';
 import * as feedHorizon from './2026_12_02_001_feed_horizon.ts';
 import * as addressedMessages from './2026_12_03_000_addressed_messages.ts';
+import * as calendarFeed from './2026_12_03_007_calendar_feed.ts';
 
 /** Every migration, in order. Listed here rather than read from disk so bundlers and tsx agree. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_26_001_collab_sync_point': collabSyncPoint,
   '2026_12_02_001_feed_horizon': feedHorizon,
   '2026_12_03_000_addressed_messages': addressedMessages,
+  '2026_12_03_007_calendar_feed': calendarFeed,
 };
