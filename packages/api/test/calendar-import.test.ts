@@ -5,7 +5,8 @@ import { useTestServer } from './support/test-context.ts';
 const ctx = useTestServer();
 const { api } = ctx;
 
-const ics = (...lines: string[]) => ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//Import//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
+const ics = (...lines: string[]) =>
+  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//Import//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
 const vevent = (...lines: string[]) => ['BEGIN:VEVENT', ...lines, 'END:VEVENT'];
 
 function importCalendar(user: TestUser, text: string, query = '', contentType = 'text/calendar; charset=utf-8') {

@@ -57,7 +57,10 @@ export function parseBody(raw: Buffer, contentType: string | undefined): unknown
 export function parseTextBody(raw: Buffer, contentType: string | undefined, mediaType: string): string {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== mediaType) {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported media type "${type}"; send the file with the header Content-Type: ${mediaType}`);
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Unsupported media type "${type}"; send the file with the header Content-Type: ${mediaType}`,
+    );
   }
   const text = raw.toString('utf8');
   if (text.trim() === '') throw validation('(body)', 'must not be empty', `The ${mediaType} body is empty`);

@@ -241,8 +241,7 @@ function takesNothing(operation: Operation): boolean {
  */
 function useTextBody(operation: Operation, text: NonNullable<ProcedureMeta['textBody']>): void {
   const generated = Object.values(operation.requestBody?.content ?? {})[0]?.schema as
-    | { properties?: Record<string, Record<string, unknown>>; required?: string[] }
-    | undefined;
+    { properties?: Record<string, Record<string, unknown>>; required?: string[] } | undefined;
   const properties = generated?.properties ?? {};
   operation.parameters = [
     ...(operation.parameters ?? []),

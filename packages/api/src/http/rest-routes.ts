@@ -51,7 +51,10 @@ export function buildRouteTable(appRouter: AppRouter) {
     const template = '/' + meta.openapi.path.replace(/^\/+|\/+$/g, '');
     let entry = entries.get(template);
     if (!entry) {
-      const parts = template.split('/').slice(1).map((part) => PARAMETER.exec(part) ?? part);
+      const parts = template
+        .split('/')
+        .slice(1)
+        .map((part) => PARAMETER.exec(part) ?? part);
       entry = {
         template,
         segments: parts.map((part) => (typeof part === 'string' ? part.toLowerCase() : null)),

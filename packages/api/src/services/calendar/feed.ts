@@ -15,7 +15,7 @@ const FORMAT_VERSION = 1;
 const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 
 /** The feed URL of a secret, under the origin the caller reached the API by. */
-export const feedUrl = (origin: string, secret: string): string => `${origin}/api/calendar/${secret}.ics`;
+const feedUrl = (origin: string, secret: string): string => `${origin}/api/calendar/${secret}.ics`;
 
 /**
  * Creates the user's feed, or rotates its secret: the old URL stops working
@@ -78,7 +78,10 @@ export async function readFeed(db: Kysely<Database>, secret: string, ifNoneMatch
     .where('f.secret_hash', '=', secretHash)
     .executeTakeFirst();
   if (!feed) throw feedNotFound();
-  const tag = createHash('sha256').update(`${FORMAT_VERSION}:${secretHash}:${feed.last_change ?? 0}`).digest('base64url').slice(0, 27);
+  const tag = createHash('sha256')
+    .update(`${FORMAT_VERSION}:${secretHash}:${feed.last_change ?? 0}`)
+    .digest('base64url')
+    .slice(0, 27);
   const etag = `"${tag}"`;
   if (ifNoneMatch !== null && matches(ifNoneMatch, etag)) return { etag, calendar: null };
 

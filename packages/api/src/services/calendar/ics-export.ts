@@ -11,7 +11,7 @@ import { tzlib_get_ical_block, tzlib_get_timezones } from 'timezones-ical-librar
 const UID_DOMAIN = 'event-scheduler';
 
 /** The stable iCalendar UID of an event. */
-export const eventUid = (eventId: number): string => `event-${eventId}@${UID_DOMAIN}`;
+const eventUid = (eventId: number): string => `event-${eventId}@${UID_DOMAIN}`;
 
 let zonesWithDefinition: Set<string> | undefined;
 

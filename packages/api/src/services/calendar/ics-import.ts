@@ -109,7 +109,8 @@ export function readCalendar(text: string): ImportedCalendar {
       try {
         items.push(toEventInput(vevent, calendarZone));
       } catch (error) {
-        const problem = error instanceof ItemProblem ? error : new ItemProblem('(vevent)', error instanceof Error ? error.message : 'cannot be read');
+        const problem =
+          error instanceof ItemProblem ? error : new ItemProblem('(vevent)', error instanceof Error ? error.message : 'cannot be read');
         items.push(null);
         rejected.set(index, [{ path: problem.path, message: `${problem.message} (the VEVENT at line ${line})` }]);
       }
@@ -145,17 +146,17 @@ interface Placed {
   /** The time as the batch takes it: wall-clock text read in `zone`. */
   text: string;
   zone: string;
-  isDate: boolean;
 }
 
 /** A DTSTART/DTEND value in its zone: UTC (`Z`), an IANA TZID, or floating/all-day in the calendar's zone. */
 function place(time: ICAL.Time, tzid: unknown, property: string, calendarZone: string): Placed {
-  if (time.isDate) return { text: `${pad(time.year, 4)}-${pad(time.month)}-${pad(time.day)}T00:00:00`, zone: calendarZone, isDate: true };
-  if (time.zone?.tzid === 'UTC') return { text: wallClock(time), zone: 'UTC', isDate: false };
-  if (tzid === undefined || tzid === null) return { text: wallClock(time), zone: calendarZone, isDate: false };
-  const zone = zoneOf(tzid);
-  if (!zone) throw new ItemProblem(property, `TZID ${quote(String(tzid))} is not an IANA time zone (such as Europe/Berlin)`);
-  return { text: wallClock(time), zone, isDate: false };
+  if (time.isDate) return { text: `${pad(time.year, 4)}-${pad(time.month)}-${pad(time.day)}T00:00:00`, zone: calendarZone };
+  if (time.zone?.tzid === 'UTC') return { text: wallClock(time), zone: 'UTC' };
+  const name = typeof tzid === 'string' ? tzid : Array.isArray(tzid) && typeof tzid[0] === 'string' ? tzid[0] : undefined;
+  if (name === undefined) return { text: wallClock(time), zone: calendarZone };
+  const zone = zoneOf(name);
+  if (!zone) throw new ItemProblem(property, `TZID ${quote(name)} is not an IANA time zone (such as Europe/Berlin)`);
+  return { text: wallClock(time), zone };
 }
 
 const UNSUPPORTED: Record<string, string> = {
@@ -215,7 +216,7 @@ function withTime(date: ICAL.Time): ICAL.Time {
 function toInstant(placed: Placed): string {
   const instant = DateTime.fromISO(placed.text, { zone: placed.zone });
   if (!instant.isValid) throw new ItemProblem('DTEND', 'is not a valid time');
-  return instant.toUTC().toISO({ suppressMilliseconds: true })!;
+  return instant.toUTC().toISO({ suppressMilliseconds: true });
 }
 
 const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
