@@ -93,21 +93,23 @@ describe('importing an iCalendar file', () => {
       ...vevent('SUMMARY:Fourth', 'DTSTART:20260404T090000Z', 'DTEND:20260404T080000Z'),
       ...vevent('SUMMARY:Fifth', 'DTSTART:20260405T090000Z', 'DTEND:20260405T100000Z', 'EXDATE:20260412T090000Z', 'RRULE:FREQ=WEEKLY'),
       ...vevent('SUMMARY:Sixth', 'DTSTART:20260406T090000Z', 'DTEND:20260406T100000Z'),
+      ...vevent('SUMMARY:Seventh', 'DTSTART;VALUE=DATE:20261301'),
     );
     const res = await importCalendar(user, text);
     expect(res.status).toBe(400);
     expect(errorBody(res).code).toBe('VALIDATION_ERROR');
-    expect(res.body.errors.map((e: { index: number }) => e.index)).toEqual([1, 2, 3, 4]);
+    expect(res.body.errors.map((e: { index: number }) => e.index)).toEqual([1, 2, 3, 4, 6]);
     expect(res.body.errors[0].error).toMatch(/^SUMMARY: is required .*line 9\)/);
     expect(res.body.errors[1].error).toMatch(/^DTSTART: TZID "Mars\/Olympus" is not an IANA time zone/);
     expect(res.body.errors[2].details).toEqual([expect.objectContaining({ path: 'end_time' })]);
     expect(res.body.errors[3].error).toMatch(/^EXDATE: /);
+    expect(res.body.errors[4].error).toMatch(/^DTSTART: is not a valid date or time \(the VEVENT at line 34\)/);
     expect(await listAll(user)).toEqual([]);
 
     const partial = await importCalendar(user, text, '?atomic=false');
     expect(partial.status).toBe(201);
     expect(partial.body.created_events.map((e: { title: string }) => e.title)).toEqual(['First', 'Sixth']);
-    expect(partial.body.errors.map((e: { index: number }) => e.index)).toEqual([1, 2, 3, 4]);
+    expect(partial.body.errors.map((e: { index: number }) => e.index)).toEqual([1, 2, 3, 4, 6]);
     expect((await listAll(user)).map((e) => e['title'])).toEqual(['First', 'Sixth']);
   });
 

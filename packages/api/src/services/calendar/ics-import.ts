@@ -148,14 +148,24 @@ interface Placed {
   zone: string;
 }
 
-/** A DTSTART/DTEND value in its zone: UTC (`Z`), an IANA TZID, or floating/all-day in the calendar's zone. */
-function place(time: ICAL.Time, tzid: unknown, property: string, calendarZone: string): Placed {
+/**
+ * A DTSTART/DTEND value in its zone: UTC (`Z`), an IANA TZID, or floating/all-day
+ * in the calendar's zone. ical.js rolls impossible dates over (month 13 becomes
+ * January), so the text is checked first.
+ */
+function place(property: ICAL.Property, name: string, calendarZone: string): Placed {
+  const time = property.getFirstValue();
+  const raw = (property.jCal as unknown[])[3];
+  if (!(time instanceof ICAL.Time) || typeof raw !== 'string' || !DateTime.fromISO(raw.replace(/Z$/, ''), { zone: 'UTC' }).isValid) {
+    throw new ItemProblem(name, 'is not a valid date or time');
+  }
+  const tzid = property.getParameter('tzid');
   if (time.isDate) return { text: `${pad(time.year, 4)}-${pad(time.month)}-${pad(time.day)}T00:00:00`, zone: calendarZone };
   if (time.zone?.tzid === 'UTC') return { text: wallClock(time), zone: 'UTC' };
-  const name = typeof tzid === 'string' ? tzid : Array.isArray(tzid) && typeof tzid[0] === 'string' ? tzid[0] : undefined;
-  if (name === undefined) return { text: wallClock(time), zone: calendarZone };
-  const zone = zoneOf(name);
-  if (!zone) throw new ItemProblem(property, `TZID ${quote(name)} is not an IANA time zone (such as Europe/Berlin)`);
+  const zoneName = typeof tzid === 'string' ? tzid : Array.isArray(tzid) && typeof tzid[0] === 'string' ? tzid[0] : undefined;
+  if (zoneName === undefined) return { text: wallClock(time), zone: calendarZone };
+  const zone = zoneOf(zoneName);
+  if (!zone) throw new ItemProblem(name, `TZID ${quote(zoneName)} is not an IANA time zone (such as Europe/Berlin)`);
   return { text: wallClock(time), zone };
 }
 
@@ -172,16 +182,13 @@ function toEventInput(vevent: ICAL.Component, calendarZone: string): Record<stri
   const summary = vevent.getFirstPropertyValue('summary');
   if (typeof summary !== 'string' || summary.trim() === '') throw new ItemProblem('SUMMARY', 'is required (it becomes the title)');
   const startProperty = vevent.getFirstProperty('dtstart');
-  const startValue = startProperty?.getFirstValue();
-  if (!startProperty || !(startValue instanceof ICAL.Time)) throw new ItemProblem('DTSTART', 'is required');
-  const start = place(startValue, startProperty.getParameter('tzid'), 'DTSTART', calendarZone);
+  if (!startProperty) throw new ItemProblem('DTSTART', 'is required');
+  const start = place(startProperty, 'DTSTART', calendarZone);
 
   const endProperty = vevent.getFirstProperty('dtend');
   let endTime: string;
   if (endProperty) {
-    const endValue = endProperty.getFirstValue();
-    if (!(endValue instanceof ICAL.Time)) throw new ItemProblem('DTEND', 'is not a date or time');
-    const end = place(endValue, endProperty.getParameter('tzid'), 'DTEND', calendarZone);
+    const end = place(endProperty, 'DTEND', calendarZone);
     endTime = end.zone === start.zone ? end.text : toInstant(end);
   } else {
     // DURATION, or none: a day for an all-day event, zero length otherwise (RFC 5545 3.6.1).
