@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { errorBody, type TestUser } from './support/http.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { apiClient, errorBody, registerUser, type TestUser } from './support/http.ts';
 import { readFeed } from './support/ical.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
 import { useTestServer } from './support/test-context.ts';
 
 const ctx = useTestServer();
@@ -147,5 +148,37 @@ describe('the calendar feed', () => {
   it('needs a bearer to create or delete a feed', async () => {
     expect((await api.post('/api/calendar/feed')).status).toBe(401);
     expect((await api.delete('/api/calendar/feed')).status).toBe(401);
+  });
+});
+
+describe('the feed URL', () => {
+  const servers: TestServer[] = [];
+  // Runs before the shared server stops (after-hooks run last-registered first).
+  afterAll(async () => {
+    for (const server of servers) await server.stop();
+  });
+  const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'cal.example.com' };
+
+  it('follows X-Forwarded-Proto/-Host only from a trusted proxy, and PUBLIC_URL when it is set', async () => {
+    const ada = await ctx.user('feed_url');
+    const direct = await api.post('/api/calendar/feed', { token: ada.access, headers: forwarded });
+    expect(direct.body.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/calendar\/[\w-]{43}\.ics$/);
+
+    const proxied = await startTestServer({ TRUST_PROXY: 'loopback' }, ctx.server.database);
+    servers.push(proxied);
+    const behindProxy = apiClient(proxied.url);
+    const grace = await registerUser(behindProxy, 'feed_url_proxy');
+    const viaProxy = await behindProxy.post('/api/calendar/feed', { token: grace.access, headers: forwarded });
+    expect(viaProxy.body.url).toMatch(/^https:\/\/cal\.example\.com\/api\/calendar\/[\w-]{43}\.ics$/);
+
+    const configured = await startTestServer({ PUBLIC_URL: 'https://scheduler.example.org/base/' }, ctx.server.database);
+    servers.push(configured);
+    const withPublicUrl = apiClient(configured.url);
+    const alan = await registerUser(withPublicUrl, 'feed_url_public');
+    const res = await withPublicUrl.post('/api/calendar/feed', { token: alan.access, headers: forwarded });
+    expect(res.body.url).toMatch(/^https:\/\/scheduler\.example\.org\/base\/api\/calendar\/[\w-]{43}\.ics$/);
+    // The secret works on any instance: the path after the public prefix is the feed.
+    const secretPath = new URL(res.body.url as string).pathname.replace(/^\/base/, '');
+    expect((await fetch(`${configured.url}${secretPath}`)).status).toBe(200);
   });
 });
