@@ -64,7 +64,15 @@ describe('importing an iCalendar file', () => {
         ...vevent('UID:1', 'SUMMARY:Zoned', 'DTSTART;TZID=Europe/Berlin:20260316T090000', 'DURATION:PT90M', 'RRULE:FREQ=WEEKLY;COUNT=4'),
         ...vevent('UID:2', 'SUMMARY:Floating', 'DTSTART:20260317T090000', 'DTEND:20260317T100000'),
         ...vevent('UID:3', 'SUMMARY:All day', 'DTSTART;VALUE=DATE:20260318', 'DTEND;VALUE=DATE:20260320'),
-        ...vevent('UID:4', 'SUMMARY:UTC', 'DTSTART:20260321T090000Z', 'DTEND:20260321T093000Z', 'LOCATION:Lab', 'DESCRIPTION:Notes'),
+        ...vevent(
+          'UID:4',
+          'SUMMARY:UTC',
+          'DTSTART:20260321T090000Z',
+          'DTEND:20260321T093000Z',
+          'LOCATION:Lab',
+          'DESCRIPTION:Notes',
+          'CATEGORIES:work,planning',
+        ),
         ...vevent('UID:5', 'SUMMARY:Prefixed zone', 'DTSTART;TZID=/mozilla.org/20050126_1/Europe/Berlin:20260320T090000'),
       ),
     );

@@ -209,6 +209,8 @@ function toEventInput(vevent: ICAL.Component, calendarZone: string): Record<stri
     timezone: start.zone,
   };
   if (rule) input['recurrence_pattern'] = rule.toString();
+  const categories = vevent.getAllProperties('categories').flatMap((property) => property.getValues().filter(isText));
+  if (categories.length > 0) input['tags'] = [...new Set(categories)];
   return input;
 }
 
@@ -227,3 +229,4 @@ function toInstant(placed: Placed): string {
 }
 
 const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const isText = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
