@@ -141,6 +141,10 @@ describe('the calendar feed', () => {
     expect((await fetchFeed(second)).status).toBe(404);
     expect(errorBody(await api.delete('/api/calendar/feed', { token: ada.access })).code).toBe('NOT_FOUND');
 
+    const trail = await api.get('/api/audit?page_size=100', { token: ada.access });
+    const actions = (trail.body.results as Array<{ action: string }>).map((r) => r.action).filter((a) => a.startsWith('calendar.'));
+    expect(actions.sort()).toEqual(['calendar.feed_create', 'calendar.feed_delete', 'calendar.feed_rotate']);
+
     expect((await api.get('/api/calendar/not-a-real-secret-at-all-000000000000000000.ics')).status).toBe(404);
     expect((await api.get('/api/calendar/x.ics')).status).toBe(404);
   });

@@ -53,6 +53,10 @@ describe('importing an iCalendar file', () => {
     expect(res.body.created_events.map(pick).sort(byTitle)).toEqual([...source].sort(byTitle));
     expect((await listAll(grace!)).map(pick)).toEqual(source);
     expect(res.body.created_events.every((e: { owner_id: number }) => e.owner_id === grace!.id)).toBe(true);
+    const trail = await api.get('/api/audit?page_size=100', { token: grace!.access });
+    expect((trail.body.results as Array<{ action: string }>).filter((r) => r.action.startsWith('event.')).map((r) => r.action)).toEqual([
+      'event.import',
+    ]);
   });
 
   it('keeps zones and rules, reads DURATION, floating times in X-WR-TIMEZONE, and all-day events as whole days', async () => {
