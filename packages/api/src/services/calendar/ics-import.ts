@@ -107,7 +107,9 @@ export function readCalendar(text: string): ImportedCalendar {
       const index = items.length;
       const line = veventLines[index] ?? 1;
       try {
-        items.push(toEventInput(vevent, calendarZone));
+        // Detached from the calendar: times are read as wall-clock fields plus TZID (zones resolved here, not by
+        // ical.js), and a VEVENT with a parent makes ical.js search the whole file for its VTIMEZONE (quadratic).
+        items.push(toEventInput(new ICAL.Component(vevent.jCal), calendarZone));
       } catch (error) {
         const problem =
           error instanceof ItemProblem ? error : new ItemProblem('(vevent)', error instanceof Error ? error.message : 'cannot be read');
