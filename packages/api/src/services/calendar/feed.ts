@@ -97,7 +97,7 @@ export async function readFeed(db: Kysely<Database>, secret: string, ifNoneMatch
           .orderBy('start_time')
           .orderBy('id')
           .execute();
-  return { etag, calendar: writeCalendar(events, `${feed.username} (Event Scheduler)`) };
+  return { etag, calendar: await writeCalendar(events, `${feed.username} (Event Scheduler)`) };
 }
 
 /** If-None-Match: `*`, or a list of tags compared weakly (RFC 9110 13.1.2). */
