@@ -19,6 +19,14 @@ describe('loadConfig', () => {
     expect(config.port).toBe(8080);
   });
 
+  it('reads PUBLIC_URL without its trailing slash and refuses other schemes', () => {
+    expect(loadConfig({ DATA_DIR: ':memory:' }).publicUrl).toBeUndefined();
+    expect(loadConfig({ DATA_DIR: ':memory:', PUBLIC_URL: 'https://cal.example.com/scheduler/' }).publicUrl).toBe(
+      'https://cal.example.com/scheduler',
+    );
+    expect(() => loadConfig({ DATA_DIR: ':memory:', PUBLIC_URL: 'ftp://cal.example.com' })).toThrow(/PUBLIC_URL/);
+  });
+
   it('names every bad value in one message', () => {
     const attempt = () => loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', ACCESS_TOKEN_TTL: 'soon', JWT_SECRET: 'short' });
     expect(attempt).toThrow(ConfigError);

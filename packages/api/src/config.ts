@@ -29,6 +29,12 @@ const ZEnv = z.object({
   JWT_AUDIENCE: z.string().min(1).default('event-scheduler-api'),
   ACCESS_TOKEN_TTL: duration.default(15 * 60),
   REFRESH_TOKEN_TTL: duration.default(7 * 86400),
+  // Where clients reach the API (scheme, host and any path prefix), for absolute URLs such as the calendar feed's.
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_BODY_BYTES: z.coerce
     .number()
@@ -135,6 +141,8 @@ function toConfig(e: z.output<typeof ZEnv>, dataDir: string | undefined, secret:
       accessTtl: e.ACCESS_TOKEN_TTL,
       refreshTtl: e.REFRESH_TOKEN_TTL,
     },
+    /** Scheme, host and path prefix clients use (no trailing slash); absent: taken from each request. */
+    publicUrl: e.PUBLIC_URL,
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MAX_BODY_BYTES,
     redisUrl: e.REDIS_URL,

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import type { Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
 import type { AppDeps } from './deps.ts';
-import { clientAddress, type TrustProxy } from './http/client-address.ts';
+import { clientAddress, requestOrigin, type TrustProxy } from './http/client-address.ts';
 import type { RequestMeta } from './services/audit.ts';
 import type { ServiceDeps } from './services/types.ts';
 
@@ -19,6 +19,10 @@ export interface Context {
   /** The bearer token presented, if any; resolved to a user by authedProcedure. */
   token: string | null;
   meta: RequestMeta;
+  /** Scheme and host the client reached us by (or the configured public URL), for absolute URLs in answers. */
+  origin: string;
+  /** The request's If-None-Match header, for answers that can say "not modified" without being built. */
+  ifNoneMatch: string | null;
   /** Set by the REST adapter: answers take their REST form (page links under basePath). */
   rest?: { basePath: string } | undefined;
   /** The WebSocket of a /trpc connection (closed with 4401 when its session ends). */
@@ -44,7 +48,17 @@ export function createContextFactory(deps: AppDeps) {
     const fromParams = typeof params?.['token'] === 'string' ? params['token'] : null;
     const token = fromParams ?? bearerToken(opts.req.headers.authorization);
     const connection = opts.res instanceof WebSocket ? opts.res : undefined;
-    return { deps, db: deps.db, token, meta: requestMeta(opts.req, deps.config.trustProxy), connection };
+    const { config } = deps;
+    const ifNoneMatch = opts.req.headers['if-none-match'];
+    return {
+      deps,
+      db: deps.db,
+      token,
+      meta: requestMeta(opts.req, config.trustProxy),
+      origin: requestOrigin(opts.req, config.trustProxy, config.publicUrl),
+      ifNoneMatch: typeof ifNoneMatch === 'string' ? ifNoneMatch : null,
+      connection,
+    };
   };
 }
 

@@ -13,7 +13,17 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 412 | 429;
  * error answers the operation really gives (documented in /openapi.json;
  * 413 and 415 are added to every operation that reads a body).
  */
-export type ProcedureMeta = OpenApiMeta & { status?: 201 | 202 | 205; errors?: readonly ErrorStatus[] };
+export type ProcedureMeta = OpenApiMeta & {
+  status?: 201 | 202 | 205;
+  errors?: readonly ErrorStatus[];
+  /** REST reads the body as text of this media type (415 for any other) into one input field. */
+  textBody?: { mediaType: 'text/calendar'; field: string };
+  /**
+   * REST answers with the text of the output's `field` in this media type (not JSON), with the
+   * output's `etag` as ETag; a null text (the request's If-None-Match matched) is a 304.
+   */
+  textResponse?: { mediaType: 'text/calendar'; field: string; cacheControl: string };
+};
 
 const t = initTRPC
   .context<Context>()

@@ -21,6 +21,7 @@ const PUBLIC = [
   'GET /',
   'GET /healthz',
   'GET /readyz',
+  'GET /calendar/{secret}.ics',
 ];
 
 interface MediaType {
@@ -145,7 +146,10 @@ describe('the OpenAPI document', () => {
     for (const { key, path: p, method, op } of operations) {
       if (!op.security?.length || key === 'GET /events/stream') continue;
       const url = `/api${p.replace(/\{(\w+)\}/g, '1')}`;
-      const res = await api.call(method.toUpperCase(), url, method === 'get' || method === 'delete' ? {} : { body: {} });
+      // A body of the type the operation reads (JSON, or the import's text/calendar).
+      const textType = Object.keys(op.requestBody?.content ?? {}).find((type) => type.startsWith('text/'));
+      const body = textType ? { raw: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', headers: { 'content-type': textType } } : { body: {} };
+      const res = await api.call(method.toUpperCase(), url, method === 'get' || method === 'delete' ? {} : body);
       expect(res.status, key).toBe(401);
       expect(op.responses['401'], key).toBeDefined();
     }

@@ -153,6 +153,22 @@ describe('typed calls', () => {
     expect(rest.body).toEqual(read);
   });
 
+  it('creates a calendar feed, reads it and imports it elsewhere through typed procedures', async () => {
+    const [ada, grace] = await Promise.all([registerUser(api, 'calfeed'), registerUser(api, 'calimport')]);
+    const client = clientFor(server, ada);
+    const when = slot();
+    await client.trpc.events.create.mutate({ title: 'Typed feed', ...when });
+    const { url } = await client.trpc.calendar.createFeed.mutate({});
+    const secret = /\/api\/calendar\/([\w-]+)\.ics$/.exec(url)![1]!;
+    const feed = await client.trpc.calendar.feed.query({ secret });
+    expectTypeOf(feed.calendar).toEqualTypeOf<string | null>();
+    expect(feed.etag).toMatch(/^"[\w-]+"$/);
+    expect(feed.calendar).toContain('SUMMARY:Typed feed');
+    const imported = await clientFor(server, grace).trpc.calendar.import.mutate({ calendar: feed.calendar! });
+    expect(imported.errors).toEqual([]);
+    expect(imported.created_events).toEqual([expect.objectContaining({ title: 'Typed feed', owner_id: grace.id, ...when })]);
+  });
+
   it('sends calls made together as one batched HTTP request', async () => {
     const user = await registerUser(api, 'batcher');
     const client = clientFor(server, user);

@@ -311,6 +311,14 @@ export interface WebhookFeedCursorTable {
   last_change_id: number;
 }
 
+/** A user's secret calendar feed; only the secret's SHA-256 (hex) is stored. */
+export interface CalendarFeedsTable {
+  user_id: number;
+  secret_hash: string;
+  /** When the current secret was made (rotation renews it). */
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   auth_sessions: AuthSessionsTable;
@@ -333,6 +341,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   webhook_feed_cursor: WebhookFeedCursorTable;
+  calendar_feeds: CalendarFeedsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

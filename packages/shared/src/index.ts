@@ -10,3 +10,4 @@ export * from './history.ts';
 export * from './live.ts';
 export * from './tokens.ts';
 export * from './webhooks.ts';
+export * from './calendar.ts';

@@ -50,6 +50,23 @@ export function parseBody(raw: Buffer, contentType: string | undefined): unknown
   throw unsupported(type);
 }
 
+/**
+ * Reads a body that must be text of one media type (an iCalendar file for
+ * the import): any other type is 415, saying what to send; the text is UTF-8.
+ */
+export function parseTextBody(raw: Buffer, contentType: string | undefined, mediaType: string): string {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== mediaType) {
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Unsupported media type "${type}"; send the file with the header Content-Type: ${mediaType}`,
+    );
+  }
+  const text = raw.toString('utf8');
+  if (text.trim() === '') throw validation('(body)', 'must not be empty', `The ${mediaType} body is empty`);
+  return text;
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;

@@ -45,3 +45,25 @@ export function clientAddress(req: IncomingMessage, trust: TrustProxy): string |
   if ('hops' in trust && trust.hops === 0) return req.socket.remoteAddress;
   return proxyAddr(req, trustFn(trust));
 }
+
+const HOST = /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/i;
+
+/**
+ * The scheme and host the client used to reach the API (`https://cal.example.com`),
+ * for absolute URLs in answers: the configured public URL when there is one,
+ * else the Host header, and X-Forwarded-Proto / X-Forwarded-Host when the
+ * peer is a trusted proxy. A malformed host falls back to `localhost`.
+ */
+export function requestOrigin(req: IncomingMessage, trust: TrustProxy, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl;
+  const peer = req.socket.remoteAddress;
+  const proxied = peer !== undefined && !('hops' in trust && trust.hops === 0) && trustFn(trust)(peer, 0);
+  const forwarded = (name: string) => {
+    const value = req.headers[name];
+    return proxied && typeof value === 'string' ? value.split(',')[0]!.trim() : undefined;
+  };
+  const proto = forwarded('x-forwarded-proto')?.toLowerCase();
+  const scheme = proto === 'https' || proto === 'http' ? proto : 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
+  const host = forwarded('x-forwarded-host') ?? req.headers.host ?? '';
+  return `${scheme}://${HOST.test(host) ? host.toLowerCase() : 'localhost'}`;
+}

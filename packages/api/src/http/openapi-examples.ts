@@ -7,6 +7,7 @@
 const ACCESS = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.kq3E0c1Gd2yYl8s1mJ6pX0bq7m7v3cK3rj6Xc2m9x1Q';
 const REFRESH = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.0n3mRk7WcQ3o2cJ6m1oUe1oP9f9yWQ3cX8bY2rFqY4s';
 const ada = { id: 1, username: 'ada', email: 'ada@example.com' };
+const FEED_SECRET = 'q3Vx8mB0nZ4tK7yR1cW6pL9sD2fH5jA0eG3uN8iO4bM';
 const adaRef = { id: 1, username: 'ada' };
 
 const event = {
@@ -351,6 +352,69 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
   },
   'tokens-list': { response: [{ ...apiToken, last_used_at: '2025-04-22T06:00:12Z' }] },
   'tokens-revoke': { response: { message: 'Token revoked' } },
+  'calendar-createFeed': { response: { url: `https://cal.example.com/api/calendar/${FEED_SECRET}.ics` } },
+  'calendar-deleteFeed': { response: { message: 'Calendar feed turned off' } },
+  'calendar-feed': {
+    response: [
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'PRODID:-//Event Scheduler//Calendar feed//EN',
+      'NAME:ada (Event Scheduler)',
+      'X-WR-CALNAME:ada (Event Scheduler)',
+      'BEGIN:VTIMEZONE',
+      'TZID:Europe/Berlin',
+      'BEGIN:DAYLIGHT',
+      'TZNAME:CEST',
+      'TZOFFSETFROM:+0100',
+      'TZOFFSETTO:+0200',
+      'DTSTART:19700329T020000',
+      'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
+      'END:DAYLIGHT',
+      'BEGIN:STANDARD',
+      'TZNAME:CET',
+      'TZOFFSETFROM:+0200',
+      'TZOFFSETTO:+0100',
+      'DTSTART:19701025T030000',
+      'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
+      'END:STANDARD',
+      'END:VTIMEZONE',
+      'BEGIN:VEVENT',
+      'UID:event-24@event-scheduler',
+      'SEQUENCE:2',
+      'DTSTAMP:20250421T100000Z',
+      'DTSTART;TZID=Europe/Berlin:20250428T090000',
+      'DTEND;TZID=Europe/Berlin:20250428T100000',
+      'RRULE:FREQ=WEEKLY;BYDAY=MO',
+      'SUMMARY:Planning',
+      'LOCATION:Board Room',
+      'DESCRIPTION:Quarterly planning',
+      'CREATED:20250420T100000Z',
+      'LAST-MODIFIED:20250421T100000Z',
+      'END:VEVENT',
+      'END:VCALENDAR',
+      '',
+    ].join('\r\n'),
+  },
+  'calendar-import': {
+    request: [
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'PRODID:-//Example//Calendar//EN',
+      'BEGIN:VEVENT',
+      'UID:planning@example.com',
+      'DTSTAMP:20250421T100000Z',
+      'DTSTART;TZID=Europe/Berlin:20250428T090000',
+      'DTEND;TZID=Europe/Berlin:20250428T100000',
+      'RRULE:FREQ=WEEKLY;BYDAY=MO',
+      'SUMMARY:Planning',
+      'LOCATION:Board Room',
+      'DESCRIPTION:Quarterly planning',
+      'END:VEVENT',
+      'END:VCALENDAR',
+      '',
+    ].join('\r\n'),
+    response: { created_events: [{ ...event, version: 1 }], errors: [] },
+  },
   'live-sync': {
     response: {
       changes: [
@@ -412,4 +476,5 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   tags_mode: 'all',
   search: 'gr',
   status: 'pending',
+  secret: FEED_SECRET,
 };

@@ -155,6 +155,7 @@ const PARAMETER_DOCS: Record<string, string> = {
   cursor: '`next_cursor` of the previous answer; omit it for a full snapshot',
   event_id: 'Only this event',
   status: 'Only invitations in this state: pending (default), accepted, declined, cancelled, or all',
+  secret: 'The secret of the feed URL (from `POST /calendar/feed`)',
   version: 'The version you expect the event to be at (the same as `If-Match`); a mismatch is 412',
 };
 /** Query options that the REST adapter also takes in the body of a write, documented the same way there. */
@@ -192,9 +193,16 @@ interface Operation {
   operationId?: string;
   description?: string;
   security?: unknown[];
-  parameters?: Array<{ name: string; in: string; description?: string; schema?: Record<string, unknown>; example?: unknown }>;
+  parameters?: Array<{
+    name: string;
+    in: string;
+    required?: boolean;
+    description?: string;
+    schema?: Record<string, unknown>;
+    example?: unknown;
+  }>;
   requestBody?: { required?: boolean; content: Record<string, MediaType> };
-  responses: Record<string, { description?: string; content?: Record<string, MediaType> }>;
+  responses: Record<string, { description?: string; headers?: Record<string, unknown>; content?: Record<string, MediaType> }>;
 }
 
 /**
@@ -240,6 +248,9 @@ export function buildOpenApiDocument(appRouter: AppRouter, baseUrl: string): Ope
     // An explicit empty list: this operation takes no token (a missing one would inherit nothing, but says less).
     if (meta.openapi?.protect === false) operation.security = [];
     useDeclaredStatus(operation, meta.status);
+    if (meta.textBody) useTextBody(operation, meta.textBody);
+    else if (takesNothing(operation)) delete operation.requestBody;
+    if (meta.textResponse) useTextResponse(id, operation, meta.textResponse);
     describeParameters(id, operation);
     if (operation.requestBody) describeRequestBody(id, operation.requestBody);
     addSuccessExample(id, operation);
@@ -269,6 +280,59 @@ function useDeclaredStatus(operation: Operation, status: ProcedureMeta['status']
   operation.responses[String(status)] = status === 205 ? { description: success.description ?? 'Reset Content (empty body)' } : success;
 }
 
+/** A write whose input has no fields (`POST /calendar/feed`): it documents no body. */
+function takesNothing(operation: Operation): boolean {
+  const schema = operation.requestBody?.content['application/json']?.schema as { properties?: object } | undefined;
+  return schema !== undefined && Object.keys(schema.properties ?? {}).length === 0;
+}
+
+/**
+ * An operation whose body is a text file (the iCalendar import): the body is
+ * that media type, and the input's other fields are query parameters.
+ */
+function useTextBody(operation: Operation, text: NonNullable<ProcedureMeta['textBody']>): void {
+  const generated = Object.values(operation.requestBody?.content ?? {})[0]?.schema as
+    { properties?: Record<string, Record<string, unknown>>; required?: string[] } | undefined;
+  const properties = generated?.properties ?? {};
+  operation.parameters = [
+    ...(operation.parameters ?? []),
+    ...Object.entries(properties)
+      .filter(([name]) => name !== text.field)
+      .map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
+  ];
+  operation.requestBody = {
+    required: true,
+    content: { [text.mediaType]: { schema: { type: 'string', description: properties[text.field]?.['description'] ?? '' } } },
+  };
+}
+
+/** An operation answering a text file with an ETag (the calendar feed), and 304 to a matching If-None-Match. */
+function useTextResponse(operationId: string, operation: Operation, text: NonNullable<ProcedureMeta['textResponse']>): void {
+  const headers = {
+    ETag: { description: 'The feed’s version; send it back as `If-None-Match`', schema: { type: 'string' } },
+    'Cache-Control': { description: 'How long a copy may be used without asking again', schema: { type: 'string' } },
+  };
+  const example = OPERATION_EXAMPLES[operationId]?.response;
+  operation.parameters = [
+    ...(operation.parameters ?? []),
+    {
+      name: 'If-None-Match',
+      in: 'header',
+      description: 'The ETag of the copy you have: 304 while it is current',
+      schema: { type: 'string' },
+      example: '"mJp0eYdC1eS7m3nQxT5wZ2aR8kL4vB6hU9oF1gN3cI0"',
+    },
+  ];
+  operation.responses = {
+    '200': {
+      description: 'The calendar (RFC 5545)',
+      headers,
+      content: { [`${text.mediaType}; charset=utf-8`]: { schema: { type: 'string' }, ...(example === undefined ? {} : { example }) } },
+    },
+    '304': { description: 'Not modified: the ETag you sent is current (no body)', headers },
+  };
+}
+
 function describeParameters(operationId: string, operation: Operation): void {
   for (const parameter of operation.parameters ?? []) {
     const description = PARAMETER_DOCS_BY_OPERATION[operationId]?.[parameter.name] ?? PARAMETER_DOCS[parameter.name];
@@ -283,7 +347,12 @@ function describeParameters(operationId: string, operation: Operation): void {
  */
 function describeRequestBody(operationId: string, body: NonNullable<Operation['requestBody']>): void {
   const json = body.content['application/json'];
-  if (!json) return;
+  if (!json) {
+    // A text body (text/calendar) takes its example as it is.
+    const example = OPERATION_EXAMPLES[operationId]?.request;
+    if (example !== undefined) for (const media of Object.values(body.content)) media.example = example;
+    return;
+  }
   const required = (json.schema?.['required'] as string[] | undefined) ?? [];
   if (required.length === 0) body.required = false;
   const properties = (json.schema?.['properties'] ?? {}) as Record<string, { description?: string }>;

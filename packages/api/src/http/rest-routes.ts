@@ -21,6 +21,8 @@ interface PathEntry {
   template: string;
   /** Literal segments (lower case), or null where the template has a parameter. */
   segments: Array<string | null>;
+  /** What follows a parameter within its segment (`.ics` in `{secret}.ics`), by position; '' for none. */
+  suffixes: string[];
   params: string[];
   methods: Map<string, RestRoute>;
 }
@@ -49,11 +51,15 @@ export function buildRouteTable(appRouter: AppRouter) {
     const template = '/' + meta.openapi.path.replace(/^\/+|\/+$/g, '');
     let entry = entries.get(template);
     if (!entry) {
-      const parts = template.split('/').slice(1);
+      const parts = template
+        .split('/')
+        .slice(1)
+        .map((part) => PARAMETER.exec(part) ?? part);
       entry = {
         template,
-        segments: parts.map((part) => (/^\{.+\}$/.test(part) ? null : part.toLowerCase())),
-        params: parts.filter((part) => /^\{.+\}$/.test(part)).map((part) => part.slice(1, -1)),
+        segments: parts.map((part) => (typeof part === 'string' ? part.toLowerCase() : null)),
+        suffixes: parts.map((part) => (typeof part === 'string' ? '' : part[2]!.toLowerCase())),
+        params: parts.flatMap((part) => (typeof part === 'string' ? [] : [part[1]!])),
         methods: new Map(),
       };
       entries.set(template, entry);
@@ -88,6 +94,9 @@ export function buildRouteTable(appRouter: AppRouter) {
   };
 }
 
+/** A parameter segment: `{name}`, optionally followed by a fixed suffix (`{secret}.ics`). */
+const PARAMETER = /^\{([^{}]+)\}([^{}]*)$/;
+
 function bySpecificity(a: PathEntry, b: PathEntry): number {
   for (let i = 0; i < a.segments.length; i++) {
     const fixedA = a.segments[i] !== null;
@@ -105,8 +114,9 @@ function matchSegments(entry: PathEntry, parts: string[]): Record<string, string
     const literal = entry.segments[i];
     const part = parts[i]!;
     if (literal === null) {
-      if (part === '') return undefined;
-      params[entry.params[p++]!] = part;
+      const suffix = entry.suffixes[i]!;
+      if (part.length <= suffix.length || (suffix && part.slice(-suffix.length).toLowerCase() !== suffix)) return undefined;
+      params[entry.params[p++]!] = suffix ? part.slice(0, -suffix.length) : part;
     } else if (literal !== part && literal !== part.toLowerCase()) {
       return undefined;
     }

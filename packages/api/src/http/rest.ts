@@ -4,7 +4,8 @@ import { createContextFactory } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
 import { AppError, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
-import { parseBody, readBody } from './body.ts';
+import type { ProcedureMeta } from '../trpc.ts';
+import { parseBody, parseTextBody, readBody } from './body.ts';
 import { assertPlainQueryKeys } from './query-keys.ts';
 import { answerInMsgpack, prefersMsgpack } from './content.ts';
 import { sendError, sendJson } from './respond.ts';
@@ -45,8 +46,11 @@ export function createRestHandler(deps: AppDeps, appRouter: AppRouter) {
       let bodyIsForm = false;
       if (BODY_METHODS.has(method)) {
         const contentType = req.headers['content-type'];
-        body = parseBody(await readBody(req, deps.config.maxBodyBytes), contentType);
-        bodyIsForm = (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+        const raw = await readBody(req, deps.config.maxBodyBytes);
+        const text = route.meta.textBody;
+        if (text) body = { [text.field]: parseTextBody(raw, contentType, text.mediaType) };
+        else body = parseBody(raw, contentType);
+        bodyIsForm = !text && (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
       }
       const ifMatch = req.headers['if-match'];
       const input = buildInput(route.fields, { params: match.params, search: url.searchParams, body, bodyIsForm, ifMatch });
@@ -82,6 +86,7 @@ function allowHeader(methods: string[]): string {
 function writeSuccess(req: IncomingMessage, res: ServerResponse, route: RestRoute, data: unknown): void {
   const status = route.meta.status ?? 200;
   if (status === 205) return void res.writeHead(205, { 'Content-Length': '0' }).end();
+  if (route.meta.textResponse) return writeText(res, route.meta.textResponse, data);
   const headers: Record<string, string> = {};
   const version = (data as { version?: unknown } | null)?.version;
   if (route.method === 'GET' && typeof version === 'number') {
@@ -90,6 +95,16 @@ function writeSuccess(req: IncomingMessage, res: ServerResponse, route: RestRout
     if (ifNoneMatch(req, etag)) return void res.writeHead(304, headers).end();
   }
   sendJson(res, status, data ?? null, headers);
+}
+
+/** A text answer (the calendar feed): its ETag and caching headers, and 304 when the procedure found it unchanged. */
+function writeText(res: ServerResponse, format: NonNullable<ProcedureMeta['textResponse']>, data: unknown): void {
+  const { etag, [format.field]: text } = data as Record<string, unknown>;
+  const headers: Record<string, string> = { 'Cache-Control': format.cacheControl };
+  if (typeof etag === 'string') headers['ETag'] = etag;
+  if (typeof text !== 'string') return void res.writeHead(304, headers).end();
+  res.writeHead(200, { ...headers, 'Content-Type': `${format.mediaType}; charset=utf-8`, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 function ifNoneMatch(req: IncomingMessage, etag: string): boolean {

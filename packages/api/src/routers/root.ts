@@ -1,5 +1,6 @@
 import { router } from '../trpc.ts';
 import { authRouter, usersRouter } from './auth.ts';
+import { calendarRouter } from './calendar.ts';
 import { eventsRouter } from './events.ts';
 import { historyRouter } from './history.ts';
 import { invitationsRouter } from './invitations.ts';
@@ -24,6 +25,7 @@ export const appRouter = router({
   tags: tagsRouter,
   tokens: tokensRouter,
   webhooks: webhooksRouter,
+  calendar: calendarRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -31,7 +31,11 @@ type AuditAction =
   | 'token.create'
   | 'token.revoke'
   | 'webhook.create'
-  | 'webhook.delete';
+  | 'webhook.delete'
+  | 'event.import'
+  | 'calendar.feed_create'
+  | 'calendar.feed_rotate'
+  | 'calendar.feed_delete';
 
 /** Who asked and from where; carried from the request into every audit row. */
 export interface RequestMeta {

@@ -15,14 +15,19 @@ import { toEvent } from './serialize.ts';
 
 type BatchError = TBatchResult['errors'][number];
 
-/** Validates every item on its own, so each error names its index. */
-function validateItems(items: unknown[]): { valid: Array<{ index: number; content: EventContent }>; errors: BatchError[] } {
+/** Validates every item on its own, so each error names its index; `rejected` items are invalid already, for the reasons given. */
+function validateItems(
+  items: unknown[],
+  rejected: ReadonlyMap<number, TErrorDetail[]>,
+): { valid: Array<{ index: number; content: EventContent }>; errors: BatchError[] } {
   const valid: Array<{ index: number; content: EventContent }> = [];
   const errors: BatchError[] = [];
   items.forEach((item, index) => {
-    const parsed = ZNewEventFields.safeParse(item);
+    const parsed = rejected.has(index) ? undefined : ZNewEventFields.safeParse(item);
     let details: TErrorDetail[];
-    if (parsed.success) {
+    if (!parsed) {
+      details = rejected.get(index)!;
+    } else if (parsed.success) {
       const built = buildContent(parsed.data);
       if ('content' in built) return void valid.push({ index, content: built.content });
       details = built.details;
@@ -41,16 +46,24 @@ function failed(code: 'VALIDATION_ERROR' | 'EVENT_CONFLICT', errors: BatchError[
   });
 }
 
+/** How a batch came to be, for callers that build one from something else (an iCalendar import). */
+export interface BatchSource {
+  /** Items known to be invalid before validation (by index), with the reasons. */
+  rejected?: ReadonlyMap<number, TErrorDetail[]>;
+  /** The audit action recorded for the batch. */
+  action?: 'event.batch' | 'event.import';
+}
+
 /**
  * Creates many events in one transaction. Atomic by default: any invalid or
  * overlapping item fails the batch and nothing is written; with atomic=false
  * the valid items are created and the rest reported. Writes are set-based
  * (one statement per table), not a loop of inserts.
  */
-export async function createBatch(deps: ServiceDeps, actor: Actor, input: TBatchInput): Promise<TBatchResult> {
+export async function createBatch(deps: ServiceDeps, actor: Actor, input: TBatchInput, source: BatchSource = {}): Promise<TBatchResult> {
   judgeCreate(actor);
   const atomic = input.atomic ?? true;
-  const { valid, errors } = validateItems(input.events);
+  const { valid, errors } = validateItems(input.events, source.rejected ?? new Map());
   for (const { content } of valid) judgeCreate(actor, content.tags);
   if (atomic && errors.length > 0) throw failed('VALIDATION_ERROR', errors, input.events.length);
 
@@ -91,7 +104,7 @@ export async function createBatch(deps: ServiceDeps, actor: Actor, input: TBatch
     if (created.length > 0) {
       await audit(trx, deps.meta, {
         userId: actor.id,
-        action: 'event.batch',
+        action: source.action ?? 'event.batch',
         targetType: 'event',
         targetId: `${created[0]!.id}..${created.at(-1)!.id}`,
       });
