@@ -6,3 +6,4 @@ export * from './events.ts';
 export * from './sharing.ts';
 export * from './history.ts';
 export * from './live.ts';
+export * from './freebusy.ts';
