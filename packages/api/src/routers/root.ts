@@ -1,6 +1,7 @@
 import { router } from '../trpc.ts';
 import { authRouter, usersRouter } from './auth.ts';
 import { eventsRouter } from './events.ts';
+import { freebusyRouter } from './freebusy.ts';
 import { historyRouter } from './history.ts';
 import { liveRouter } from './live.ts';
 import { sharingRouter } from './sharing.ts';
@@ -12,6 +13,7 @@ export const appRouter = router({
   sharing: sharingRouter,
   history: historyRouter,
   live: liveRouter,
+  freebusy: freebusyRouter,
 });
 
 export type AppRouter = typeof appRouter;
