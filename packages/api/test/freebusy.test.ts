@@ -14,7 +14,8 @@ async function event(owner: TestUser, fields: Record<string, unknown>) {
 }
 
 const busyOf = async (caller: TestUser, body: Record<string, unknown>) => ctx.api.post('/api/freebusy', { token: caller.access, body });
-const suggest = async (caller: TestUser, body: Record<string, unknown>) => ctx.api.post('/api/freebusy/suggest', { token: caller.access, body });
+const suggest = async (caller: TestUser, body: Record<string, unknown>) =>
+  ctx.api.post('/api/freebusy/suggest', { token: caller.access, body });
 
 describe('POST /api/freebusy', () => {
   it('merges overlapping and touching events, clips to the window and ignores zero-length and deleted events', async () => {
@@ -105,7 +106,11 @@ describe('POST /api/freebusy', () => {
       expect(errorBody(res).details?.map((d) => d.path)).toContain(path);
     }
     // Exactly 62 days is allowed, and so are 50 users (the same one, answered once).
-    const ok = await busyOf(ada, { users: Array.from({ length: 50 }, () => ada.id), start: '2026-01-01T00:00:00Z', end: '2026-03-04T00:00:00Z' });
+    const ok = await busyOf(ada, {
+      users: Array.from({ length: 50 }, () => ada.id),
+      start: '2026-01-01T00:00:00Z',
+      end: '2026-03-04T00:00:00Z',
+    });
     expect(ok.status, ok.text).toBe(200);
     expect(Object.keys(ok.body.users)).toEqual([String(ada.id)]);
   });
@@ -145,14 +150,25 @@ describe('POST /api/freebusy/suggest', () => {
     const ada = await ctx.user('fb_suggest_limit');
     await event(ada, { start_time: '2026-06-01T09:00:00Z', end_time: '2026-06-01T09:40:00Z' });
     await event(ada, { start_time: '2026-06-01T11:00:00Z', end_time: '2026-06-01T12:00:00Z' });
-    const res = await suggest(ada, { users: [ada.id], duration_minutes: 60, start: '2026-06-01T00:00:00Z', end: '2026-06-08T00:00:00Z', limit: 3 });
+    const res = await suggest(ada, {
+      users: [ada.id],
+      duration_minutes: 60,
+      start: '2026-06-01T00:00:00Z',
+      end: '2026-06-08T00:00:00Z',
+      limit: 3,
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body.slots).toEqual([
       { start: '2026-06-01T09:45:00Z', end: '2026-06-01T10:45:00Z' },
       { start: '2026-06-01T12:00:00Z', end: '2026-06-01T13:00:00Z' },
       { start: '2026-06-01T13:00:00Z', end: '2026-06-01T14:00:00Z' },
     ]);
-    const byDefault = await suggest(ada, { users: [ada.id], duration_minutes: 30, start: '2026-06-02T00:00:00Z', end: '2026-06-08T00:00:00Z' });
+    const byDefault = await suggest(ada, {
+      users: [ada.id],
+      duration_minutes: 30,
+      start: '2026-06-02T00:00:00Z',
+      end: '2026-06-08T00:00:00Z',
+    });
     expect(byDefault.body.slots).toHaveLength(5);
     expect(byDefault.body.slots[0]).toEqual({ start: '2026-06-02T09:00:00Z', end: '2026-06-02T09:30:00Z' });
   });
@@ -189,7 +205,13 @@ describe('over tRPC', () => {
     });
     const [busy, slots] = await Promise.all([
       client.freebusy.busy.query({ users: [ada.id], start: '2026-05-04T00:00:00Z', end: '2026-05-05T00:00:00Z' }),
-      client.freebusy.suggest.query({ users: [ada.id], duration_minutes: 60, start: '2026-05-04T10:00:00Z', end: '2026-05-05T00:00:00Z', limit: 1 }),
+      client.freebusy.suggest.query({
+        users: [ada.id],
+        duration_minutes: 60,
+        start: '2026-05-04T10:00:00Z',
+        end: '2026-05-05T00:00:00Z',
+        limit: 1,
+      }),
     ]);
     expect(busy.users[String(ada.id)]?.busy).toEqual([{ start: '2026-05-04T10:00:00Z', end: '2026-05-04T11:00:00Z' }]);
     expect(slots.slots).toEqual([{ start: '2026-05-04T11:00:00Z', end: '2026-05-04T12:00:00Z' }]);

@@ -60,7 +60,8 @@ export function clockMinutes(clock: string): number {
 export const ZWorkingHours = z
   .object({ start: ZClock.describe('Local start of the working day, default 09:00'), end: ZClock.describe('Local end, default 17:00') })
   .superRefine((hours, ctx) => {
-    if (clockMinutes(hours.end) <= clockMinutes(hours.start)) ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
+    if (clockMinutes(hours.end) <= clockMinutes(hours.start))
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
   });
 export type TWorkingHours = z.infer<typeof ZWorkingHours>;
 export const DEFAULT_WORKING_HOURS: TWorkingHours = { start: '09:00', end: '17:00' };

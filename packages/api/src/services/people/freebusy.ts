@@ -27,7 +27,7 @@ type UserKey = number | string;
  * The users among `userIds` the caller may ask about: the caller. (People who
  * share a team with the caller are added here once teams exist.)
  */
-export async function askable(_db: Kysely<Database>, caller: Actor, userIds: readonly number[]): Promise<Set<number>> {
+async function askable(_db: Kysely<Database>, caller: Actor, userIds: readonly number[]): Promise<Set<number>> {
   return new Set(userIds.filter((id) => id === caller.id));
 }
 
@@ -39,7 +39,7 @@ export async function askable(_db: Kysely<Database>, caller: Actor, userIds: rea
  * (start to the end of the series) narrows recurring events to those that
  * may have an occurrence in the window.
  */
-export function calendarEventsSql(db: Kysely<Database>, userIds: readonly number[], from: Date, to: Date) {
+function calendarEventsSql(db: Kysely<Database>, userIds: readonly number[], from: Date, to: Date) {
   return db
     .selectFrom('events as e')
     .select(['e.owner_id as user_id', 'e.start_time', 'e.end_time', 'e.rrule', 'e.timezone'])
@@ -54,7 +54,7 @@ export function calendarEventsSql(db: Kysely<Database>, userIds: readonly number
  * users the caller may not ask about get the same 404, each named in `details`,
  * so the answer never tells whether a user exists.
  */
-export async function resolveAskable(db: Kysely<Database>, caller: Actor, keys: readonly UserKey[]): Promise<number[]> {
+async function resolveAskable(db: Kysely<Database>, caller: Actor, keys: readonly UserKey[]): Promise<number[]> {
   const ids = keys.filter((key): key is number => typeof key === 'number');
   const names = keys.filter((key): key is string => typeof key === 'string').map((name) => name.toLowerCase());
   const rows = await db
@@ -81,7 +81,10 @@ export async function resolveAskable(db: Kysely<Database>, caller: Actor, keys: 
   });
   if (refused.length > 0) {
     throw new AppError('NOT_FOUND', `No user you may ask about: ${refused.map((r) => r.key).join(', ')}`, {
-      details: refused.map((r) => ({ path: `users.${r.index}`, message: `no user ${r.key} you may ask about (unknown, or not in a team with you)` })),
+      details: refused.map((r) => ({
+        path: `users.${r.index}`,
+        message: `no user ${r.key} you may ask about (unknown, or not in a team with you)`,
+      })),
     });
   }
   return [...new Set(found as number[])];
@@ -92,7 +95,12 @@ export async function resolveAskable(db: Kysely<Database>, caller: Actor, keys: 
  * user's candidate events, then each recurring event expanded in its own zone
  * (the window is bounded, so the expansion is too), clipped and merged.
  */
-export async function busyIntervals(db: Kysely<Database>, userIds: readonly number[], from: Date, to: Date): Promise<Map<number, Interval[]>> {
+async function busyIntervals(
+  db: Kysely<Database>,
+  userIds: readonly number[],
+  from: Date,
+  to: Date,
+): Promise<Map<number, Interval[]>> {
   const busy = new Map<number, Interval[]>(userIds.map((id) => [id, []]));
   if (userIds.length === 0) return busy;
   const rows = await calendarEventsSql(db, userIds, from, to).execute();

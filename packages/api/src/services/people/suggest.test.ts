@@ -28,7 +28,9 @@ describe('mergeIntervals', () => {
   });
 
   it('covers exactly the points the input covers, with disjoint gaps between results', () => {
-    const interval = fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 40 })).map(([s, d]) => ({ start: s, end: s + d }));
+    const interval = fc
+      .tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 40 }))
+      .map(([s, d]) => ({ start: s, end: s + d }));
     fc.assert(
       fc.property(fc.array(interval, { maxLength: 30 }), (input) => {
         const merged = mergeIntervals(input);
@@ -173,7 +175,13 @@ describe('suggestSlots', () => {
   });
 
   it('starts no earlier than the window and on the day’s grid', () => {
-    const slots = suggestSlots({ ...base, busy: [], from: at('2026-05-04T10:07:00Z'), to: at('2026-05-04T12:00:00Z'), durationMs: 30 * MINUTE });
+    const slots = suggestSlots({
+      ...base,
+      busy: [],
+      from: at('2026-05-04T10:07:00Z'),
+      to: at('2026-05-04T12:00:00Z'),
+      durationMs: 30 * MINUTE,
+    });
     expect(spans(slots)).toEqual([
       ['2026-05-04T10:15:00Z', '2026-05-04T10:45:00Z'],
       ['2026-05-04T10:45:00Z', '2026-05-04T11:15:00Z'],
@@ -183,7 +191,9 @@ describe('suggestSlots', () => {
 
   it('answers nothing when everyone is busy all the time', () => {
     const from = at('2026-05-04T00:00:00Z');
-    expect(suggestSlots({ ...base, busy: [{ start: from - DAY, end: from + 10 * DAY }], from, to: from + 7 * DAY, durationMs: HOUR })).toEqual([]);
+    expect(
+      suggestSlots({ ...base, busy: [{ start: from - DAY, end: from + 10 * DAY }], from, to: from + 7 * DAY, durationMs: HOUR }),
+    ).toEqual([]);
   });
 });
 
@@ -209,15 +219,17 @@ const clock = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(
 const searchArb: fc.Arbitrary<SlotSearch> = fc
   .record({
     anchor: fc.constantFrom(...ANCHORS),
-    offset: fc.integer({ min: 0, max: 2 * DAY / MINUTE }),
-    length: fc.integer({ min: 1, max: 6 * DAY / MINUTE }),
+    offset: fc.integer({ min: 0, max: (2 * DAY) / MINUTE }),
+    length: fc.integer({ min: 1, max: (6 * DAY) / MINUTE }),
     zone: fc.constantFrom(...ZONES),
     hours: fc
       .tuple(fc.integer({ min: 0, max: 95 }), fc.integer({ min: 1, max: 96 }))
       .map(([a, b]) => ({ start: clock(Math.min(a, b - 1) * 15 + (a % 2) * 5), end: clock(Math.max(a + 1, b) * 15) })),
     duration: fc.integer({ min: 1, max: 8 * 60 }),
     limit: fc.integer({ min: 1, max: 30 }),
-    busy: fc.array(fc.tuple(fc.integer({ min: -DAY / MINUTE, max: 9 * DAY / MINUTE }), fc.integer({ min: 0, max: 600 })), { maxLength: 25 }),
+    busy: fc.array(fc.tuple(fc.integer({ min: -DAY / MINUTE, max: (9 * DAY) / MINUTE }), fc.integer({ min: 0, max: 600 })), {
+      maxLength: 25,
+    }),
   })
   .map((r) => {
     const from = r.anchor + r.offset * MINUTE;

@@ -31,7 +31,7 @@ const wallAt = (ms: number, zone: string) => ms + DateTime.fromMillis(ms, { zone
  * skipped by a spring-forward gap is the moment of the jump, so working hours
  * that start or end inside a gap start or end when the clock passes them.
  */
-export function firstInstantReading(wall: number, zone: string): number {
+function firstInstantReading(wall: number, zone: string): number {
   const guess = DateTime.fromMillis(wall, { zone: 'UTC' }).setZone(zone, { keepLocalTime: true }).toMillis();
   const offsetBefore = DateTime.fromMillis(guess - DAY_MS, { zone }).offset;
   const offsetNow = DateTime.fromMillis(guess, { zone }).offset;
