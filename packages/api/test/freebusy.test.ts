@@ -70,7 +70,8 @@ describe('POST /api/freebusy', () => {
   });
 
   it('answers the same 404 for a user the caller may not ask about and for unknown users, naming each', async () => {
-    const [ada, stranger] = await ctx.users('fb_ada', 'fb_stranger');
+    const ada = await ctx.user('fb_ada');
+    const stranger = await ctx.user('fb_stranger');
     await event(stranger, { start_time: '2026-05-04T10:00:00Z', end_time: '2026-05-04T11:00:00Z' });
     const res = await busyOf(ada, {
       users: [ada.id, stranger.id, 2_000_000_000, 'no_such_user_fb', stranger.username],
