@@ -51,7 +51,7 @@ describe('POST /api/freebusy', () => {
     for (const span of res.body.users[ada.id].busy) expect(Object.keys(span).sort()).toEqual(['end', 'start']);
   });
 
-  it('expands a weekly Europe/Berlin meeting at 09:00 local across the spring change', async () => {
+  it('expands weekly Europe/Berlin meetings at their local time across the spring and autumn changes', async () => {
     const ada = await ctx.user('fb_dst');
     await event(ada, {
       start_time: '2026-03-23 09:00',
@@ -67,6 +67,24 @@ describe('POST /api/freebusy', () => {
       { start: '2026-03-30T07:00:00Z', end: '2026-03-30T08:00:00Z' },
       { start: '2026-04-06T07:00:00Z', end: '2026-04-06T08:00:00Z' },
     ]);
+
+    // Both series after the autumn change: the Monday one, and a Tuesday 14:00 one of three.
+    await event(ada, {
+      start_time: '2026-10-20 14:00',
+      end_time: '2026-10-20 15:00',
+      timezone: 'Europe/Berlin',
+      recurrence_pattern: { frequency: 'weekly', count: 3 },
+    });
+    const autumn = await busyOf(ada, { users: [ada.id], start: '2026-10-20T00:00:00Z', end: '2026-11-30T00:00:00Z' });
+    expect(autumn.body.users[String(ada.id)].busy.slice(0, 6)).toEqual([
+      { start: '2026-10-20T12:00:00Z', end: '2026-10-20T13:00:00Z' },
+      { start: '2026-10-26T08:00:00Z', end: '2026-10-26T09:00:00Z' },
+      { start: '2026-10-27T13:00:00Z', end: '2026-10-27T14:00:00Z' },
+      { start: '2026-11-02T08:00:00Z', end: '2026-11-02T09:00:00Z' },
+      { start: '2026-11-03T13:00:00Z', end: '2026-11-03T14:00:00Z' },
+      { start: '2026-11-09T08:00:00Z', end: '2026-11-09T09:00:00Z' },
+    ]);
+    expect(autumn.body.users[String(ada.id)].busy).toHaveLength(8); // Mondays through 23 November
   });
 
   it('answers the same 404 for a user the caller may not ask about and for unknown users, naming each', async () => {
