@@ -214,9 +214,8 @@ describe('the web app, two people at once', () => {
   });
 
   it('printed no console errors', () => {
-    // Expected failed requests: the overlapping save answered 409 before "Save anyway", and a request
-    // of the newcomer's page still in flight when signing out ended the session (answered 401).
-    const unexpected = errors.list.filter((e) => !/status of 409/.test(e) && !/^newcomer: .*status of 401/.test(e));
+    // The one expected failed request: the overlapping save answered 409 before "Save anyway".
+    const unexpected = errors.list.filter((e) => !/status of 409/.test(e));
     expect(unexpected).toEqual([]);
   });
 });

@@ -23,6 +23,8 @@ import { liveWireEncoder } from './live/wire.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { appRouter } from './routers/root.ts';
 import { changesAccess, forgetAccess } from './services/events/access.ts';
+import { configureListingCache, forgetListings } from './services/events/listing-cache.ts';
+import { isStateChange } from './services/changes.ts';
 import { SessionStore } from './services/auth/sessions.ts';
 import { TokenService } from './services/auth/tokens.ts';
 import { createRequestLimiter } from './services/rate-limit.ts';
@@ -70,12 +72,14 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   const sessions = new SessionStore(database.db, wake);
   const live = new LiveHub(database.db, logger, (sessionIds) => sessions.liveAmong(sessionIds));
   // Every instance reads the feed: cached roles of events whose access changed are dropped.
-  live.onFeed((rows) =>
+  configureListingCache(database.db, config.listingCacheRows);
+  live.onFeed((rows) => {
     forgetAccess(
       database.db,
       rows.flatMap((r) => (changesAccess(r.type) && r.event_id !== null ? [r.event_id] : [])),
-    ),
-  );
+    );
+    if (rows.some(isStateChange)) forgetListings(database.db);
+  });
   await live.start();
   wake.subscribe(FEED_TOPIC, () => live.wake());
   const retention = startFeedRetention(database.db, logger, config.feedRetention);

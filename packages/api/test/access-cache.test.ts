@@ -2,6 +2,7 @@ import { describe, it } from 'vitest';
 import {
   atOnce,
   deletionEndsReads,
+  listingFollowsChanges,
   logoutEndsAccess,
   newVersionIsSeen,
   refreshReuseEndsAccess,
@@ -21,4 +22,5 @@ describe('caches on the instance that made the change', () => {
   it('a role change is honoured at once, down and back up', () => roleChangeIsSeen(api, api, atOnce));
   it('a deletion ends cached reads at once (the owner keeps the history)', () => deletionEndsReads(api, api, atOnce));
   it('a new version is read at once', () => newVersionIsSeen(api, api, atOnce));
+  it('listing pages follow grants, versions and new events at once', () => listingFollowsChanges(api, api, atOnce));
 });

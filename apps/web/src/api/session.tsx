@@ -107,12 +107,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         setStatus('signed-in');
       },
       async signOut() {
+        // The signed-in pages go first: once the client forgets its tokens, a query or
+        // subscription still mounted would ask again without them (and be refused).
+        refreshStore.write(undefined);
+        endSession(undefined);
         try {
           await client.logout();
         } finally {
-          refreshStore.write(undefined);
           await client.close();
-          endSession(undefined);
         }
       },
     }),

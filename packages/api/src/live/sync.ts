@@ -1,22 +1,13 @@
-import type { ChangeType, Database } from '@scheduler/db';
+import type { Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
 import { validation } from '../errors.ts';
+import { STATE_CHANGES } from '../services/changes.ts';
 import { toEvent } from '../services/events/serialize.ts';
 import { feedHead } from './messages.ts';
 import { assertRetained } from './retention.ts';
 
 const DEFAULT_LIMIT = 500;
 
-/** Feed rows that change what an event is or who may see it; the rest (reminders, addressed messages) is news, not state. */
-const STATE_CHANGES: readonly ChangeType[] = [
-  'event.created',
-  'event.updated',
-  'event.deleted',
-  'event.rolled_back',
-  'permission.granted',
-  'permission.updated',
-  'permission.revoked',
-];
 
 /**
  * Offline sync over the change feed. Without a cursor: a snapshot of every

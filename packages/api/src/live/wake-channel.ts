@@ -82,6 +82,8 @@ export async function postgresChannel(url: string, logger: Logger): Promise<Wake
   return {
     kind: 'postgres',
     publish: (topic, payload = '') => {
+      // A request finishing during shutdown: other instances find its change by polling.
+      if (closed) return;
       publisher.query('select pg_notify($1, $2)', [channelName(topic), payload]).catch((error: unknown) => {
         logger.warn({ err: error }, 'NOTIFY failed');
       });
@@ -107,9 +109,11 @@ export async function redisChannel(url: string, logger: Logger): Promise<WakeCha
   for (const client of [publisher, subscriber]) client.on('error', (error) => logger.warn({ err: error }, 'redis error'));
   await Promise.all([publisher.connect(), subscriber.connect()]);
   subscriber.on('message', (channel: string, payload: string) => listeners.emit(channel.replace(/^scheduler_/, ''), payload));
+  let closed = false;
   return {
     kind: 'redis',
     publish: (topic, payload = '') => {
+      if (closed) return;
       publisher.publish(channelName(topic), payload).catch((error: unknown) => logger.warn({ err: error }, 'PUBLISH failed'));
     },
     subscribe: (topic, fn) => {
@@ -118,6 +122,7 @@ export async function redisChannel(url: string, logger: Logger): Promise<WakeCha
       if (isNew) void subscriber.subscribe(channelName(topic)).catch(() => {});
     },
     close: async () => {
+      closed = true;
       subscriber.disconnect();
       publisher.disconnect();
     },

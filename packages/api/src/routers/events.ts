@@ -17,6 +17,7 @@ import { createBatch } from '../services/events/batch.ts';
 import * as events from '../services/events/event-service.ts';
 import { withPageLinks } from '../http/page-links.ts';
 import { listEvents, pageOf } from '../services/events/list-events.ts';
+import { cachedListing } from '../services/events/listing-cache.ts';
 import { serviceDeps } from '../context.ts';
 import { authedProcedure, router } from '../trpc.ts';
 
@@ -56,7 +57,8 @@ export const eventsRouter = router({
     .input(ZListEventsInput)
     .output(ZEventList)
     .query(async ({ ctx, input }) => {
-      const page = await listEvents(ctx.db, ctx.user.id, input);
+      const load = () => listEvents(ctx.db, ctx.user.id, input);
+      const page = input.as_of ? await load() : await cachedListing(ctx.db, `${ctx.user.id}:${JSON.stringify(input)}`, load);
       // REST answers carry the contract's page links; tRPC callers page by number.
       return ctx.rest ? withPageLinks(page, `${ctx.rest.basePath}/events`, input, pageOf(input).size) : page;
     }),

@@ -1,6 +1,21 @@
 import type { ChangeType, Database, EventRow, HistoryType, Role } from '@scheduler/db';
 import { sql, type Kysely } from 'kysely';
 import { accessChanging, changesAccess } from './events/access.ts';
+import { listingsChanging } from './events/listing-cache.ts';
+
+/** Feed rows that change what an event is or who may see it; the rest (reminders, addressed messages) is news, not state. */
+export const STATE_CHANGES: readonly ChangeType[] = [
+  'event.created',
+  'event.updated',
+  'event.deleted',
+  'event.rolled_back',
+  'permission.granted',
+  'permission.updated',
+  'permission.revoked',
+];
+
+export const isStateChange = (row: { type: ChangeType; recipient_id?: number | null }): boolean =>
+  STATE_CHANGES.includes(row.type) && (row.recipient_id ?? null) === null;
 
 /**
  * The one change path. Every change to an event writes, in the transaction
@@ -82,17 +97,25 @@ async function recordFeedEntry(
   },
 ): Promise<number> {
   if (changesAccess(entry.type)) accessChanging(trx, entry.eventId);
-  await lockFeed(trx);
+  if (isStateChange(entry)) listingsChanging(trx);
+  // The feed lock and the insert in one statement: the row is produced only once the lock is
+  // held (see lockFeed), and the lock is held one round trip less before the commit.
   const row = await trx
+    .with('feed_lock', (db) => db.selectNoFrom(sql<string>`pg_advisory_xact_lock(${FEED_LOCK})::text`.as('locked')))
     .insertInto('changes')
-    .values({
-      event_id: entry.eventId,
-      type: entry.type,
-      actor_id: entry.actorId,
-      version_id: entry.versionId,
-      subject_user_id: entry.subjectUserId ?? null,
-      role: entry.role ?? null,
-    })
+    .columns(['event_id', 'type', 'actor_id', 'version_id', 'subject_user_id', 'role'])
+    .expression((db) =>
+      db
+        .selectFrom('feed_lock')
+        .select([
+          sql<number>`${entry.eventId}::int`.as('event_id'),
+          sql<ChangeType>`${entry.type}`.as('type'),
+          sql<number | null>`${entry.actorId}::int`.as('actor_id'),
+          sql<number | null>`${entry.versionId}::bigint`.as('version_id'),
+          sql<number | null>`${entry.subjectUserId ?? null}::int`.as('subject_user_id'),
+          sql<Role | null>`${entry.role ?? null}`.as('role'),
+        ]),
+    )
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;

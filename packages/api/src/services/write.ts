@@ -1,6 +1,7 @@
 import type { Database } from '@scheduler/db';
 import type { Kysely, Transaction } from 'kysely';
 import { settleAccess } from './events/access.ts';
+import { settleListings } from './events/listing-cache.ts';
 
 /** Told after a write transaction commits, so live subscribers read the feed (see live/). */
 export interface CommitListener {
@@ -19,6 +20,7 @@ export async function inTransaction<T>(
   const result = await deps.db.transaction().execute((trx) => work((transaction = trx)));
   // Cached roles this write changed are dropped before the answer goes out (read your writes).
   settleAccess(deps.db, transaction);
+  settleListings(deps.db, transaction);
   deps.commits?.committed();
   return result;
 }

@@ -100,3 +100,31 @@ export async function newVersionIsSeen(writer: ApiClient, reader: ApiClient, set
     expect(got.headers.get('etag')).toBe('"2"');
   });
 }
+
+/** The listing's pages follow every change of the events in them and of who may see them. */
+export async function listingFollowsChanges(writer: ApiClient, reader: ApiClient, settle: Settle) {
+  const owner = await registerUser(writer, 'owner');
+  const viewer = await registerUser(writer, 'viewer');
+  const event = await createEvent(writer, owner, { title: 'listed' });
+  const titles = async (user: typeof owner) => {
+    const res = await reader.get('/api/events?page_size=100', { token: user.access });
+    expect(res.status).toBe(200);
+    return (res.body.results as Array<{ id: number; title: string; my_role: string }>).map((e) => `${e.id}:${e.title}:${e.my_role}`);
+  };
+  await warm(reader, '/api/events?page_size=100', viewer.access);
+  await warm(reader, '/api/events?page_size=100', owner.access);
+  // A grant shows the event to the viewer.
+  await shareWith(writer, owner, event.id, viewer, 'VIEWER');
+  await settle(async () => expect(await titles(viewer)).toEqual([`${event.id}:listed:VIEWER`]));
+  // A new version is listed with its new content.
+  await warm(reader, '/api/events?page_size=100', viewer.access);
+  expect((await writer.put(`/api/events/${event.id}`, { token: owner.access, body: { title: 'renamed' } })).status).toBe(200);
+  await settle(async () => expect(await titles(viewer)).toEqual([`${event.id}:renamed:VIEWER`]));
+  // A new event of the owner's appears in the owner's listing.
+  const second = await createEvent(writer, owner, { title: 'second' });
+  await settle(async () => expect(await titles(owner)).toEqual(expect.arrayContaining([`${second.id}:second:OWNER`])));
+  // A revoked grant hides the event again.
+  await warm(reader, '/api/events?page_size=100', viewer.access);
+  expect((await writer.delete(`/api/events/${event.id}/permissions/${viewer.id}`, { token: owner.access })).status).toBe(200);
+  await settle(async () => expect(await titles(viewer)).toEqual([]));
+}

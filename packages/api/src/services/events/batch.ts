@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { AppError, zodDetails } from '../../errors.ts';
 import { audit } from '../audit.ts';
 import { lockFeed } from '../changes.ts';
+import { listingsChanging } from './listing-cache.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
 import { buildContent, contentColumns, type EventContent } from './content.ts';
@@ -131,6 +132,7 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
     select id, 1, '+', owner_id, title, description, start_time, end_time,
            location, timezone, is_recurring, recurrence_pattern, rrule, series_end, ${ownerId}
     from events where id = any(${sql.val(eventIds)}::int[]) order by id`.execute(trx);
+  listingsChanging(trx);
   await lockFeed(trx);
   await sql`
     insert into changes (event_id, type, actor_id, version_id)

@@ -60,8 +60,9 @@ export async function createEvent(deps: ServiceDeps, actor: Actor, input: TCreat
       .insertInto('event_permissions')
       .values({ event_id: event.id, user_id: actor.id, role: 'OWNER', granted_by: actor.id })
       .execute();
-    await recordEventChange(trx, { event, historyType: '+', type: 'event.created', actorId: actor.id });
+    // The audit row first: the change record takes the feed lock, held until the commit.
     await audit(trx, deps.meta, { userId: actor.id, action: 'event.create', targetType: 'event', targetId: event.id });
+    await recordEventChange(trx, { event, historyType: '+', type: 'event.created', actorId: actor.id });
     return withConflicts({ message: 'Event created successfully', event: toEvent(event, 'OWNER') }, conflicts);
   });
 }
@@ -112,12 +113,12 @@ export async function updateEvent(deps: ServiceDeps, actor: Actor, input: TUpdat
     if (sameContent(contentOf(current), next)) {
       return { message: 'Event updated successfully', event: toEvent(current, role) };
     }
+    await audit(trx, deps.meta, { userId: actor.id, action: 'event.update', targetType: 'event', targetId: id });
     const { event, conflicts } = await writeEventContent(trx, current, next, {
       actorId: actor.id,
       type: 'event.updated',
       onConflict: on_conflict,
     });
-    await audit(trx, deps.meta, { userId: actor.id, action: 'event.update', targetType: 'event', targetId: id });
     return withConflicts({ message: 'Event updated successfully', event: toEvent(event, role) }, conflicts);
   });
 }
@@ -131,8 +132,8 @@ export async function deleteEvent(deps: ServiceDeps, actor: Actor, id: number): 
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await recordEventChange(trx, { event, historyType: '-', type: 'event.deleted', actorId: actor.id });
     await audit(trx, deps.meta, { userId: actor.id, action: 'event.delete', targetType: 'event', targetId: id });
+    await recordEventChange(trx, { event, historyType: '-', type: 'event.deleted', actorId: actor.id });
     return { message: 'Event deleted successfully' };
   });
 }

@@ -72,18 +72,21 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
   const window = windowOf(input);
   if (input.as_of) return listAsOf(db, userId, input, page, window);
 
-  // Visibility is the caller's permission rows (the access rule: a row means access). They are
-  // read first, by the (user_id, event_id) index, and the events fetched by primary key: a user
-  // sees a small share of all events, and a single join lets the planner start from the events
-  // table whenever a LIMIT or a text filter misleads its estimates, walking every row.
-  let permissions = db.selectFrom('event_permissions').select(['event_id', 'role']).where('user_id', '=', userId);
-  if (input.role) permissions = permissions.where('role', '=', input.role);
-  const visible = await permissions.execute();
-  const roleOf = new Map(visible.map((p) => [p.event_id, p.role]));
-  if (visible.length === 0) return pageEnvelope([], 0, page);
-  let base = db
-    .selectFrom('events as e')
-    .where('e.id', '=', sql<number>`any(${sql.val(visible.map((p) => p.event_id))}::int[])`)
+  // Visibility is the caller's permission rows (the access rule: a row means access), read in the
+  // same statement as a materialized CTE by the (user_id, event_id) index, the events then fetched
+  // by primary key: a user sees a small share of all events, and a plain join lets the planner
+  // start from the events table whenever a LIMIT or a text filter misleads its estimates.
+  const visible = db.with(
+    (cte) => cte('visible').materialized(),
+    (inner) => {
+      let permissions = inner.selectFrom('event_permissions').select(['event_id', 'role']).where('user_id', '=', userId);
+      if (input.role) permissions = permissions.where('role', '=', input.role);
+      return permissions;
+    },
+  );
+  let base = visible
+    .selectFrom('visible as v')
+    .innerJoin('events as e', 'e.id', 'v.event_id')
     .where('e.deleted_at', 'is', null);
   if (input.q) {
     const pattern = `%${likePattern(input.q)}%`;
@@ -112,11 +115,10 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
   const ordered = db
     .with(
       (cte) => cte('matched').materialized(),
-      () => base.selectAll('e'),
+      () => base.selectAll('e').select('v.role as my_role'),
     )
     .selectFrom('matched as e')
     .selectAll('e');
-  const withRole = <T extends EventRow>(row: T): T & { my_role: Role } => ({ ...row, my_role: roleOf.get(row.id)! });
   const sorted = (() => {
     switch (input.sort ?? 'start_time') {
       case '-start_time':
@@ -134,7 +136,7 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
 
   if (input.expand && window?.from && window.to) {
     // Every row matched the window, so each gives at least one occurrence: more rows than the cap is over it.
-    const rows = (await sorted.limit(MAX_EXPANDED_ROWS + 1).execute()).map(withRole);
+    const rows = await sorted.limit(MAX_EXPANDED_ROWS + 1).execute();
     return expandedPage(rows, window.from, window.to, input.sort, page);
   }
 
@@ -144,7 +146,7 @@ export async function listEvents(db: Kysely<Database>, userId: number, input: TL
       .limit(page.size)
       .offset(page.offset)
       .execute()
-  ).map(withRole);
+  );
   let count = rows[0]?.total_count;
   if (count === undefined) {
     const counted = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
