@@ -95,12 +95,7 @@ async function resolveAskable(db: Kysely<Database>, caller: Actor, keys: readonl
  * user's candidate events, then each recurring event expanded in its own zone
  * (the window is bounded, so the expansion is too), clipped and merged.
  */
-async function busyIntervals(
-  db: Kysely<Database>,
-  userIds: readonly number[],
-  from: Date,
-  to: Date,
-): Promise<Map<number, Interval[]>> {
+async function busyIntervals(db: Kysely<Database>, userIds: readonly number[], from: Date, to: Date): Promise<Map<number, Interval[]>> {
   const busy = new Map<number, Interval[]>(userIds.map((id) => [id, []]));
   if (userIds.length === 0) return busy;
   const rows = await calendarEventsSql(db, userIds, from, to).execute();
