@@ -11,3 +11,4 @@ export * from './live.ts';
 export * from './tokens.ts';
 export * from './webhooks.ts';
 export * from './calendar.ts';
+export * from './freebusy.ts';

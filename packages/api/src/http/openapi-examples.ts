@@ -415,6 +415,38 @@ export const OPERATION_EXAMPLES: Record<string, OperationExamples> = {
     ].join('\r\n'),
     response: { created_events: [{ ...event, version: 1 }], errors: [] },
   },
+  'freebusy-busy': {
+    request: { users: [1, 'grace'], start: '2025-04-28T00:00:00Z', end: '2025-05-03T00:00:00Z' },
+    response: {
+      users: {
+        '1': {
+          busy: [
+            { start: '2025-04-28T07:00:00Z', end: '2025-04-28T08:30:00Z' },
+            { start: '2025-04-30T12:00:00Z', end: '2025-04-30T13:00:00Z' },
+          ],
+        },
+        '2': { busy: [{ start: '2025-04-28T08:00:00Z', end: '2025-04-28T09:00:00Z' }] },
+      },
+    },
+  },
+  'freebusy-suggest': {
+    request: {
+      users: [1, 'grace'],
+      duration_minutes: 60,
+      start: '2025-04-28T00:00:00Z',
+      end: '2025-05-03T00:00:00Z',
+      timezone: 'Europe/Berlin',
+      working_hours: { start: '09:00', end: '17:00' },
+      limit: 3,
+    },
+    response: {
+      slots: [
+        { start: '2025-04-28T09:00:00Z', end: '2025-04-28T10:00:00Z' },
+        { start: '2025-04-28T10:00:00Z', end: '2025-04-28T11:00:00Z' },
+        { start: '2025-04-28T11:00:00Z', end: '2025-04-28T12:00:00Z' },
+      ],
+    },
+  },
   'live-sync': {
     response: {
       changes: [

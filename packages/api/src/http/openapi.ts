@@ -65,6 +65,13 @@ const ERROR_RESPONSES: Record<DocumentedStatus, { description: string; example: 
   },
 };
 
+/** A free/busy question about someone the caller may not ask about (or who does not exist). */
+const FREEBUSY_NOT_FOUND = {
+  error: 'No user you may ask about: "linus"',
+  code: 'NOT_FOUND',
+  details: [{ path: 'users.1', message: 'no user "linus" you may ask about (unknown, or not in a team with you)' }],
+};
+
 /** Per-operation wording where the generic example would mislead. */
 const ERROR_EXAMPLE_OVERRIDES: Record<string, Partial<Record<DocumentedStatus, Record<string, unknown>>>> = {
   'auth-register': { 409: { error: 'A user with that username already exists.', code: 'CONFLICT' } },
@@ -119,6 +126,8 @@ const ERROR_EXAMPLE_OVERRIDES: Record<string, Partial<Record<DocumentedStatus, R
   'webhooks-delete': { 404: { error: 'Webhook not found', code: 'NOT_FOUND' } },
   'webhooks-deliveries': { 404: { error: 'Webhook not found', code: 'NOT_FOUND' } },
   'webhooks-ping': { 404: { error: 'Webhook not found', code: 'NOT_FOUND' } },
+  'freebusy-busy': { 404: FREEBUSY_NOT_FOUND },
+  'freebusy-suggest': { 404: FREEBUSY_NOT_FOUND },
 };
 
 /** What each query and path parameter means, by name (operation-specific wording first). */

@@ -2,6 +2,7 @@ import { router } from '../trpc.ts';
 import { authRouter, usersRouter } from './auth.ts';
 import { calendarRouter } from './calendar.ts';
 import { eventsRouter } from './events.ts';
+import { freebusyRouter } from './freebusy.ts';
 import { historyRouter } from './history.ts';
 import { invitationsRouter } from './invitations.ts';
 import { liveRouter } from './live.ts';
@@ -26,6 +27,7 @@ export const appRouter = router({
   tokens: tokensRouter,
   webhooks: webhooksRouter,
   calendar: calendarRouter,
+  freebusy: freebusyRouter,
 });
 
 export type AppRouter = typeof appRouter;
