@@ -245,3 +245,94 @@ describe('over tRPC', () => {
     });
   });
 });
+
+describe('whom one may ask, and what a calendar holds', () => {
+  async function team(admin: TestUser, ...members: TestUser[]) {
+    const created = await ctx.api.post('/api/teams', { token: admin.access, body: { name: 'Planning' } });
+    expect(created.status, created.text).toBe(201);
+    for (const member of members) {
+      const added = await ctx.api.post(`/api/teams/${created.body.id}/members`, { token: admin.access, body: { user_id: member.id } });
+      expect(added.status, added.text).toBe(200);
+    }
+    return created.body.id as number;
+  }
+  const rsvp = async (user: TestUser, eventId: number, response: string) => {
+    const res = await ctx.api.put(`/api/events/${eventId}/rsvp`, { token: user.access, body: { response } });
+    expect(res.status, res.text).toBe(200);
+  };
+  const window = { start: '2026-05-04T00:00:00Z', end: '2026-05-05T00:00:00Z' };
+
+  it('answers about teammates (both ways) and refuses others with a 404 naming them', async () => {
+    const ada = await ctx.user('fb_team_ada');
+    const grace = await ctx.user('fb_team_grace');
+    const linus = await ctx.user('fb_team_linus');
+    await event(grace, { start_time: '2026-05-04T10:00:00Z', end_time: '2026-05-04T11:00:00Z' });
+    await event(ada, { start_time: '2026-05-04T12:00:00Z', end_time: '2026-05-04T13:00:00Z' });
+    await event(linus, { start_time: '2026-05-04T14:00:00Z', end_time: '2026-05-04T15:00:00Z' });
+
+    const before = await busyOf(ada, { users: [grace.id], ...window });
+    expect(before.status).toBe(404);
+    expect(errorBody(before).details).toEqual([{ path: 'users.0', message: expect.stringContaining(String(grace.id)) }]);
+
+    await team(ada, grace);
+    const res = await busyOf(ada, { users: [ada.id, grace.username], ...window });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.users).toEqual({
+      [ada.id]: { busy: [{ start: '2026-05-04T12:00:00Z', end: '2026-05-04T13:00:00Z' }] },
+      [grace.id]: { busy: [{ start: '2026-05-04T10:00:00Z', end: '2026-05-04T11:00:00Z' }] },
+    });
+    const back = await busyOf(grace, { users: [ada.id], ...window });
+    expect(back.status, back.text).toBe(200);
+
+    const stranger = await busyOf(ada, { users: [grace.id, linus.id], ...window });
+    expect(stranger.status).toBe(404);
+    expect(errorBody(stranger).details).toEqual([{ path: 'users.1', message: expect.stringContaining(String(linus.id)) }]);
+    expect(stranger.text).not.toContain('14:00');
+
+    // Suggestions avoid everyone's busy times.
+    const slots = await suggest(ada, { users: [ada.id, grace.id], duration_minutes: 60, ...window, working_hours: { start: '10:00', end: '16:00' }, limit: 3 });
+    expect(slots.status, slots.text).toBe(200);
+    expect(slots.body.slots).toEqual([
+      { start: '2026-05-04T11:00:00Z', end: '2026-05-04T12:00:00Z' },
+      { start: '2026-05-04T13:00:00Z', end: '2026-05-04T14:00:00Z' },
+      { start: '2026-05-04T14:00:00Z', end: '2026-05-04T15:00:00Z' },
+    ]);
+  });
+
+  it('counts an event shared with a user only while their RSVP is accepted and they may read it', async () => {
+    const ada = await ctx.user('fb_rsvp_ada');
+    const carol = await ctx.user('fb_rsvp_carol');
+    const shared = await event(carol, { start_time: '2026-05-04T09:00:00Z', end_time: '2026-05-04T10:00:00Z' });
+    await ctx.share(carol, shared.id, ada, 'VIEWER');
+    const busy = async () => (await busyOf(ada, { users: [ada.id], ...window })).body.users[String(ada.id)].busy;
+
+    expect(await busy()).toEqual([]); // needs_action
+    await rsvp(ada, shared.id, 'tentative');
+    expect(await busy()).toEqual([]);
+    await rsvp(ada, shared.id, 'accepted');
+    expect(await busy()).toEqual([{ start: '2026-05-04T09:00:00Z', end: '2026-05-04T10:00:00Z' }]);
+    await rsvp(ada, shared.id, 'declined');
+    expect(await busy()).toEqual([]);
+
+    await rsvp(ada, shared.id, 'accepted');
+    const removed = await ctx.api.delete(`/api/events/${shared.id}/permissions/${ada.id}`, { token: carol.access });
+    expect(removed.status, removed.text).toBe(200);
+    expect(await busy()).toEqual([]);
+    // The owner's own calendar holds it all along, without an RSVP.
+    const own = await busyOf(carol, { users: [carol.id], ...window });
+    expect(own.body.users[String(carol.id)].busy).toEqual([{ start: '2026-05-04T09:00:00Z', end: '2026-05-04T10:00:00Z' }]);
+  });
+
+  it('counts an accepted event shared through a team', async () => {
+    const ada = await ctx.user('fb_tgrant_ada');
+    const carol = await ctx.user('fb_tgrant_carol');
+    const teamId = await team(carol, ada);
+    const shared = await event(carol, { start_time: '2026-05-04T15:00:00Z', end_time: '2026-05-04T16:00:00Z' });
+    const granted = await ctx.api.post(`/api/events/${shared.id}/share`, { token: carol.access, body: { teams: [{ team_id: teamId, role: 'VIEWER' }] } });
+    expect(granted.status, granted.text).toBe(200);
+    await rsvp(ada, shared.id, 'accepted');
+    const res = await busyOf(carol, { users: [ada.id], ...window });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.users[String(ada.id)].busy).toEqual([{ start: '2026-05-04T15:00:00Z', end: '2026-05-04T16:00:00Z' }]);
+  });
+});

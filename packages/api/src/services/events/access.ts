@@ -16,7 +16,7 @@ import { recordPermissionChange } from '../changes.ts';
  * for every change of effective role. So the readers below stay plain joins
  * on event_permissions: `roleOnEvent` (every check of one event), the listing
  * (list-events.ts), the tag counts (tags.ts), sync (live/sync.ts), the hub's recipients (`readersOf`),
- * `rolesOf`, `eventsAllowedFor` and `sharedEventIds`; and live messages, sync `removed`, the
+ * `rolesOf`, `eventsAllowedFor`, `sharedEventIds` and `sharedEventsOf`; and live messages, sync `removed`, the
  * role cache, collaborative editing and as_of follow the feed rows.
  *
  * An API token narrows its user, never widens: the caller is a `Principal`,
@@ -445,4 +445,14 @@ export async function settleGrants(
     });
   }
   return changes;
+}
+
+/**
+ * The events shared with each of these users (personally or through a team),
+ * as SQL rows `(user_id, event_id)`: the free/busy calendar's shared half.
+ * Owners are left out (their own events are counted by ownership).
+ */
+export function sharedEventsOf(userIds: readonly number[]): RawBuilder<{ user_id: number; event_id: number }> {
+  return sql<{ user_id: number; event_id: number }>`select p.user_id, p.event_id from event_permissions p
+    where p.user_id = any(${sql.val([...userIds])}::int[]) and p.role <> 'OWNER'`;
 }

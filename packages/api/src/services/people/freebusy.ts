@@ -8,9 +8,10 @@ import {
   type TSuggestResult,
   type TTimeSpan,
 } from '@scheduler/shared';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { AppError, validation } from '../../errors.ts';
 import { cooperative } from '../cooperate.ts';
+import { sharedEventsOf } from '../events/access.ts';
 import { expandOccurrences, isValidTimeZone } from '../events/recurrence.ts';
 import type { Actor } from '../types.ts';
 import { clipInterval, mergeIntervals, type Interval } from './intervals.ts';
@@ -24,29 +25,54 @@ import { suggestSlots } from './suggest.ts';
 type UserKey = number | string;
 
 /**
- * The users among `userIds` the caller may ask about: the caller. (People who
- * share a team with the caller are added here once teams exist.)
+ * The users among `userIds` the caller may ask about: the caller, and people
+ * who share a team with the caller.
  */
-async function askable(_db: Kysely<Database>, caller: Actor, userIds: readonly number[]): Promise<Set<number>> {
-  return new Set(userIds.filter((id) => id === caller.id));
+async function askable(db: Kysely<Database>, caller: Actor, userIds: readonly number[]): Promise<Set<number>> {
+  const others = userIds.filter((id) => id !== caller.id);
+  const allowed = new Set(userIds.filter((id) => id === caller.id));
+  if (others.length === 0) return allowed;
+  const teammates = await db
+    .selectFrom('team_members as mine')
+    .innerJoin('team_members as theirs', 'theirs.team_id', 'mine.team_id')
+    .select('theirs.user_id')
+    .distinct()
+    .where('mine.user_id', '=', caller.id)
+    .where('theirs.user_id', '=', sql<number>`any(${sql.val(others)}::int[])`)
+    .execute();
+  for (const row of teammates) allowed.add(row.user_id);
+  return allowed;
+}
+
+interface CalendarRow {
+  user_id: number;
+  start_time: Date;
+  end_time: Date;
+  rrule: string | null;
+  timezone: string;
 }
 
 /**
  * The events on the calendars of `userIds` that may be busy inside
  * `[from, to)`, one row per (user, event), in one query: the events each user
- * owns. (Events shared with a user whose RSVP is `accepted` are added here once
- * RSVPs exist.) Deleted and zero-length events are left out; the `span` range
- * (start to the end of the series) narrows recurring events to those that
- * may have an occurrence in the window.
+ * owns, and the events shared with them (personally or through a team) that
+ * they may read now and whose RSVP is `accepted`. Deleted and zero-length
+ * events are left out; the `span` range (start to the end of the series)
+ * narrows recurring events to those that may occur in the window.
  */
-function calendarEventsSql(db: Kysely<Database>, userIds: readonly number[], from: Date, to: Date) {
-  return db
-    .selectFrom('events as e')
-    .select(['e.owner_id as user_id', 'e.start_time', 'e.end_time', 'e.rrule', 'e.timezone'])
-    .where('e.owner_id', '=', sql<number>`any(${sql.val([...userIds])}::int[])`)
-    .where('e.deleted_at', 'is', null)
-    .where(sql<boolean>`e.end_time > e.start_time`)
-    .where(sql<boolean>`e.span && tstzrange(${from}, ${to}, '[)')`);
+function calendarEventsSql(userIds: readonly number[], from: Date, to: Date): RawBuilder<CalendarRow> {
+  const ids = sql.val([...userIds]);
+  const busyInWindow = sql`e.deleted_at is null and e.end_time > e.start_time and e.span && tstzrange(${from}, ${to}, '[)')`;
+  return sql<CalendarRow>`
+    select e.owner_id as user_id, e.start_time, e.end_time, e.rrule, e.timezone
+      from events e
+     where e.owner_id = any(${ids}::int[]) and ${busyInWindow}
+    union all
+    select s.user_id, e.start_time, e.end_time, e.rrule, e.timezone
+      from (${sharedEventsOf(userIds)}) s
+      join event_rsvps r on r.event_id = s.event_id and r.user_id = s.user_id and r.response = 'accepted'
+      join events e on e.id = s.event_id
+     where ${busyInWindow}`;
 }
 
 /**
@@ -98,7 +124,7 @@ async function resolveAskable(db: Kysely<Database>, caller: Actor, keys: readonl
 async function busyIntervals(db: Kysely<Database>, userIds: readonly number[], from: Date, to: Date): Promise<Map<number, Interval[]>> {
   const busy = new Map<number, Interval[]>(userIds.map((id) => [id, []]));
   if (userIds.length === 0) return busy;
-  const rows = await calendarEventsSql(db, userIds, from, to).execute();
+  const { rows } = await calendarEventsSql(userIds, from, to).execute(db);
   const pause = cooperative();
   const [lo, hi] = [from.getTime(), to.getTime()];
   for (const row of rows) {
