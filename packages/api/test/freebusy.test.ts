@@ -290,7 +290,13 @@ describe('whom one may ask, and what a calendar holds', () => {
     expect(stranger.text).not.toContain('14:00');
 
     // Suggestions avoid everyone's busy times.
-    const slots = await suggest(ada, { users: [ada.id, grace.id], duration_minutes: 60, ...window, working_hours: { start: '10:00', end: '16:00' }, limit: 3 });
+    const slots = await suggest(ada, {
+      users: [ada.id, grace.id],
+      duration_minutes: 60,
+      ...window,
+      working_hours: { start: '10:00', end: '16:00' },
+      limit: 3,
+    });
     expect(slots.status, slots.text).toBe(200);
     expect(slots.body.slots).toEqual([
       { start: '2026-05-04T11:00:00Z', end: '2026-05-04T12:00:00Z' },
@@ -328,7 +334,10 @@ describe('whom one may ask, and what a calendar holds', () => {
     const carol = await ctx.user('fb_tgrant_carol');
     const teamId = await team(carol, ada);
     const shared = await event(carol, { start_time: '2026-05-04T15:00:00Z', end_time: '2026-05-04T16:00:00Z' });
-    const granted = await ctx.api.post(`/api/events/${shared.id}/share`, { token: carol.access, body: { teams: [{ team_id: teamId, role: 'VIEWER' }] } });
+    const granted = await ctx.api.post(`/api/events/${shared.id}/share`, {
+      token: carol.access,
+      body: { teams: [{ team_id: teamId, role: 'VIEWER' }] },
+    });
     expect(granted.status, granted.text).toBe(200);
     await rsvp(ada, shared.id, 'accepted');
     const res = await busyOf(carol, { users: [ada.id], ...window });

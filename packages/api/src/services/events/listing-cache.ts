@@ -71,7 +71,11 @@ export function configureListingCache(db: Kysely<Database>, rowLimit: number): v
  * must name everything the page depends on besides the state of the events
  * (the user, the input, a narrower credential).
  */
-export async function cachedListing<T extends { results: unknown[] }>(db: Kysely<Database>, key: string, load: () => Promise<T>): Promise<T> {
+export async function cachedListing<T extends { results: unknown[] }>(
+  db: Kysely<Database>,
+  key: string,
+  load: () => Promise<T>,
+): Promise<T> {
   if (db.isTransaction) return load();
   const cache = cacheOf(db);
   if (cache.rowLimit === 0) return load();
