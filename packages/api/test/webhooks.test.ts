@@ -175,6 +175,24 @@ describe('delivering', () => {
     expect(receiver.messages(path)[0]).toMatchObject({ type: 'event.updated', event_id: watched.id });
   });
 
+  it('sends only messages about events carrying one of the hook’s tags, as they are tagged now', async () => {
+    const owner = await ctx.user('wh_tags');
+    const path = freshPath();
+    const ops = await ctx.event(owner, { title: 'Ops', tags: ['ops'] });
+    const home = await ctx.event(owner, { title: 'Home', tags: ['home'] });
+    await createHook(owner, { url: receiver.url(path), types: ['event.updated'], tags: ['ops'] });
+    await api.patch(`/api/events/${home.id}`, { token: owner.access, body: { title: 'Home 2' } });
+    await api.patch(`/api/events/${ops.id}`, { token: owner.access, body: { title: 'Ops 2' } });
+    await eventually(() => expect(receiver.at(path)).toHaveLength(1));
+    // Retagged into the hook's tags: its next change is sent.
+    await api.patch(`/api/events/${home.id}`, { token: owner.access, body: { tags: ['ops', 'home'] } });
+    await eventually(() => expect(receiver.at(path)).toHaveLength(2));
+    expect(receiver.messages(path).map((m) => [m.event_id, m.event?.title])).toEqual([
+      [ops.id, 'Ops 2'],
+      [home.id, 'Home 2'],
+    ]);
+  });
+
   it('retries a failing receiver with the same webhook-id until it accepts, once', async () => {
     const owner = await ctx.user('wh_retry');
     const path = freshPath();

@@ -45,12 +45,23 @@ export async function enqueueFromFeed(db: Kysely<Database>): Promise<number> {
       for (const hook of hooks) hooksOf.set(hook.user_id, [...(hooksOf.get(hook.user_id) ?? []), hook]);
       const wanted = rows.filter((row) => hooks.some((hook) => wants(hook, row)));
       const rowById = new Map(rows.map((row) => [row.id, row]));
+      // A hook with tags hears about events carrying one of them now (as a tag-scoped token sees them).
+      const taggedEventIds = [...new Set(wanted.map((row) => row.event_id).filter((id): id is number => id !== null))];
+      const tagsOf = new Map<number, string[]>();
+      if (hooks.some((hook) => hook.tags?.length) && taggedEventIds.length > 0) {
+        for (const e of await trx.selectFrom('events').select(['id', 'tags']).where('id', 'in', taggedEventIds).execute())
+          tagsOf.set(e.id, e.tags);
+      }
       const values: Insertable<WebhookDeliveriesTable>[] = [];
       for (const prepared of await prepareChanges(trx, wanted)) {
         const change = rowById.get(prepared.id)!;
         for (const [userId, role] of prepared.recipients) {
           for (const hook of hooksOf.get(userId) ?? []) {
             if (!wants(hook, change)) continue;
+            if (hook.tags?.length) {
+              const tags = change.event_id === null ? undefined : tagsOf.get(change.event_id);
+              if (!tags?.some((tag) => hook.tags!.includes(tag))) continue;
+            }
             // Checked again when sending: the owner must still be allowed to hear about the event.
             // Not for a message addressed to them, nor for the notice that they lost access.
             const guarded = change.recipient_id === null && !(change.type === 'permission.revoked' && change.subject_user_id === userId);
