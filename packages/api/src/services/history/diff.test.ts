@@ -56,6 +56,7 @@ describe('CONTENT_FIELDS', () => {
       'recurrence_pattern',
       'tags',
       'metadata',
+      'reminders',
     ]);
   });
 });
