@@ -82,15 +82,16 @@ export async function recordPermissionChange(
 
 /**
  * A message that is not a change of state: addressed to one user
- * (`recipientId`: an invitation) or to the event's readers (an RSVP). Its
- * `payload` fields are merged into the live message; sync ignores it.
+ * (`recipientId`: an invitation, a notice about one of their webhooks, with
+ * no event) or to the event's readers (an RSVP). Its `payload` fields are
+ * merged into the live message; sync ignores it.
  */
 export async function recordNotice(
   trx: Kysely<Database>,
   notice: {
-    eventId: number;
-    type: Extract<ChangeType, `invitation.${string}` | 'rsvp.updated'>;
-    actorId: number;
+    eventId: number | null;
+    type: Extract<ChangeType, `invitation.${string}` | 'rsvp.updated' | 'webhook.disabled'>;
+    actorId: number | null;
     recipientId?: number | undefined;
     payload: Record<string, unknown>;
   },
@@ -146,7 +147,7 @@ export async function lockFeed(trx: Kysely<Database>): Promise<void> {
 async function recordFeedEntry(
   trx: Kysely<Database>,
   entry: {
-    eventId: number;
+    eventId: number | null;
     type: ChangeType;
     actorId: number | null;
     versionId: number | null;
@@ -156,7 +157,7 @@ async function recordFeedEntry(
     payload?: Record<string, unknown>;
   },
 ): Promise<number> {
-  if (changesAccess(entry.type)) accessChanging(trx, entry.eventId);
+  if (changesAccess(entry.type) && entry.eventId !== null) accessChanging(trx, entry.eventId);
   if (isStateChange({ type: entry.type, recipient_id: entry.recipientId ?? null })) listingsChanging(trx);
   // The feed lock and the insert in one statement: the row is produced only once the lock is
   // held (see lockFeed), and the lock is held one round trip less before the commit.
@@ -168,7 +169,7 @@ async function recordFeedEntry(
       db
         .selectFrom('feed_lock')
         .select([
-          sql<number>`${entry.eventId}::int`.as('event_id'),
+          sql<number | null>`${entry.eventId}::int`.as('event_id'),
           sql<ChangeType>`${entry.type}`.as('type'),
           sql<number | null>`${entry.actorId}::int`.as('actor_id'),
           sql<number | null>`${entry.versionId}::bigint`.as('version_id'),
@@ -178,29 +179,6 @@ async function recordFeedEntry(
           sql<string | null>`${entry.payload === undefined ? null : JSON.stringify(entry.payload)}::jsonb`.as('payload'),
         ]),
     )
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
-/** A message for one user about no event (a notice): an addressed feed row with its own fields. */
-export async function recordUserNotice(
-  trx: Kysely<Database>,
-  notice: { recipientId: number; type: ChangeType; payload: Record<string, unknown> },
-): Promise<number> {
-  await lockFeed(trx);
-  const row = await trx
-    .insertInto('changes')
-    .values({
-      event_id: null,
-      type: notice.type,
-      actor_id: null,
-      version_id: null,
-      subject_user_id: null,
-      role: null,
-      recipient_id: notice.recipientId,
-      payload: JSON.stringify(notice.payload),
-    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;

@@ -2,7 +2,7 @@ import type { ChangeRow, Database, WebhookRow } from '@scheduler/db';
 import { sql, type Insertable, type Kysely } from 'kysely';
 import type { WebhookDeliveriesTable } from '@scheduler/db';
 import { prepareChanges, readFeed } from '../live/messages.ts';
-import { recordUserNotice } from '../services/changes.ts';
+import { recordNotice } from '../services/changes.ts';
 
 /** Feed rows turned into deliveries per transaction. */
 export const ENQUEUE_BATCH = 500;
@@ -259,7 +259,9 @@ export async function recordOutcome(
       .where('webhook_id', '=', hook.id)
       .where('status', '=', 'pending')
       .execute();
-    await recordUserNotice(trx, {
+    await recordNotice(trx, {
+      eventId: null,
+      actorId: null,
       recipientId: hook.user_id,
       type: 'webhook.disabled',
       payload: { webhook: { id: hook.id, url: hook.url }, reason },
