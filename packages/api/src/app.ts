@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '@scheduler/db';
@@ -25,6 +26,7 @@ import { appRouter } from './routers/root.ts';
 import { changesAccess, forgetAccess } from './services/events/access.ts';
 import { ApiTokenStore } from './services/auth/api-token-store.ts';
 import { liveCredentials } from './services/auth/authenticate.ts';
+import { configureDetailCache, forgetBodies } from './services/events/detail-cache.ts';
 import { configureListingCache, forgetListings } from './services/events/listing-cache.ts';
 import { isStateChange } from './services/changes.ts';
 import { SessionStore } from './services/auth/sessions.ts';
@@ -79,15 +81,28 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   const live = new LiveHub(database.db, logger, (credentials) => liveCredentials({ sessions, apiTokens }, credentials));
   // Every instance reads the feed: cached roles of events whose access changed are dropped.
   configureListingCache(database.db, config.listingCacheRows);
+  configureDetailCache(database.db, config.eventCacheEntries);
   live.onFeed((rows) => {
     forgetAccess(
       database.db,
       rows.flatMap((r) => (changesAccess(r.type) && r.event_id !== null ? [r.event_id] : [])),
     );
+    forgetBodies(
+      database.db,
+      rows.flatMap((r) => (r.event_id !== null ? [r.event_id] : [])),
+    );
     if (rows.some(isStateChange)) forgetListings(database.db);
   });
   await live.start();
-  wake.subscribe(FEED_TOPIC, () => live.wake());
+  // A commit here already woke this instance's readers: its own notice coming back is skipped.
+  const instanceId = randomUUID();
+  const fromElsewhere = (listener: () => void) => (payload: string) => {
+    if (payload !== instanceId) listener();
+  };
+  wake.subscribe(
+    FEED_TOPIC,
+    fromElsewhere(() => live.wake()),
+  );
   const retention = startFeedRetention(database.db, logger, config.feedRetention);
 
   // With Redis, every instance counts failed logins in one place.
@@ -118,12 +133,15 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
       committed: () => {
         live.wake();
         webhooks.wake();
-        if (wake.kind !== 'local') wake.publish(FEED_TOPIC);
+        if (wake.kind !== 'local') wake.publish(FEED_TOPIC, instanceId);
       },
     },
   };
 
-  wake.subscribe(FEED_TOPIC, () => webhooks.wake());
+  wake.subscribe(
+    FEED_TOPIC,
+    fromElsewhere(() => webhooks.wake()),
+  );
   webhooks.start();
 
   const handler = createHttpHandler(deps, appRouter, { '/api/events/stream': createEventStreamRoute(deps) });

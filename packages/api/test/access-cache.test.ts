@@ -2,6 +2,7 @@ import { describe, it } from 'vitest';
 import {
   atOnce,
   deletionEndsReads,
+  eventBodyFollowsChanges,
   listingFollowsChanges,
   logoutEndsAccess,
   newVersionIsSeen,
@@ -25,4 +26,5 @@ describe('caches on the instance that made the change', () => {
   it('a deletion ends cached reads at once (the owner keeps the history)', () => deletionEndsReads(api, api, atOnce));
   it('a new version is read at once', () => newVersionIsSeen(api, api, atOnce));
   it('listing pages follow grants, versions and new events at once', () => listingFollowsChanges(api, api, atOnce));
+  it('GET one event follows RSVPs, new participants and new content at once', () => eventBodyFollowsChanges(api, api, atOnce));
 });

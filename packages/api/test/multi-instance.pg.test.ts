@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrateToLatest, openDatabase } from '@scheduler/db';
 import {
   deletionEndsReads,
+  eventBodyFollowsChanges,
   leavingTeamEndsReads,
   listingFollowsChanges,
   logoutEndsAccess,
@@ -49,6 +50,7 @@ describe.each([
     it('a deletion', () => deletionEndsReads(apiClient(a.url), apiClient(b.url), withinOneSecond));
     it('a new version', () => newVersionIsSeen(apiClient(a.url), apiClient(b.url), withinOneSecond));
     it('listing pages', () => listingFollowsChanges(apiClient(a.url), apiClient(b.url), withinOneSecond));
+    it('event bodies (RSVPs, participants, content)', () => eventBodyFollowsChanges(apiClient(a.url), apiClient(b.url), withinOneSecond));
   });
 
   it('delivers a change made on either instance to subscribers on both', async () => {

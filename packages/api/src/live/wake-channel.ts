@@ -42,6 +42,27 @@ export function localChannel(): WakeChannel {
   };
 }
 
+/**
+ * Publishing, one message in flight per topic and payload: a publish while
+ * the same one is on its way is sent once more after it, not once per call.
+ * Wake-ups only say "look again", so a stream of commits needs a message
+ * after the last one, not one per commit.
+ */
+function coalesced(send: (topic: string, payload: string) => Promise<unknown>): (topic: string, payload: string) => void {
+  const again = new Map<string, boolean>();
+  const publish = (topic: string, payload: string): void => {
+    const key = `${topic}\u0000${payload}`;
+    if (again.has(key)) return void again.set(key, true);
+    again.set(key, false);
+    void send(topic, payload).finally(() => {
+      const repeat = again.get(key);
+      again.delete(key);
+      if (repeat) publish(topic, payload);
+    });
+  };
+  return publish;
+}
+
 const channelName = (topic: string) => `scheduler_${topic.replace(/[^a-z0-9_]/gi, '_')}`;
 
 /** PostgreSQL LISTEN/NOTIFY: one dedicated connection listens; NOTIFY goes through a pooled query. */
@@ -79,14 +100,16 @@ export async function postgresChannel(url: string, logger: Logger): Promise<Wake
   };
   await connect();
 
+  const notify = coalesced((topic, payload) =>
+    publisher.query('select pg_notify($1, $2)', [channelName(topic), payload]).catch((error: unknown) => {
+      logger.warn({ err: error }, 'NOTIFY failed');
+    }),
+  );
   return {
     kind: 'postgres',
     publish: (topic, payload = '') => {
       // A request finishing during shutdown: other instances find its change by polling.
-      if (closed) return;
-      publisher.query('select pg_notify($1, $2)', [channelName(topic), payload]).catch((error: unknown) => {
-        logger.warn({ err: error }, 'NOTIFY failed');
-      });
+      if (!closed) notify(topic, payload);
     },
     subscribe: (topic, fn) => {
       const isNew = !listeners.topics().includes(topic);
@@ -110,11 +133,13 @@ export async function redisChannel(url: string, logger: Logger): Promise<WakeCha
   await Promise.all([publisher.connect(), subscriber.connect()]);
   subscriber.on('message', (channel: string, payload: string) => listeners.emit(channel.replace(/^scheduler_/, ''), payload));
   let closed = false;
+  const send = coalesced((topic, payload) =>
+    publisher.publish(channelName(topic), payload).catch((error: unknown) => logger.warn({ err: error }, 'PUBLISH failed')),
+  );
   return {
     kind: 'redis',
     publish: (topic, payload = '') => {
-      if (closed) return;
-      publisher.publish(channelName(topic), payload).catch((error: unknown) => logger.warn({ err: error }, 'PUBLISH failed'));
+      if (!closed) send(topic, payload);
     },
     subscribe: (topic, fn) => {
       const isNew = !listeners.topics().includes(topic);

@@ -1,7 +1,11 @@
 import type { ChangeType, Database, EventRow, HistoryType, Role } from '@scheduler/db';
 import { sql, type Kysely } from 'kysely';
 import { accessChanging, changesAccess } from './events/access.ts';
+import { bodyChanging } from './events/detail-cache.ts';
 import { listingsChanging } from './events/listing-cache.ts';
+import type { RequestMeta } from './audit.ts';
+import { compiledStatement } from './compiled.ts';
+import type { contentColumns } from './events/content.ts';
 import { planReminders } from './reminders/plan.ts';
 
 /** Feed rows that change what an event is or who may see it; the rest (reminders, addressed messages) is news, not state. */
@@ -27,7 +31,7 @@ export const isStateChange = (row: { type: ChangeType; recipient_id?: number | n
 export async function recordEventChange(
   trx: Kysely<Database>,
   change: { event: EventRow; historyType: HistoryType; type: ChangeType; actorId: number | null; reason?: string | null },
-): Promise<{ versionId: number; changeId: number }> {
+): Promise<{ versionId: number }> {
   const { event } = change;
   const version = await trx
     .insertInto('event_versions')
@@ -54,22 +58,78 @@ export async function recordEventChange(
     })
     .returning('version_id')
     .executeTakeFirstOrThrow();
-  // Before the feed lock: a firing scheduler takes the feed lock first, then skips rows others hold.
   await planReminders(trx, event);
-  const changeId = await recordFeedEntry(trx, {
+  await recordFeedEntry(trx, {
     eventId: event.id,
     type: change.type,
     actorId: change.actorId,
     versionId: version.version_id,
   });
-  return { versionId: version.version_id, changeId };
+  return { versionId: version.version_id };
 }
+
+/** A new event's columns, as `contentColumns` gives them, and its owner. */
+export type NewEventColumns = ReturnType<typeof contentColumns> & { owner_id: number };
+
+/**
+ * A new event in one statement (one round trip instead of six): the event,
+ * its owner's permission, the audit row, version 1 and the feed row, the same
+ * rows recordEventChange and `audit` write, compiled once. Reminders are
+ * planned by the caller (most events have none).
+ */
+export async function recordNewEvent(
+  trx: Kysely<Database>,
+  input: { columns: NewEventColumns; actorId: number; meta: RequestMeta },
+): Promise<{ event: EventRow; versionId: number }> {
+  const c = input.columns;
+  const query = newEventStatement(
+    trx,
+    ...[c.title, c.description, c.start_time, c.end_time, c.location, c.timezone, c.is_recurring, c.recurrence_pattern],
+    ...[c.tags, c.metadata, c.rrule, c.series_end, c.reminders],
+    ...[c.owner_id, input.actorId, input.meta.requestId, input.meta.ip, new Date()],
+  );
+  const row = (await trx.executeQuery(query)).rows[0]!;
+  const { version_id: versionId, ...event } = row;
+  noteFeedEntry(trx, { eventId: event.id, type: 'event.created' });
+  return { event, versionId };
+}
+
+/** The content columns, in the order recordNewEvent passes them. */
+const CONTENT = sql.raw(
+  'title, description, start_time, end_time, location, timezone, is_recurring, recurrence_pattern, tags, metadata, rrule, series_end, reminders',
+);
+
+/** Arguments: the 13 content values in CONTENT's order, then owner, actor, request id, ip, time. */
+const newEventStatement = compiledStatement(18, (db, ...args: unknown[]) => {
+  const content = args.slice(0, 13);
+  const [ownerId, actorId, requestId, ip, now] = args.slice(13);
+  return sql<EventRow & { version_id: number }>`
+      with e as (
+        insert into events (${CONTENT}, owner_id, version, updated_at)
+        values (${sql.join(content)}, ${ownerId}, 1, ${now})
+        returning *
+      ), owner_grant as (
+        insert into event_permissions (event_id, user_id, role, own_role, granted_by)
+        select id, owner_id, 'OWNER', 'OWNER', ${actorId} from e
+      ), audit_row as (
+        insert into audit_log (user_id, action, target_type, target_id, request_id, ip)
+        select ${actorId}, 'event.create', 'event', id::text, ${requestId}, ${ip} from e
+      ), version_row as (
+        insert into event_versions (event_id, version, history_type, owner_id, ${CONTENT}, changed_by, change_reason)
+        select id, version, '+', owner_id, ${CONTENT}, ${actorId}, null from e
+        returning version_id
+      ), feed_row as (
+        insert into changes (event_id, type, actor_id, version_id)
+        select e.id, 'event.created', ${actorId}, v.version_id from e, version_row v
+      )
+      select e.*, v.version_id from e, version_row v`.compile(db);
+});
 
 /** A permission change: one feed row naming whose access changed and the new role (null = revoked). */
 export async function recordPermissionChange(
   trx: Kysely<Database>,
   change: { eventId: number; type: Extract<ChangeType, `permission.${string}`>; actorId: number; userId: number; role: Role | null },
-): Promise<number> {
+): Promise<void> {
   return recordFeedEntry(trx, {
     eventId: change.eventId,
     type: change.type,
@@ -95,7 +155,7 @@ export async function recordNotice(
     recipientId?: number | undefined;
     payload: Record<string, unknown>;
   },
-): Promise<number> {
+): Promise<void> {
   return recordFeedEntry(trx, {
     eventId: notice.eventId,
     type: notice.type,
@@ -115,7 +175,6 @@ export async function recordReminderMessages(
   reminders: Array<{ eventId: number; versionId: number; payload: Record<string, unknown> }>,
 ): Promise<void> {
   if (reminders.length === 0) return;
-  await lockFeed(trx);
   await trx
     .insertInto('changes')
     .values(
@@ -132,16 +191,18 @@ export async function recordReminderMessages(
     .execute();
 }
 
-const FEED_LOCK = 7302;
-
 /**
- * Feed ids must become visible in id order, or a reader could pass over an
- * id whose transaction commits late. Writers take this lock right before
- * their feed insert and hold it until commit, so ids are handed out in commit
- * order. It serializes only the tail of write transactions.
- */
-export async function lockFeed(trx: Kysely<Database>): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${FEED_LOCK})`.execute(trx);
+ * Feed ids become visible in id order, or a reader following the feed could
+ * pass over an id whose transaction commits late. The database sees to it:
+ * a row is written with a provisional id and numbered by the commit itself,
+ * under the feed lock (migration 2026_12_04_000_feed_numbered_at_commit), so
+ * writers take no lock here and hold none across a round trip.
+ *
+ * What a feed row means for this instance's caches once the transaction commits (see write.ts). */
+function noteFeedEntry(trx: Kysely<Database>, entry: { eventId: number | null; type: ChangeType; recipientId?: number | undefined }): void {
+  if (changesAccess(entry.type) && entry.eventId !== null) accessChanging(trx, entry.eventId);
+  if (entry.eventId !== null) bodyChanging(trx, entry.eventId);
+  if (isStateChange({ type: entry.type, recipient_id: entry.recipientId ?? null })) listingsChanging(trx);
 }
 
 async function recordFeedEntry(
@@ -156,30 +217,19 @@ async function recordFeedEntry(
     recipientId?: number | undefined;
     payload?: Record<string, unknown>;
   },
-): Promise<number> {
-  if (changesAccess(entry.type) && entry.eventId !== null) accessChanging(trx, entry.eventId);
-  if (isStateChange({ type: entry.type, recipient_id: entry.recipientId ?? null })) listingsChanging(trx);
-  // The feed lock and the insert in one statement: the row is produced only once the lock is
-  // held (see lockFeed), and the lock is held one round trip less before the commit.
-  const row = await trx
-    .with('feed_lock', (db) => db.selectNoFrom(sql<string>`pg_advisory_xact_lock(${FEED_LOCK})::text`.as('locked')))
+): Promise<void> {
+  noteFeedEntry(trx, entry);
+  await trx
     .insertInto('changes')
-    .columns(['event_id', 'type', 'actor_id', 'version_id', 'subject_user_id', 'role', 'recipient_id', 'payload'])
-    .expression((db) =>
-      db
-        .selectFrom('feed_lock')
-        .select([
-          sql<number | null>`${entry.eventId}::int`.as('event_id'),
-          sql<ChangeType>`${entry.type}`.as('type'),
-          sql<number | null>`${entry.actorId}::int`.as('actor_id'),
-          sql<number | null>`${entry.versionId}::bigint`.as('version_id'),
-          sql<number | null>`${entry.subjectUserId ?? null}::int`.as('subject_user_id'),
-          sql<Role | null>`${entry.role ?? null}`.as('role'),
-          sql<number | null>`${entry.recipientId ?? null}::int`.as('recipient_id'),
-          sql<string | null>`${entry.payload === undefined ? null : JSON.stringify(entry.payload)}::jsonb`.as('payload'),
-        ]),
-    )
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
+    .values({
+      event_id: entry.eventId,
+      type: entry.type,
+      actor_id: entry.actorId,
+      version_id: entry.versionId,
+      subject_user_id: entry.subjectUserId ?? null,
+      role: entry.role ?? null,
+      recipient_id: entry.recipientId ?? null,
+      payload: entry.payload === undefined ? null : JSON.stringify(entry.payload),
+    })
+    .execute();
 }

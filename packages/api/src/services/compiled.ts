@@ -29,3 +29,24 @@ export function compiledOnce<Args extends unknown[], Row>(
     return { ...query, parameters: query.parameters.map((p) => (p instanceof Slot ? args[p.index] : p)) };
   };
 }
+
+/**
+ * A statement compiled once for the whole process, for writes that run inside
+ * transactions (whose short-lived handles `compiledOnce` cannot key on). Safe
+ * because every database here compiles PostgreSQL with kysely's PostgreSQL
+ * compiler and no plugin reshapes these statements; like `compiledOnce`,
+ * `build` must use its arguments only as values.
+ */
+export function compiledStatement<Args extends unknown[], Row>(
+  arity: Args['length'],
+  /* eslint-disable @typescript-eslint/no-explicit-any -- as compiledOnce */
+  build: (db: Kysely<any>, ...args: Args) => CompiledQuery<Row>,
+): (db: Kysely<any>, ...args: Args) => CompiledQuery<Row> {
+  /* eslint-enable @typescript-eslint/no-explicit-any */
+  let query: CompiledQuery<Row> | undefined;
+  const slots = Array.from({ length: arity }, (_, i) => new Slot(i)) as unknown as Args;
+  return (db, ...args) => {
+    query ??= build(db, ...slots);
+    return { ...query, parameters: query.parameters.map((p) => (p instanceof Slot ? args[p.index] : p)) };
+  };
+}

@@ -1,6 +1,7 @@
 import type { Database } from '@scheduler/db';
 import type { Kysely, Transaction } from 'kysely';
 import { settleAccess } from './events/access.ts';
+import { settleBodies } from './events/detail-cache.ts';
 import { settleListings } from './events/listing-cache.ts';
 
 /** Told after a write transaction commits, so live subscribers read the feed (see live/). */
@@ -21,6 +22,7 @@ export async function inTransaction<T>(
   // Cached roles this write changed are dropped before the answer goes out (read your writes).
   settleAccess(deps.db, transaction);
   settleListings(deps.db, transaction);
+  settleBodies(deps.db, transaction);
   deps.commits?.committed();
   return result;
 }

@@ -144,3 +144,32 @@ export async function listingFollowsChanges(writer: ApiClient, reader: ApiClient
   expect((await writer.delete(`/api/events/${event.id}/permissions/${viewer.id}`, { token: owner.access })).status).toBe(200);
   await settle(async () => expect(await titles(viewer)).toEqual([]));
 }
+
+/** GET one event follows everything its body shows: content, the participants, their RSVPs. */
+export async function eventBodyFollowsChanges(writer: ApiClient, reader: ApiClient, settle: Settle) {
+  const owner = await registerUser(writer, 'owner');
+  const viewer = await registerUser(writer, 'viewer');
+  const newcomer = await registerUser(writer, 'newcomer');
+  const event = await createEvent(writer, owner, { title: 'body' });
+  await shareWith(writer, owner, event.id, viewer, 'VIEWER');
+  const path = `/api/events/${event.id}`;
+  const read = async () => {
+    const res = await reader.get(path, { token: viewer.access });
+    expect(res.status).toBe(200);
+    return res.body as { title: string; tags: string[]; permissions: Array<{ user_id: number; rsvp: string }> };
+  };
+  await warm(reader, path, viewer.access);
+  // An RSVP changes the participants' answers.
+  expect((await writer.put(`${path}/rsvp`, { token: viewer.access, body: { response: 'accepted' } })).status).toBe(200);
+  await settle(async () =>
+    expect((await read()).permissions).toContainEqual(expect.objectContaining({ user_id: viewer.id, rsvp: 'accepted' })),
+  );
+  // A new participant appears.
+  await warm(reader, path, viewer.access);
+  await shareWith(writer, owner, event.id, newcomer, 'EDITOR');
+  await settle(async () => expect((await read()).permissions.map((p) => p.user_id)).toContain(newcomer.id));
+  // New content (tags are content) shows.
+  await warm(reader, path, viewer.access);
+  expect((await writer.put(path, { token: owner.access, body: { tags: ['moved'] } })).status).toBe(200);
+  await settle(async () => expect(await read()).toMatchObject({ title: 'body', tags: ['moved'] }));
+}

@@ -3,7 +3,6 @@ import { ZNewEventFields, type TBatchInput, type TBatchResult, type TErrorDetail
 import { sql, type Kysely } from 'kysely';
 import { AppError, zodDetails } from '../../errors.ts';
 import { audit } from '../audit.ts';
-import { lockFeed } from '../changes.ts';
 import { listingsChanging } from './listing-cache.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
@@ -155,7 +154,6 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
     from events where id = any(${sql.val(eventIds)}::int[]) order by id`.execute(trx);
   await planNewEvents(trx, created.rows);
   listingsChanging(trx);
-  await lockFeed(trx);
   await sql`
     insert into changes (event_id, type, actor_id, version_id)
     select event_id, 'event.created', ${ownerId}, version_id

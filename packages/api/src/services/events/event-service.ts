@@ -1,4 +1,4 @@
-import type { Database, EventRow } from '@scheduler/db';
+import type { Database, EventRow, Role } from '@scheduler/db';
 import {
   formatDateTime,
   MAX_OCCURRENCE_WINDOW_MS,
@@ -13,12 +13,14 @@ import {
 import { sql, type Kysely } from 'kysely';
 import { AppError, validation } from '../../errors.ts';
 import { audit } from '../audit.ts';
-import { recordEventChange } from '../changes.ts';
+import { recordEventChange, recordNewEvent } from '../changes.ts';
+import { planNewEvents } from '../reminders/plan.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
 import { eventAsOf, permissionsAt } from './as-of.ts';
 import { compiledOnce } from '../compiled.ts';
-import { eventNotFound, judge, judgeCreate, loadEventFor, roleOnEvent, type Principal } from './access.ts';
+import { checkAccess, eventNotFound, judge, judgeCreate, loadEventFor, roleOnEvent, type Principal } from './access.ts';
+import { bodyGeneration, cachedBody, keepBody } from './detail-cache.ts';
 import { contentColumns, contentOf, mergePatch, requireContent, sameContent, type EventContent } from './content.ts';
 import { findConflicts, lockOwnerCalendar } from './conflicts.ts';
 import { expandOccurrences } from './recurrence.ts';
@@ -54,18 +56,12 @@ export async function createEvent(deps: ServiceDeps, actor: Actor, input: TCreat
   judgeCreate(actor, content.tags);
   return inTransaction(deps, async (trx) => {
     const conflicts = await checkOverlaps(trx, actor.id, content, input.on_conflict);
-    const event = await trx
-      .insertInto('events')
-      .values({ ...contentColumns(content), owner_id: actor.id, version: 1, updated_at: new Date() })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await trx
-      .insertInto('event_permissions')
-      .values({ event_id: event.id, user_id: actor.id, role: 'OWNER', own_role: 'OWNER', granted_by: actor.id })
-      .execute();
-    // The audit row first: the change record takes the feed lock, held until the commit.
-    await audit(trx, deps.meta, { userId: actor.id, action: 'event.create', targetType: 'event', targetId: event.id });
-    await recordEventChange(trx, { event, historyType: '+', type: 'event.created', actorId: actor.id });
+    const { event } = await recordNewEvent(trx, {
+      columns: { ...contentColumns(content), owner_id: actor.id },
+      actorId: actor.id,
+      meta: deps.meta,
+    });
+    await planNewEvents(trx, [event]);
     return withConflicts({ message: 'Event created successfully', event: toEvent(event, 'OWNER') }, conflicts);
   });
 }
@@ -193,12 +189,24 @@ export async function getEvent(db: Kysely<Database>, actor: Actor, id: number, a
     const { event, role } = await eventAsOf(db, id, actor, asOf);
     return { ...toEvent(event, role), permissions: await permissionsAt(db, id, event.owner_id, asOf) };
   }
+  // A cached body is handed out only after the access rule has said yes.
+  const cached = cachedBody(db, id);
+  if (cached) return detailOf(cached, await checkAccess(db, id, actor, 'read'));
+  const generation = bodyGeneration(db);
   // A token's scope shapes the query (see roleOnEvent), so only the unscoped form is compiled once.
   const query = actor.scope ? eventWithParticipantsFor(db, id, actor).compile() : eventWithParticipants(db, id, actor.id);
   const row = (await db.executeQuery(query)).rows[0];
   if (!row) throw eventNotFound();
   const { role, permissions, ...event } = row;
-  return { ...toEvent(event, judge({ role, deleted: event.deleted_at !== null }, 'read', actor.scope)), permissions };
+  const myRole = judge({ role, deleted: event.deleted_at !== null }, 'read', actor.scope);
+  return detailOf(keepBody(db, generation, { event, permissions }), myRole);
+}
+
+/** The answer for a role, built once per cached body. */
+function detailOf(entry: ReturnType<typeof keepBody>, role: Role): TEventDetail {
+  let detail = entry.detail.get(role);
+  if (!detail) entry.detail.set(role, (detail = { ...toEvent(entry.body.event, role), permissions: entry.body.permissions }));
+  return detail;
 }
 
 const DEFAULT_OCCURRENCE_WINDOW_MS = 366 * 24 * 3600 * 1000;

@@ -172,7 +172,6 @@ export async function acceptInvitation(deps: ServiceDeps, actor: Actor, id: numb
   return inTransaction(deps, async (trx) => {
     const row = await invitationFor(trx, id, actor, 'answer');
     const invitation = await settle(trx, id, 'accepted');
-    // The audit row before the feed rows: the feed lock is held from the first feed insert to the commit.
     await audit(trx, deps.meta, { userId: actor.id, action: 'invitation.accept', targetType: 'invitation', targetId: id });
     await grantPersonalRole(trx, {
       eventId: row.event_id,

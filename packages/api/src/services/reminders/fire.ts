@@ -1,7 +1,7 @@
 import type { Database } from '@scheduler/db';
 import { formatDateTime } from '@scheduler/shared';
 import { sql, type Kysely } from 'kysely';
-import { lockFeed, recordReminderMessages } from '../changes.ts';
+import { recordReminderMessages } from '../changes.ts';
 import { reminderAfter, sendable } from './next-fire.ts';
 import { insertRows, type PlannableEvent, type ScheduleRow } from './plan.ts';
 
@@ -18,8 +18,8 @@ type DueEvent = PlannableEvent & { version_id: number | null };
 
 /**
  * Sends the reminders due at `now`, at most `limit` of them, in one short
- * transaction: the feed lock first, then the due rows that no other instance
- * holds (SKIP LOCKED, so this never waits on a row), one `event.reminder`
+ * transaction: the due rows that no other instance holds (SKIP LOCKED, so
+ * this never waits on a row), one `event.reminder`
  * feed row for each that is less than an hour late, and each row advanced to
  * its next occurrence (deleted when the series is over). The claim and the
  * advance commit together, so each reminder is sent once whatever the number
@@ -27,8 +27,6 @@ type DueEvent = PlannableEvent & { version_id: number | null };
  */
 export async function fireDueReminders(db: Kysely<Database>, now: Date, limit = 200): Promise<{ handled: number; sent: number }> {
   return db.transaction().execute(async (trx) => {
-    // The feed lock before any row lock: writers lock rows before the feed, and this never waits on a row.
-    await lockFeed(trx);
     const due = await trx
       .selectFrom('reminder_schedule')
       .selectAll()

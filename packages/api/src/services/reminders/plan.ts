@@ -52,8 +52,6 @@ export async function insertRows(trx: Kysely<Database>, rows: ScheduleRow[]): Pr
  * Recomputes an event's reminders after a change (none once it is deleted).
  * Locks the event's rows first: a scheduler firing one of them finishes
  * before this reads it, so a reminder it just sent is never planned again.
- * Runs before the change's feed row (the feed lock comes last, as in the
- * scheduler's order).
  */
 export async function planReminders(trx: Kysely<Database>, event: PlannableEvent, now = new Date()): Promise<void> {
   if (event.reminders.length === 0 || event.deleted_at !== null) {

@@ -8,6 +8,11 @@ import { fireDueReminders, nextFireAt } from './fire.ts';
 const HELD_ELSEWHERE_MS = 500;
 /** Rows handled per transaction: short transactions, the embedded database has one connection. */
 const BATCH = 200;
+/**
+ * Wake-ups (an event changed somewhere) are gathered for this long: a stream
+ * of writes has the table read a few times a second, not once per write.
+ */
+const WAKE_GATHER_MS = 200;
 
 export interface ReminderScheduler {
   /** Looks at the due-time table again (it changed, here or on another instance). */
@@ -28,16 +33,31 @@ export function startReminderScheduler(
   options: { maxSleepMs: number },
 ): ReminderScheduler {
   let timer: NodeJS.Timeout | undefined;
+  let timerAt = Infinity;
   let running: Promise<void> | undefined;
   let wokenWhileRunning = false;
   let stopped = false;
 
   const sleep = (ms: number) => {
     clearTimeout(timer);
-    if (!stopped) (timer = setTimeout(run, Math.max(0, Math.min(ms, options.maxSleepMs)))).unref();
+    if (stopped) return;
+    const delay = Math.max(0, Math.min(ms, options.maxSleepMs));
+    timerAt = Date.now() + delay;
+    (timer = setTimeout(run, delay)).unref();
+  };
+
+  /** The table may have changed: look again soon (now, if the timer was due sooner anyway). */
+  const wake = () => {
+    if (stopped) return;
+    if (running) wokenWhileRunning = true;
+    else if (timerAt - Date.now() > WAKE_GATHER_MS) sleep(WAKE_GATHER_MS);
   };
 
   const tick = async (): Promise<number> => {
+    // Most wake-ups find nothing due: the earliest fire time alone says so.
+    const first = await nextFireAt(deps.db);
+    if (first === null) return options.maxSleepMs;
+    if (first.getTime() > Date.now()) return first.getTime() - Date.now();
     let handled: number;
     do {
       const result = await fireDueReminders(deps.db, new Date(), BATCH);
@@ -58,6 +78,7 @@ export function startReminderScheduler(
       return;
     }
     clearTimeout(timer);
+    timerAt = Infinity;
     running = tick()
       .then(sleep, (error: unknown) => {
         deps.logger.warn({ err: error }, 'sending reminders failed; will try again');
@@ -67,14 +88,14 @@ export function startReminderScheduler(
         running = undefined;
         if (wokenWhileRunning) {
           wokenWhileRunning = false;
-          run();
+          wake();
         }
       });
   }
 
   run();
   return {
-    wake: run,
+    wake,
     async stop() {
       stopped = true;
       clearTimeout(timer);
