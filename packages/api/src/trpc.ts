@@ -54,19 +54,36 @@ const t = initTRPC
   });
 
 /** Domain code throws AppError; tRPC needs a TRPCError with the matching code. */
-const appErrors = t.middleware(async ({ next }) => {
-  const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
-    const app = result.error.cause;
-    throw new TRPCError({ code: TRPC_CODE[app.code], message: app.message, cause: app });
-  }
-  // A database that went away is a 503 on every transport, not an internal error.
-  const unavailable = !result.ok ? toAppError(result.error.cause) : undefined;
-  if (unavailable?.code === 'SERVICE_UNAVAILABLE') {
-    throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: unavailable.message, cause: unavailable });
+const asTrpcError = (app: AppError) => new TRPCError({ code: TRPC_CODE[app.code], message: app.message, cause: app });
+
+/**
+ * The TRPCError for a failure with a domain meaning: an AppError, or a
+ * database that went away (a 503 on every transport, not an internal error);
+ * undefined for anything else (tRPC reports it as it is).
+ */
+function domainError(cause: unknown): TRPCError | undefined {
+  if (cause instanceof AppError) return asTrpcError(cause);
+  const unavailable = toAppError(cause);
+  return unavailable.code === 'SERVICE_UNAVAILABLE' ? asTrpcError(unavailable) : undefined;
+}
+
+/** A procedure's outcome with domain failures turned into their TRPCErrors. */
+function translated<R extends { ok: true } | { ok: false; error: TRPCError }>(result: R): R {
+  if (!result.ok) {
+    const error = domainError(result.error.cause);
+    if (error) throw error;
   }
   return result;
-});
+}
+
+/** Runs a middleware's own checks, throwing their domain failures as TRPCErrors. */
+async function checking<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw domainError(error) ?? error;
+  }
+}
 
 /** PostgreSQL text cannot hold NUL characters; refuse them up front as bad input. */
 function containsNul(value: unknown, depth = 0): boolean {
@@ -75,21 +92,32 @@ function containsNul(value: unknown, depth = 0): boolean {
   return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item, depth + 1));
 }
 
-const rejectNul = t.middleware(async ({ getRawInput, next }) => {
+async function refuseNul(getRawInput: () => Promise<unknown>): Promise<void> {
   if (containsNul(await getRawInput())) {
     throw new AppError('VALIDATION_ERROR', 'Text may not contain NUL characters', {
       details: [{ path: '(body)', message: 'contains a NUL character' }],
     });
   }
-  return next();
-});
+}
 
 export const router = t.router;
-export const publicProcedure = t.procedure.use(appErrors).use(rejectNul);
+/*
+ * Each procedure has one middleware of ours doing all of it (NUL characters
+ * refused, the caller authenticated, domain errors translated): tRPC copies
+ * a call's options twice per middleware level, a cost on every request.
+ */
+export const publicProcedure = t.procedure.use(async ({ getRawInput, next }) => {
+  await checking(() => refuseNul(getRawInput));
+  return translated(await next());
+});
 
 /** Guarantees `ctx.user`: a valid access token whose session is live. The context type narrows to a non-null user. */
-export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const outcome = await authenticate(ctx.deps, ctx.token);
-  if (!outcome.ok) throw outcome.error;
-  return next({ ctx: { ...ctx, user: outcome.user } });
+export const authedProcedure = t.procedure.use(async ({ ctx, getRawInput, next }) => {
+  const user = await checking(async () => {
+    await refuseNul(getRawInput);
+    const outcome = await authenticate(ctx.deps, ctx.token);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.user;
+  });
+  return translated(await next({ ctx: { user } }));
 });

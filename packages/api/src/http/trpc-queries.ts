@@ -14,6 +14,9 @@ import type { AppRouter } from '../routers/root.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
+/** A plain query answers at once; no procedure of ours watches the request's signal, so one unaborted signal serves them all. */
+const NEVER_ABORTED = new AbortController().signal;
+
 /**
  * tRPC's HTTP protocol for the common case, without building a Fetch Request
  * and Response per call: a GET of one query or a batch of queries
@@ -47,7 +50,7 @@ export function createTrpcQueryPath(
     const ctx = await createContext({
       req,
       res,
-      info: { isBatchCall, accept: null, calls: [], type: 'query', connectionParams: null, signal: new AbortController().signal, url },
+      info: { isBatchCall, accept: null, calls: [], type: 'query', connectionParams: null, signal: NEVER_ABORTED, url },
     });
     const results = await Promise.all(
       paths.map(async (path, index): Promise<[TRPCError, undefined] | [undefined, unknown]> => {
