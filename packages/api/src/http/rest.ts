@@ -10,6 +10,7 @@ import { assertPlainQueryKeys } from './query-keys.ts';
 import { answerInMsgpack, prefersMsgpack } from './content.ts';
 import { sendError, sendJson } from './respond.ts';
 import { buildInput } from './rest-input.ts';
+import { invokeProcedure } from './invoke-procedure.ts';
 import { buildRouteTable, type RestRoute } from './rest-routes.ts';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -56,7 +57,7 @@ export function createRestHandler(deps: AppDeps, appRouter: AppRouter) {
       const input = buildInput(route.fields, { params: match.params, search: url.searchParams, body, bodyIsForm, ifMatch });
       // Marked as REST, so procedures answer in the REST form (page links).
       const ctx = { ...(await createContext({ req, res })), rest: { basePath: '/api' } };
-      const data: unknown = await route.procedure({
+      const data: unknown = await invokeProcedure(route.procedure, {
         ctx,
         path: route.path,
         type: route.type,

@@ -11,6 +11,7 @@ import { createContextFactory } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
 import { errorHeaders, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
+import { invokeProcedure } from './invoke-procedure.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
@@ -55,7 +56,7 @@ export function createTrpcQueryPath(
     const results = await Promise.all(
       paths.map(async (path, index): Promise<[TRPCError, undefined] | [undefined, unknown]> => {
         try {
-          const data: unknown = await procedures[path]!({
+          const data: unknown = await invokeProcedure(procedures[path]!, {
             path,
             getRawInput: async () => inputs[index],
             ctx,

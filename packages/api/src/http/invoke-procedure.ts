@@ -1,0 +1,59 @@
+import type { AnyProcedure } from '@trpc/server';
+import { getTRPCErrorFromUnknown, middlewareMarker, TRPCError } from '@trpc/server/unstable-core-do-not-import';
+
+type CallOptions = Parameters<AnyProcedure>[0];
+
+interface MiddlewareResult {
+  ok: boolean;
+  data?: unknown;
+  error?: TRPCError;
+}
+
+type NextOptions = { ctx?: object; input?: unknown; getRawInput?: () => Promise<unknown> } | undefined;
+type Middleware = (
+  opts: CallOptions & { meta: unknown; input: unknown; next(next?: NextOptions): Promise<MiddlewareResult> },
+) => Promise<MiddlewareResult>;
+
+interface ProcedureDef {
+  middlewares: Middleware[];
+  meta: unknown;
+  caller?: unknown;
+}
+
+/**
+ * Calls a procedure as tRPC's own caller does: its middlewares in order (the
+ * input and output validators and the resolver among them), with the same
+ * options and the same result or error. tRPC's build copies the call's
+ * options through a transpiled object-spread helper twice per middleware
+ * level, about a sixth of the CPU time of a cached read; native spreads do
+ * the same work for a fraction. REST and plain tRPC queries call through here.
+ */
+export async function invokeProcedure(procedure: AnyProcedure, opts: CallOptions): Promise<unknown> {
+  const def = procedure._def as unknown as ProcedureDef;
+  // A procedure with a custom caller is called the standard way.
+  if (def.caller || !Array.isArray(def.middlewares)) return procedure(opts);
+  const result = await callFrom(0, def, opts as CallOptions & { input?: unknown });
+  if (!result.ok) throw result.error;
+  return result.data;
+}
+
+async function callFrom(index: number, def: ProcedureDef, opts: CallOptions & { input?: unknown }): Promise<MiddlewareResult> {
+  try {
+    const middleware = def.middlewares[index];
+    if (!middleware) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'No result from middlewares' });
+    return await middleware({
+      ...opts,
+      meta: def.meta,
+      input: opts.input,
+      next: (next) =>
+        callFrom(index + 1, def, {
+          ...opts,
+          ctx: next?.ctx ? { ...(opts.ctx as object), ...next.ctx } : opts.ctx,
+          input: next && 'input' in next ? next.input : opts.input,
+          getRawInput: next?.getRawInput ?? opts.getRawInput,
+        }),
+    });
+  } catch (cause) {
+    return { ok: false, error: getTRPCErrorFromUnknown(cause), marker: middlewareMarker } as MiddlewareResult;
+  }
+}
