@@ -81,7 +81,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   const live = new LiveHub(database.db, logger, (credentials) => liveCredentials({ sessions, apiTokens }, credentials));
   // Every instance reads the feed: cached roles of events whose access changed are dropped.
   configureListingCache(database.db, config.listingCacheRows);
-  configureDetailCache(database.db, config.eventCacheEntries);
+  configureDetailCache(database.db, config.eventCacheRows);
   live.onFeed((rows) => {
     forgetAccess(
       database.db,

@@ -57,7 +57,7 @@ const ZEnv = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(65_000),
   RATE_LIMIT_REQUESTS: z.coerce.number().int().min(1).default(6000),
   LISTING_CACHE_ROWS: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
-  EVENT_CACHE_ENTRIES: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  EVENT_CACHE_ROWS: z.coerce.number().int().min(0).max(10_000_000).default(50_000),
   RATE_LIMIT_WINDOW: duration.default(60),
   WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(50),
   WS_MAX_MESSAGE_BYTES: z.coerce
@@ -162,7 +162,7 @@ function toConfig(e: z.output<typeof ZEnv>, dataDir: string | undefined, secret:
     },
     /** Events the listing-page cache may hold (0: no cache). */
     listingCacheRows: e.LISTING_CACHE_ROWS,
-    eventCacheEntries: e.EVENT_CACHE_ENTRIES,
+    eventCacheRows: e.EVENT_CACHE_ROWS,
     /** Requests per user (or address, without a token) per window. */
     rateLimit: { requests: e.RATE_LIMIT_REQUESTS, windowSeconds: e.RATE_LIMIT_WINDOW },
     websocket: {

@@ -28,26 +28,40 @@ interface Entry {
 }
 
 const MAX_AGE_MS = 5_000;
-const DEFAULT_ENTRIES = 10_000;
+const DEFAULT_ROW_LIMIT = 50_000;
+
+/** What an entry counts against the limit: the event and each participant (an event shared with thousands is large). */
+const rowsOf = (entry: Entry) => 1 + entry.body.permissions.length;
 
 class DetailCache {
   readonly entries = new Map<number, Entry>();
+  rows = 0;
   generation = 0;
-  constructor(readonly limit: number) {}
+  constructor(readonly rowLimit: number) {}
 
   forget(eventIds: Iterable<number>): void {
     this.generation += 1;
-    for (const id of eventIds) this.entries.delete(id);
+    for (const id of eventIds) this.drop(id);
   }
 
   store(eventId: number, entry: Entry): void {
-    this.entries.delete(eventId);
+    const size = rowsOf(entry);
+    if (size > this.rowLimit) return;
+    this.drop(eventId);
     // Oldest first out: a Map iterates in insertion order.
-    if (this.entries.size >= this.limit) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+    for (const oldId of this.entries.keys()) {
+      if (this.rows + size <= this.rowLimit) break;
+      this.drop(oldId);
     }
     this.entries.set(eventId, entry);
+    this.rows += size;
+  }
+
+  private drop(eventId: number): void {
+    const entry = this.entries.get(eventId);
+    if (!entry) return;
+    this.entries.delete(eventId);
+    this.rows -= rowsOf(entry);
   }
 }
 
@@ -55,13 +69,13 @@ const caches = new WeakMap<Kysely<Database>, DetailCache>();
 
 function cacheOf(db: Kysely<Database>): DetailCache {
   let cache = caches.get(db);
-  if (!cache) caches.set(db, (cache = new DetailCache(DEFAULT_ENTRIES)));
+  if (!cache) caches.set(db, (cache = new DetailCache(DEFAULT_ROW_LIMIT)));
   return cache;
 }
 
-/** Sets how many event bodies this database's cache may hold; 0 turns it off. */
-export function configureDetailCache(db: Kysely<Database>, entries: number): void {
-  caches.set(db, new DetailCache(entries));
+/** Sets how many rows (events and their participants) this database's cache may hold; 0 turns it off. */
+export function configureDetailCache(db: Kysely<Database>, rowLimit: number): void {
+  caches.set(db, new DetailCache(rowLimit));
 }
 
 /** A cached body, or undefined (not cached, too old, or the cache is off). */
@@ -80,7 +94,7 @@ export function bodyGeneration(db: Kysely<Database>): number {
 export function keepBody(db: Kysely<Database>, generation: number, body: EventBody): Entry {
   const entry: Entry = { body, loadedAt: Date.now(), detail: new Map() };
   const cache = cacheOf(db);
-  if (!db.isTransaction && cache.limit > 0 && generation === cache.generation) cache.store(body.event.id, entry);
+  if (!db.isTransaction && generation === cache.generation) cache.store(body.event.id, entry);
   return entry;
 }
 
