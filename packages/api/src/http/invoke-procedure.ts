@@ -3,11 +3,7 @@ import { getTRPCErrorFromUnknown, middlewareMarker, TRPCError } from '@trpc/serv
 
 type CallOptions = Parameters<AnyProcedure>[0];
 
-interface MiddlewareResult {
-  ok: boolean;
-  data?: unknown;
-  error?: TRPCError;
-}
+type MiddlewareResult = { ok: true; data: unknown } | { ok: false; error: TRPCError };
 
 type NextOptions = { ctx?: object; input?: unknown; getRawInput?: () => Promise<unknown> } | undefined;
 type Middleware = (
@@ -32,7 +28,7 @@ export async function invokeProcedure(procedure: AnyProcedure, opts: CallOptions
   const def = procedure._def as unknown as ProcedureDef;
   // A procedure with a custom caller is called the standard way.
   if (def.caller || !Array.isArray(def.middlewares)) return procedure(opts);
-  const result = await callFrom(0, def, opts as CallOptions & { input?: unknown });
+  const result = await callFrom(0, def, opts);
   if (!result.ok) throw result.error;
   return result.data;
 }

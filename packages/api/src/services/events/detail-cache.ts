@@ -13,7 +13,7 @@ import type { Kysely } from 'kysely';
  * after MAX_AGE_MS in any case (a lost wake-up).
  */
 
-export type Participant = TPermission & { rsvp: TRsvpStatus };
+type Participant = TPermission & { rsvp: TRsvpStatus };
 
 export interface EventBody {
   event: EventRow;
