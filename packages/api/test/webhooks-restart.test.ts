@@ -11,7 +11,7 @@ import { eventually } from './support/eventually.ts';
 import { apiClient, registerUser } from './support/http.ts';
 import { ownDatabase, type OwnDatabase } from './support/own-database.ts';
 import { startTestServer, TEST_DB, type TestServer } from './support/server.ts';
-import { startReceiver } from './support/webhook-receiver.ts';
+import { inFeedOrder, startReceiver } from './support/webhook-receiver.ts';
 
 // One signing key for both servers, so the owner's token outlives the restart.
 const ENV = {
@@ -146,6 +146,6 @@ it('never prunes feed rows the outbox has not read: they are delivered once a se
   expect(older.length).toBeLessThanOrEqual(1); // at most the feed's head
 
   server = await startTestServer(ENV, handle);
-  await eventually(() => expect(receiver.messages('/lag').map((m) => m.event.title)).toEqual(['late 1', 'late 2']), 20_000);
+  await eventually(() => expect(inFeedOrder(receiver.at('/lag')).map((m) => m.event?.title)).toEqual(['late 1', 'late 2']), 20_000);
   expect(hook.status).toBe(201);
 });

@@ -4,7 +4,7 @@ import { eventually } from './support/eventually.ts';
 import { errorBody, type TestUser } from './support/http.ts';
 import { wsSubscriber } from './support/live.ts';
 import { useTestServer } from './support/test-context.ts';
-import { startReceiver } from './support/webhook-receiver.ts';
+import { inFeedOrder, startReceiver } from './support/webhook-receiver.ts';
 
 const TIMEOUT_MS = 1000;
 const ctx = useTestServer({
@@ -153,7 +153,7 @@ describe('delivering', () => {
     // A signature made with another key does not verify.
     const first = receiver.at(path)[0]!;
     expect(() => new Webhook(`whsec_${Buffer.alloc(32, 7).toString('base64')}`).verify(first.body, first.headers)).toThrow();
-    const messages = receiver.messages(path);
+    const messages = inFeedOrder(receiver.at(path));
     expect(messages.map((m) => [m.type, m.event_id, m.event?.title])).toEqual([
       ['event.created', event.id, 'Signed'],
       ['event.updated', event.id, 'Signed again'],

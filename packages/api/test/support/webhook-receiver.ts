@@ -12,6 +12,15 @@ interface ReceivedWebhook {
 type Responder = (req: ReceivedWebhook, res: ServerResponse, index: number) => void;
 
 /**
+ * The messages of some requests in feed order. Deliveries run concurrently, so arrival order is not
+ * promised; the webhook-id (`msg_<feed id>`) gives the order of the feed.
+ */
+export function inFeedOrder<T = { type: string; event_id: number; event?: { title: string } }>(requests: readonly ReceivedWebhook[]): T[] {
+  const feedId = (request: ReceivedWebhook) => Number(request.headers['webhook-id']!.slice('msg_'.length));
+  return [...requests].sort((a, b) => feedId(a) - feedId(b)).map((request) => JSON.parse(request.body) as T);
+}
+
+/**
  * A real HTTP receiver for webhook tests: records every request and answers
  * with `respond` (200 by default). `index` counts the requests to one path.
  */
