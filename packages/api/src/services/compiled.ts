@@ -5,6 +5,12 @@ class Slot {
   constructor(readonly index: number) {}
 }
 
+/** The compiled query with this call's arguments in place of the stand-ins. */
+const withArguments = <Row>(query: CompiledQuery<Row>, args: unknown[]): CompiledQuery<Row> => ({
+  ...query,
+  parameters: query.parameters.map((p) => (p instanceof Slot ? args[p.index] : p)),
+});
+
 /**
  * A query built and compiled once per database, then run with new arguments:
  * kysely would otherwise rebuild and compile the same tree on every request.
@@ -26,7 +32,7 @@ export function compiledOnce<Args extends unknown[], Row>(
       query = build(db, ...slots).compile();
       if (!db.isTransaction) compiled.set(db, query);
     }
-    return { ...query, parameters: query.parameters.map((p) => (p instanceof Slot ? args[p.index] : p)) };
+    return withArguments(query, args);
   };
 }
 
@@ -47,6 +53,6 @@ export function compiledStatement<Args extends unknown[], Row>(
   const slots = Array.from({ length: arity }, (_, i) => new Slot(i)) as unknown as Args;
   return (db, ...args) => {
     query ??= build(db, ...slots);
-    return { ...query, parameters: query.parameters.map((p) => (p instanceof Slot ? args[p.index] : p)) };
+    return withArguments(query, args);
   };
 }
