@@ -53,6 +53,7 @@ export class Subscriber<T = LiveEnvelope> implements AsyncIterableIterator<T> {
   private buffer: LiveEnvelope[] = [];
   private queue: LiveEnvelope[] = [];
   private waiting: { resolve(result: IteratorResult<T>): void; reject(error: unknown): void } | undefined;
+  private sink: ((envelope: LiveEnvelope) => void) | undefined;
   private failure: Error | undefined;
   private closed = false;
 
@@ -65,6 +66,15 @@ export class Subscriber<T = LiveEnvelope> implements AsyncIterableIterator<T> {
   offer(message: LiveEnvelope): void {
     if (!this.live) return void this.buffer.push(message);
     this.send(message);
+  }
+
+  /**
+   * Hands every message to `sink` as it is sent, in feed order, instead of
+   * to the iterator, whose `next()` then settles only when the subscription
+   * ends or fails. For a consumer that writes to its transport directly.
+   */
+  deliverTo(sink: (envelope: LiveEnvelope) => void): void {
+    this.sink = sink;
   }
 
   [Symbol.asyncIterator](): this {
@@ -134,7 +144,9 @@ export class Subscriber<T = LiveEnvelope> implements AsyncIterableIterator<T> {
   private send(message: LiveEnvelope): void {
     if (this.closed || message.id <= this.cursor) return; // closed, or already delivered
     this.cursor = message.id;
-    if (this.waiting) {
+    if (this.sink) {
+      this.sink(message);
+    } else if (this.waiting) {
       const waiting = this.waiting;
       this.waiting = undefined;
       waiting.resolve({ value: this.present(message), done: false });

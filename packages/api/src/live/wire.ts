@@ -21,62 +21,81 @@ const trackedOf = new WeakMap<LiveEnvelope, TrackedEnvelope<TLiveMessage>>();
 /** The envelope as a tRPC tracked message (shared by its recipients, like the message). */
 export function trackedEnvelope(envelope: LiveEnvelope): TrackedEnvelope<TLiveMessage> {
   let value = trackedOf.get(envelope);
-  if (value === undefined) {
-    trackedOf.set(envelope, (value = tracked(String(envelope.id), envelope.message)));
-    messageJson(envelope.message);
-  }
+  if (value === undefined) trackedOf.set(envelope, (value = tracked(String(envelope.id), envelope.message)));
   return value;
 }
 
+/** The JSON-RPC request that opened a live subscription on a WebSocket: its data frames answer to this id. */
+export interface LiveRequest {
+  id: string | number;
+  jsonrpc: '2.0' | undefined;
+}
+
+const LIVE_PATH = 'live.onChange';
+const requestOf = new WeakMap<object, LiveRequest>();
+
+/** The request a live subscription's raw input arrived in (undefined when it did not come over a WebSocket). */
+export function liveRequestOf(rawInput: unknown): LiveRequest | undefined {
+  return typeof rawInput === 'object' && rawInput !== null ? requestOf.get(rawInput) : undefined;
+}
+
 /**
- * tRPC's WebSocket encoder, producing exactly the text `JSON.stringify` would,
- * but splicing in the message's ready-made JSON for subscription data frames
- * (`{id, jsonrpc?, result: {type: 'data', data: {id, data}, id}}`). Anything
- * else is plain JSON.
+ * tRPC's WebSocket encoder, JSON both ways, which also remembers which request
+ * each `live.onChange` subscription came in. tRPC hands a subscription's input
+ * object to the procedure as its raw input unchanged when the message carries
+ * no separate `lastEventId`, so the resume id is folded into the input here
+ * (as tRPC itself would) and the input object identifies the request. The
+ * procedure then writes its data frames to the socket itself (`dataFrame`),
+ * one ready-made buffer shared by every subscriber, instead of one promise,
+ * one response object and one encoding per subscriber and message in tRPC's
+ * subscription loop. When the lookup fails the subscription simply runs
+ * through tRPC's loop.
  */
 export const liveWireEncoder: Encoder = {
-  encode(frame) {
-    const message = liveMessageIn(frame);
-    const json = message && jsonOf.get(message);
-    const { id, jsonrpc, result } = frame as DataFrame;
-    if (json === undefined || id === undefined) return jsonEncoder.encode(frame);
-    const trackedId = JSON.stringify(result.id);
-    return (
-      `{"id":${JSON.stringify(id)}${jsonrpc === undefined ? '' : `,"jsonrpc":${JSON.stringify(jsonrpc)}`}` +
-      `,"result":{"type":"data","data":{"id":${trackedId},"data":${json}},"id":${trackedId}}}`
-    );
+  encode: (frame) => jsonEncoder.encode(frame),
+  decode(data) {
+    const decoded = jsonEncoder.decode(data);
+    for (const message of Array.isArray(decoded) ? decoded : [decoded]) rememberLiveRequest(message);
+    return decoded;
   },
-  decode: (data) => jsonEncoder.decode(data),
 };
 
-interface DataFrame {
-  id?: string | number | null;
-  jsonrpc?: '2.0';
-  result: { type: 'data'; data: { id: string; data: TLiveMessage }; id: string };
+function rememberLiveRequest(message: unknown): void {
+  if (!isRecord(message) || message['method'] !== 'subscription' || !isRecord(message['params'])) return;
+  const { id, jsonrpc } = message;
+  const params = message['params'];
+  const input = params['input'];
+  const lastEventId = params['lastEventId'];
+  if (params['path'] !== LIVE_PATH || !isRecord(input) || (typeof id !== 'string' && typeof id !== 'number')) return;
+  if (lastEventId !== undefined) {
+    if (typeof lastEventId !== 'string') return; // tRPC refuses the message
+    input['lastEventId'] = lastEventId;
+    delete params['lastEventId'];
+  }
+  requestOf.set(input, { id, jsonrpc: jsonrpc === '2.0' ? '2.0' : undefined });
 }
 
-/** The live message of a tracked data frame whose every key is known (so nothing could be lost), else undefined. */
-function liveMessageIn(frame: unknown): TLiveMessage | undefined {
-  if (!isPlain(frame, FRAME_KEYS)) return undefined;
-  const result = (frame as { result?: unknown }).result;
-  if (
-    !isPlain(result, RESULT_KEYS) ||
-    (result as { type?: unknown }).type !== 'data' ||
-    typeof (result as { id?: unknown }).id !== 'string'
-  )
-    return undefined;
-  const data = (result as { data?: unknown }).data;
-  if (!isPlain(data, DATA_KEYS) || (data as { id?: unknown }).id !== (result as { id: string }).id) return undefined;
-  const message = (data as { data?: unknown }).data;
-  return typeof message === 'object' && message !== null ? (message as TLiveMessage) : undefined;
-}
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const FRAME_KEYS = new Set(['id', 'jsonrpc', 'result']);
-const RESULT_KEYS = new Set(['type', 'data', 'id']);
-const DATA_KEYS = new Set(['id', 'data']);
+const framesOf = new WeakMap<LiveEnvelope, Map<string, Buffer>>();
 
-function isPlain(value: unknown, allowed: Set<string>): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  for (const key in value) if (!allowed.has(key)) return false;
-  return true;
+/**
+ * A tracked data frame exactly as tRPC's WebSocket handler would write it
+ * (`{id, jsonrpc?, result: {type: 'data', data: {id, data}, id}}`), made once
+ * per message and request id: subscribers on separate connections usually
+ * share their request id, so one buffer serves them all.
+ */
+export function dataFrame(envelope: LiveEnvelope, request: LiveRequest): Buffer {
+  let frames = framesOf.get(envelope);
+  if (!frames) framesOf.set(envelope, (frames = new Map<string, Buffer>()));
+  const key = `${typeof request.id}:${request.id}:${request.jsonrpc ?? ''}`;
+  let frame = frames.get(key);
+  if (frame === undefined) {
+    const trackedId = JSON.stringify(String(envelope.id));
+    const text =
+      `{"id":${JSON.stringify(request.id)}${request.jsonrpc === undefined ? '' : `,"jsonrpc":"2.0"`}` +
+      `,"result":{"type":"data","data":{"id":${trackedId},"data":${messageJson(envelope.message)}},"id":${trackedId}}}`;
+    frames.set(key, (frame = Buffer.from(text)));
+  }
+  return frame;
 }

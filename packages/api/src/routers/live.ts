@@ -1,7 +1,8 @@
 import { ZSubscribeInput, ZSyncInput, ZSyncResult } from '@scheduler/shared';
 import { feedHead } from '../live/messages.ts';
 import { sync } from '../live/sync.ts';
-import { trackedEnvelope } from '../live/wire.ts';
+import { WebSocket } from 'ws';
+import { dataFrame, liveRequestOf, trackedEnvelope } from '../live/wire.ts';
 import { checkAccess } from '../services/events/access.ts';
 import { authedProcedure, router } from '../trpc.ts';
 
@@ -17,23 +18,34 @@ export const liveRouter = router({
    * message is tracked with its feed id, so a client that reconnects resumes
    * exactly after the last message it saw.
    */
-  onChange: authedProcedure.input(ZSubscribeInput).subscription(async ({ ctx, input }) => {
-    if (input.event_id !== undefined) await checkAccess(ctx.db, input.event_id, ctx.user, 'read');
-    const sub = await ctx.deps.live.subscribe(
-      {
-        userId: ctx.user.id,
-        sessionId: ctx.user.sessionId,
-        tokenExp: ctx.user.tokenExp,
-        scope: ctx.user.scope,
-        eventId: input.event_id,
-        after: parseLastEventId(input.lastEventId),
-      },
-      trackedEnvelope,
-    );
-    // A WebSocket whose session ended is closed (4401) once the UNAUTHORIZED error frame is out.
-    sub.onSessionEnded = () => setImmediate(() => ctx.connection?.close(4401, 'Session ended'));
-    return sub;
-  }),
+  onChange: authedProcedure
+    .input(ZSubscribeInput)
+    .use(async ({ getRawInput, next }) => next({ ctx: { liveRequest: liveRequestOf(await getRawInput()) } }))
+    .subscription(async ({ ctx, input }) => {
+      if (input.event_id !== undefined) await checkAccess(ctx.db, input.event_id, ctx.user, 'read');
+      const sub = await ctx.deps.live.subscribe(
+        {
+          userId: ctx.user.id,
+          sessionId: ctx.user.sessionId,
+          tokenExp: ctx.user.tokenExp,
+          scope: ctx.user.scope,
+          eventId: input.event_id,
+          after: parseLastEventId(input.lastEventId),
+        },
+        trackedEnvelope,
+      );
+      const socket = ctx.connection;
+      // Over a WebSocket, data frames are written straight to the socket (see live/wire.ts).
+      if (socket instanceof WebSocket && ctx.liveRequest) {
+        const request = ctx.liveRequest;
+        sub.deliverTo((envelope) => {
+          if (socket.readyState === WebSocket.OPEN) socket.send(dataFrame(envelope, request), { binary: false });
+        });
+      }
+      // A WebSocket whose session ended is closed (4401) once the UNAUTHORIZED error frame is out.
+      sub.onSessionEnded = () => setImmediate(() => ctx.connection?.close(4401, 'Session ended'));
+      return sub;
+    }),
 
   /** The feed's newest id: subscribe with it as `lastEventId` to miss nothing from this moment on. */
   cursor: authedProcedure.query(async ({ ctx }) => ({ cursor: String(await feedHead(ctx.db)) })),
