@@ -181,24 +181,66 @@ async function plainGet(
   });
 }
 
-async function createAgainstFloor(suite: Suite, product: Product, tokens: string[], firstStartMs: number): Promise<Outcome> {
+async function createAgainstFloor(
+  suite: Suite,
+  product: Product,
+  tokens: string[],
+  firstStartMs: number,
+  writeFloorIn?: pg.Pool,
+): Promise<Outcome> {
   const captured = await capture(`${product.server.url}/api/events`, {
     method: 'POST',
     headers: { ...json, ...bearer(tokens[0]!) },
     body: JSON.stringify({ title: 'Captured', start_time: '2020-01-01T10:00:00Z', end_time: '2020-01-01T11:00:00Z' }),
   });
-  return againstFloor(suite, {
+  const job = async (url: string, seconds: number): Promise<LoadJob> => ({
+    kind: 'http',
+    url,
+    connections: suite.settings.connections,
+    seconds,
+    request: { method: 'POST', path: '/api/events', headers: json, body: '{}' },
+    create: { tokens, firstStartMs },
+  });
+  const outcome = await againstFloor(suite, {
     product: { url: product.server.url, pid: product.server.pid },
     floorRoute: { ...eventRow(product.eventId), ...captured },
-    job: async (url, _side, seconds) => ({
-      kind: 'http',
-      url,
-      connections: suite.settings.connections,
-      seconds,
-      request: { method: 'POST', path: '/api/events', headers: json, body: '{}' },
-      create: { tokens, firstStartMs },
-    }),
+    job: (url, _side, seconds) => job(url, seconds),
   });
+  if (!writeFloorIn) return outcome;
+  const write = await writeFloor(suite, writeFloorIn, captured, (url) => job(url, suite.settings.seconds));
+  return {
+    ...outcome,
+    details: {
+      ...outcome.details,
+      'write floor (one committed INSERT per request, same body), req/s per run': write.runs,
+      'write floor req/s (median)': write.reqPerSec,
+      'product ÷ write floor': ratio(outcome.product?.reqPerSec, write.reqPerSec),
+    },
+  };
+}
+
+/**
+ * The least a durable write can cost here: the floor process answering the same body after one
+ * INSERT committed on its own (one round trip, one WAL flush), `rounds` runs. Reported beside
+ * create's ratio to the read floor, so the cost of committing is not mistaken for the product's.
+ */
+async function writeFloor(
+  suite: Suite,
+  pool: pg.Pool,
+  captured: { status: number; body: string; contentType: string },
+  job: (url: string) => Promise<LoadJob>,
+): Promise<{ reqPerSec: number; runs: number[] }> {
+  await pool.query('create table if not exists floor_writes (id bigserial primary key, body text not null)');
+  const floor = await suite.floor();
+  await floor.helper.ask({ sql: 'insert into floor_writes (body) values ($1)', params: [captured.body], ...captured });
+  await ask(suite.load, await job(floor.url));
+  const runs: number[] = [];
+  for (let round = 0; round < suite.settings.rounds; round++) {
+    const r = await ask(suite.load, await job(floor.url));
+    runs.push(r.reqPerSec);
+    console.log(`  write floor round ${round + 1}: ${r.reqPerSec} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}`);
+  }
+  return { reqPerSec: median(runs), runs };
 }
 
 const SCENARIOS: Scenario[] = [
@@ -278,7 +320,7 @@ const SCENARIOS: Scenario[] = [
     title: 'Create with conflict check',
     method: (s) =>
       `\`POST /api/events\`, ${s.connections} connections, each as its own user, every request at a time no other uses (so each succeeds after the overlap check). ` +
-      'Floor: the same 201 body after one pg round trip (a read).',
+      'Floor: the same 201 body after one pg round trip (a read). Beside it, a write floor: the same body after one committed INSERT.',
     run: async (suite) => {
       const p = await suite.postgres();
       return createAgainstFloor(
@@ -286,6 +328,7 @@ const SCENARIOS: Scenario[] = [
         p,
         p.writers.map((w) => w.token),
         Date.UTC(2031, 0, 1),
+        p.database.pool,
       );
     },
   },

@@ -312,6 +312,15 @@ export interface WebhookFeedCursorTable {
 }
 
 /** A user's secret calendar feed; only the secret's SHA-256 (hex) is stored. */
+/**
+ * How many overlap-checked writes an owner's calendar has had: bumped by every
+ * such write, so a create can check that nothing changed since it looked.
+ */
+export interface CalendarVersionsTable {
+  owner_id: number;
+  version: number;
+}
+
 export interface CalendarFeedsTable {
   user_id: number;
   secret_hash: string;
@@ -342,6 +351,7 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   webhook_feed_cursor: WebhookFeedCursorTable;
   calendar_feeds: CalendarFeedsTable;
+  calendar_versions: CalendarVersionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -249,6 +249,13 @@ export class LiveHub {
       const rows = await readFeed(this.db, this.lastId, BATCH);
       if (rows.length === 0) return;
       for (const listener of this.feedListeners) listener(rows);
+      // With no one subscribed there is no one to tell. Nothing is awaited between this check and
+      // moving lastId, so a subscriber that registers meanwhile replays these rows from the feed.
+      if (this.byUser.size === 0) {
+        this.lastId = rows.at(-1)!.id;
+        if (rows.length < BATCH) return;
+        continue;
+      }
       const prepared = await prepareChanges(this.db, rows);
       this.lastId = rows.at(-1)!.id;
       await this.deliver(prepared.flatMap((change) => this.recipientsOf(change)));

@@ -1,5 +1,5 @@
 import type { ChangeType, Database, EventRow, HistoryType, Role } from '@scheduler/db';
-import { sql, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import { accessChanging, changesAccess } from './events/access.ts';
 import { bodyChanging } from './events/detail-cache.ts';
 import { listingsChanging } from './events/listing-cache.ts';
@@ -81,16 +81,41 @@ export async function recordNewEvent(
   trx: Kysely<Database>,
   input: { columns: NewEventColumns; actorId: number; meta: RequestMeta },
 ): Promise<{ event: EventRow; versionId: number }> {
+  const recorded = await runNewEvent(trx, newEventStatement(trx, ...newEventArguments(input)));
+  if (!recorded) throw new Error('the new event was not written');
+  return recorded;
+}
+
+/**
+ * The same statement, written only if the owner's calendar is still at
+ * `calendarVersion` (which it then moves on): undefined, with nothing written,
+ * if another overlap-checked write got there first. The check and the write
+ * are one statement, so it needs no transaction around it.
+ */
+export async function recordNewEventIfCalendarAt(
+  db: Kysely<Database>,
+  input: { columns: NewEventColumns; actorId: number; meta: RequestMeta; calendarVersion: number },
+): Promise<{ event: EventRow; versionId: number } | undefined> {
+  return runNewEvent(db, newEventIfCalendarAtStatement(db, ...newEventArguments(input), input.calendarVersion));
+}
+
+function newEventArguments(input: { columns: NewEventColumns; actorId: number; meta: RequestMeta }): unknown[] {
   const c = input.columns;
-  const query = newEventStatement(
-    trx,
+  return [
     ...[c.title, c.description, c.start_time, c.end_time, c.location, c.timezone, c.is_recurring, c.recurrence_pattern],
     ...[c.tags, c.metadata, c.rrule, c.series_end, c.reminders],
     ...[c.owner_id, input.actorId, input.meta.requestId, input.meta.ip, new Date()],
-  );
-  const row = (await trx.executeQuery(query)).rows[0]!;
+  ];
+}
+
+async function runNewEvent(
+  db: Kysely<Database>,
+  query: CompiledQuery<EventRow & { version_id: number }>,
+): Promise<{ event: EventRow; versionId: number } | undefined> {
+  const row = (await db.executeQuery(query)).rows[0];
+  if (!row) return undefined;
   const { version_id: versionId, ...event } = row;
-  noteFeedEntry(trx, { eventId: event.id, type: 'event.created' });
+  noteFeedEntry(db, { eventId: event.id, type: 'event.created' });
   return { event, versionId };
 }
 
@@ -99,14 +124,18 @@ const CONTENT = sql.raw(
   'title, description, start_time, end_time, location, timezone, is_recurring, recurrence_pattern, tags, metadata, rrule, series_end, reminders',
 );
 
-/** Arguments: the 13 content values in CONTENT's order, then owner, actor, request id, ip, time. */
-const newEventStatement = compiledStatement(18, (db, ...args: unknown[]) => {
+/**
+ * The new event's rows; `claim` (a CTE returning one row or none) gates the
+ * event, and with it every row that follows from it.
+ */
+function newEventSql(args: unknown[], claim?: RawBuilder<unknown>) {
   const content = args.slice(0, 13);
   const [ownerId, actorId, requestId, ip, now] = args.slice(13);
+  const values = sql.join([...content, ownerId, 1, now]);
   return sql<EventRow & { version_id: number }>`
-      with e as (
+      with ${claim ? sql`claim as (${claim}), ` : sql``}e as (
         insert into events (${CONTENT}, owner_id, version, updated_at)
-        values (${sql.join(content)}, ${ownerId}, 1, ${now})
+        ${claim ? sql`select ${values} from claim` : sql`values (${values})`}
         returning *
       ), owner_grant as (
         insert into event_permissions (event_id, user_id, role, own_role, granted_by)
@@ -122,7 +151,26 @@ const newEventStatement = compiledStatement(18, (db, ...args: unknown[]) => {
         insert into changes (event_id, type, actor_id, version_id)
         select e.id, 'event.created', ${actorId}, v.version_id from e, version_row v
       )
-      select e.*, v.version_id from e, version_row v`.compile(db);
+      select e.*, v.version_id from e, version_row v`;
+}
+
+/** Arguments: the 13 content values in CONTENT's order, then owner, actor, request id, ip, time. */
+const newEventStatement = compiledStatement(18, (db, ...args: unknown[]) => newEventSql(args).compile(db));
+
+/**
+ * The same arguments, then the calendar version seen. The owner's row in
+ * calendar_versions moves from that version to the next; if another write
+ * moved it first (PostgreSQL re-reads a row it waited for), the claim
+ * returns nothing and nothing is written. An owner with no row yet was seen
+ * at version 0, and a concurrent first write makes the insert conflict.
+ */
+const newEventIfCalendarAtStatement = compiledStatement(19, (db, ...args: unknown[]) => {
+  const [ownerId, seen] = [args[13], args[18]];
+  const claim = sql`
+        insert into calendar_versions as cv (owner_id, version) values (${ownerId}, ${seen}::bigint + 1)
+        on conflict (owner_id) do update set version = excluded.version where cv.version = ${seen}::bigint
+        returning 1`;
+  return newEventSql(args.slice(0, 18), claim).compile(db);
 });
 
 /** A permission change: one feed row naming whose access changed and the new role (null = revoked). */

@@ -19,10 +19,29 @@ export async function inTransaction<T>(
 ): Promise<T> {
   let transaction: Transaction<Database> | undefined;
   const result = await deps.db.transaction().execute((trx) => work((transaction = trx)));
-  // Cached roles this write changed are dropped before the answer goes out (read your writes).
-  settleAccess(deps.db, transaction);
-  settleListings(deps.db, transaction);
-  settleBodies(deps.db, transaction);
-  deps.commits?.committed();
+  settle(deps, transaction);
   return result;
+}
+
+/**
+ * Runs a write made of statements that are each whole on their own (no
+ * transaction around them: each commits as it runs) on one connection, then
+ * settles as inTransaction does. `work` answers undefined when it wrote nothing.
+ */
+export async function inSingleStatements<T>(
+  deps: { db: Kysely<Database>; commits?: CommitListener | undefined },
+  work: (db: Kysely<Database>) => Promise<T | undefined>,
+): Promise<T | undefined> {
+  let connection: Kysely<Database> | undefined;
+  const result = await deps.db.connection().execute((db) => work((connection = db)));
+  if (result !== undefined) settle(deps, connection);
+  return result;
+}
+
+/** After a commit: cached roles, listings and bodies the write changed are dropped before the answer goes out (read your writes), and the feed is told. */
+function settle(deps: { db: Kysely<Database>; commits?: CommitListener | undefined }, writer: Kysely<Database> | undefined): void {
+  settleAccess(deps.db, writer);
+  settleListings(deps.db, writer);
+  settleBodies(deps.db, writer);
+  deps.commits?.committed();
 }

@@ -11,6 +11,7 @@ import * as reminders from './2026_12_03_006_reminders.ts';
 import * as webhooks from './2026_12_03_005_webhooks.ts';
 import * as calendarFeed from './2026_12_03_007_calendar_feed.ts';
 import * as feedNumberedAtCommit from './2026_12_04_000_feed_numbered_at_commit.ts';
+import * as calendarVersions from './2026_12_05_000_calendar_versions.ts';
 
 /** Every migration, in order. Listed here rather than read from disk so bundlers and tsx agree. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_03_005_webhooks': webhooks,
   '2026_12_03_007_calendar_feed': calendarFeed,
   '2026_12_04_000_feed_numbered_at_commit': feedNumberedAtCommit,
+  '2026_12_05_000_calendar_versions': calendarVersions,
 };

@@ -1,4 +1,4 @@
-import type { Database } from '@scheduler/db';
+import type { Database, EventRow } from '@scheduler/db';
 import { formatDateTime, type TConflict } from '@scheduler/shared';
 import { sql, type Kysely } from 'kysely';
 import type { EventContent } from './content.ts';
@@ -6,14 +6,19 @@ import { expandOccurrences } from './recurrence.ts';
 
 /** How far ahead a series is checked for overlaps (an endless series would never finish). */
 const CONFLICT_HORIZON_MS = 2 * 366 * 24 * 3600 * 1000;
-const OWNER_LOCK_SPACE = 7301;
-
 /**
- * Serializes writes to one owner's calendar for the rest of the transaction,
- * so two concurrent writes cannot both pass the overlap check.
+ * Serializes overlap-checked writes to one owner's calendar for the rest of
+ * the transaction, so two concurrent writes cannot both pass the overlap
+ * check: the owner's calendar version is bumped, and its row stays locked
+ * until commit. A create that looked at the calendar without this lock sees
+ * the version moved and looks again (see `conflictsWithVersion`).
  */
 export async function lockOwnerCalendar(trx: Kysely<Database>, ownerId: number): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${OWNER_LOCK_SPACE}, ${ownerId})`.execute(trx);
+  await trx
+    .insertInto('calendar_versions')
+    .values({ owner_id: ownerId, version: 1 })
+    .onConflict((oc) => oc.column('owner_id').doUpdateSet({ version: sql`calendar_versions.version + 1` }))
+    .execute();
 }
 
 export interface ItemConflicts {
@@ -43,6 +48,48 @@ function occurrencesOf(content: ConflictFields, from: Date, to: Date) {
   });
 }
 
+/** Every occurrence of the items to check, and the window that holds them all. */
+interface SweepPlan {
+  intervals: Tagged[];
+  windowStart: Date;
+  windowEnd: Date;
+}
+
+function planSweep(items: readonly ConflictFields[]): SweepPlan | undefined {
+  const intervals: Tagged[] = [];
+  items.forEach((content, index) => {
+    const horizon = new Date(content.start_time.getTime() + CONFLICT_HORIZON_MS);
+    const until = content.series_end && content.series_end < horizon ? content.series_end : horizon;
+    for (const occurrence of occurrencesOf(content, content.start_time, until)) {
+      if (occurrence.end > occurrence.start) {
+        intervals.push({ start: occurrence.start.getTime(), end: occurrence.end.getTime(), item: index });
+      }
+    }
+  });
+  if (intervals.length === 0) return undefined;
+  let [min, max] = [Infinity, -Infinity];
+  for (const interval of intervals) {
+    min = Math.min(min, interval.start);
+    max = Math.max(max, interval.end);
+  }
+  return { intervals, windowStart: new Date(min), windowEnd: new Date(max) };
+}
+
+/** The owner's events that may overlap the window (their occurrences are checked in the sweep). */
+function candidatesIn(trx: Kysely<Database>, ownerId: number, plan: SweepPlan, excludeEventIds: readonly number[]) {
+  let query = trx
+    .selectFrom('events')
+    .select(['id', 'title', 'start_time', 'end_time', 'rrule', 'timezone', 'series_end'])
+    .where('owner_id', '=', ownerId)
+    .where('deleted_at', 'is', null)
+    .where(sql<boolean>`span && tstzrange(${plan.windowStart}, ${plan.windowEnd}, '[)')`)
+    .where(sql<boolean>`end_time > start_time`);
+  if (excludeEventIds.length > 0) query = query.where('id', 'not in', [...excludeEventIds]);
+  return query;
+}
+
+type Candidate = Pick<EventRow, 'id' | 'title' | 'start_time' | 'end_time' | 'rrule' | 'timezone' | 'series_end'>;
+
 /**
  * Finds overlaps on the owner's calendar for each item, set-based: one query
  * fetches the owner's events in the items' overall window, then one sweep over
@@ -54,35 +101,48 @@ export async function findConflicts(
   items: readonly ConflictFields[],
   excludeEventIds: readonly number[] = [],
 ): Promise<ItemConflicts[]> {
-  const result: ItemConflicts[] = items.map(() => ({ existing: [], items: [] }));
-  const intervals: Tagged[] = [];
-  items.forEach((content, index) => {
-    const horizon = new Date(content.start_time.getTime() + CONFLICT_HORIZON_MS);
-    const until = content.series_end && content.series_end < horizon ? content.series_end : horizon;
-    for (const occurrence of occurrencesOf(content, content.start_time, until)) {
-      if (occurrence.end > occurrence.start) {
-        intervals.push({ start: occurrence.start.getTime(), end: occurrence.end.getTime(), item: index });
-      }
-    }
-  });
-  if (intervals.length === 0) return result;
+  const plan = planSweep(items);
+  if (!plan) return items.map(() => ({ existing: [], items: [] }));
+  return sweep(items.length, plan, await candidatesIn(trx, ownerId, plan, excludeEventIds).execute());
+}
 
-  let [min, max] = [Infinity, -Infinity];
-  for (const interval of intervals) {
-    min = Math.min(min, interval.start);
-    max = Math.max(max, interval.end);
+/**
+ * One new item's overlaps and the owner's calendar version, read in one
+ * statement (one snapshot), without a lock: a create that then writes only
+ * while the version is still this one was checked against everything it
+ * could overlap (`recordNewEvent`'s `ifCalendarAt`).
+ */
+export async function conflictsWithVersion(
+  db: Kysely<Database>,
+  ownerId: number,
+  item: ConflictFields,
+): Promise<{ existing: TConflict[]; calendarVersion: number }> {
+  const plan = planSweep([item]);
+  const version = db
+    .selectNoFrom((eb) =>
+      eb.fn
+        .coalesce(eb.selectFrom('calendar_versions').select('version').where('owner_id', '=', ownerId), eb.lit(0))
+        .as('calendar_version'),
+    )
+    .as('cv');
+  if (!plan) {
+    const row = await db.selectFrom(version).select('cv.calendar_version').executeTakeFirstOrThrow();
+    return { existing: [], calendarVersion: Number(row.calendar_version) };
   }
-  const windowStart = new Date(min);
-  const windowEnd = new Date(max);
-  let query = trx
-    .selectFrom('events')
-    .select(['id', 'title', 'start_time', 'end_time', 'rrule', 'timezone', 'series_end'])
-    .where('owner_id', '=', ownerId)
-    .where('deleted_at', 'is', null)
-    .where(sql<boolean>`span && tstzrange(${windowStart}, ${windowEnd}, '[)')`)
-    .where(sql<boolean>`end_time > start_time`);
-  if (excludeEventIds.length > 0) query = query.where('id', 'not in', [...excludeEventIds]);
-  for (const row of await query.execute()) {
+  const rows = await db
+    .selectFrom(version)
+    .leftJoin(candidatesIn(db, ownerId, plan, []).as('e'), (join) => join.onTrue())
+    .select(['cv.calendar_version', 'e.id', 'e.title', 'e.start_time', 'e.end_time', 'e.rrule', 'e.timezone', 'e.series_end'])
+    .execute();
+  const candidates = rows.filter((row): row is typeof row & Candidate => row.id !== null);
+  return { existing: sweep(1, plan, candidates)[0]!.existing, calendarVersion: Number(rows[0]!.calendar_version) };
+}
+
+function sweep(itemCount: number, plan: SweepPlan, candidates: readonly Candidate[]): ItemConflicts[] {
+  const result: ItemConflicts[] = Array.from({ length: itemCount }, () => ({ existing: [], items: [] }));
+  const { windowStart, windowEnd } = plan;
+  const intervals = [...plan.intervals];
+  for (const row of candidates) {
     const summary: TConflict = {
       id: row.id,
       title: row.title,

@@ -13,16 +13,16 @@ import {
 import { sql, type Kysely } from 'kysely';
 import { AppError, validation } from '../../errors.ts';
 import { audit } from '../audit.ts';
-import { recordEventChange, recordNewEvent } from '../changes.ts';
+import { recordEventChange, recordNewEvent, recordNewEventIfCalendarAt } from '../changes.ts';
 import { planNewEvents } from '../reminders/plan.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
-import { inTransaction } from '../write.ts';
+import { inSingleStatements, inTransaction } from '../write.ts';
 import { eventAsOf, permissionsAt } from './as-of.ts';
 import { compiledOnce } from '../compiled.ts';
 import { checkAccess, eventNotFound, judge, judgeCreate, loadEventFor, roleOnEvent, type Principal } from './access.ts';
 import { bodyGeneration, cachedBody, keepBody } from './detail-cache.ts';
 import { contentColumns, contentOf, mergePatch, requireContent, sameContent, type EventContent } from './content.ts';
-import { findConflicts, lockOwnerCalendar } from './conflicts.ts';
+import { conflictsWithVersion, findConflicts, lockOwnerCalendar } from './conflicts.ts';
 import { expandOccurrences } from './recurrence.ts';
 import { RSVP_OF_PARTICIPANT } from './rsvp.ts';
 import { toEvent } from './serialize.ts';
@@ -54,15 +54,26 @@ const withConflicts = (result: Omit<TEventMutationResult, 'conflicts'>, conflict
 export async function createEvent(deps: ServiceDeps, actor: Actor, input: TCreateEventInput): Promise<TEventMutationResult> {
   const content = requireContent(input);
   judgeCreate(actor, content.tags);
+  const columns = { ...contentColumns(content), owner_id: actor.id };
+  const created = (event: EventRow, conflicts: TConflict[]) =>
+    withConflicts({ message: 'Event created successfully', event: toEvent(event, 'OWNER') }, conflicts);
+  // Most events have no reminders: they are written without a transaction or a lock, in two
+  // statements (look, then write if the calendar has not moved), the common case in two round trips.
+  if (content.reminders.length === 0) {
+    const written = await inSingleStatements(deps, async (db) => {
+      const { existing, calendarVersion } = await conflictsWithVersion(db, actor.id, content);
+      if (existing.length > 0 && input.on_conflict !== 'allow') throw conflictError(existing);
+      const recorded = await recordNewEventIfCalendarAt(db, { columns, actorId: actor.id, meta: deps.meta, calendarVersion });
+      return recorded && created(recorded.event, existing);
+    });
+    if (written) return written;
+  }
+  // The calendar moved meanwhile (or reminders are to be planned): the owner's calendar is locked, checked and written.
   return inTransaction(deps, async (trx) => {
     const conflicts = await checkOverlaps(trx, actor.id, content, input.on_conflict);
-    const { event } = await recordNewEvent(trx, {
-      columns: { ...contentColumns(content), owner_id: actor.id },
-      actorId: actor.id,
-      meta: deps.meta,
-    });
+    const { event } = await recordNewEvent(trx, { columns, actorId: actor.id, meta: deps.meta });
     await planNewEvents(trx, [event]);
-    return withConflicts({ message: 'Event created successfully', event: toEvent(event, 'OWNER') }, conflicts);
+    return created(event, conflicts);
   });
 }
 
