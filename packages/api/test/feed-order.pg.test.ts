@@ -58,4 +58,27 @@ describe('the change feed under transactions that commit out of order', () => {
       await sub.close();
     }
   });
+
+  it('numbers the rows of one transaction in the order they were written, next to each other', async () => {
+    const owner = await ctx.user('rows');
+    const event = await ctx.event(owner, { title: 'Three notices' });
+    const marks = ['first', 'second', 'third'];
+    await ctx.server.deps.db.transaction().execute(async (trx) => {
+      for (const mark of marks) {
+        await sql`insert into changes (event_id, type, actor_id, payload)
+                  values (${event.id}, 'rsvp.updated', ${owner.id}, ${JSON.stringify({ mark })}::jsonb)`.execute(trx);
+      }
+    });
+    const rows = await ctx.server.deps.db
+      .selectFrom('changes')
+      .select(['id', 'payload'])
+      .where('event_id', '=', event.id)
+      .where('type', '=', 'rsvp.updated')
+      .orderBy('id')
+      .execute();
+    expect(rows.map((r) => (r.payload as { mark: string }).mark)).toEqual(marks);
+    expect(rows.map((r) => r.id - rows[0]!.id)).toEqual([0, 1, 2]);
+    const provisional = await ctx.server.deps.db.selectFrom('changes').select('id').where('id', '<', 0).execute();
+    expect(provisional).toEqual([]);
+  });
 });

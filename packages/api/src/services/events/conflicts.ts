@@ -2,6 +2,7 @@ import type { Database, EventRow } from '@scheduler/db';
 import { formatDateTime, type TConflict } from '@scheduler/shared';
 import { sql, type Kysely } from 'kysely';
 import type { EventContent } from './content.ts';
+import { compiledStatement } from '../compiled.ts';
 import { expandOccurrences } from './recurrence.ts';
 
 /** How far ahead a series is checked for overlaps (an endless series would never finish). */
@@ -117,7 +118,16 @@ export async function conflictsWithVersion(
   ownerId: number,
   item: ConflictFields,
 ): Promise<{ existing: TConflict[]; calendarVersion: number }> {
-  const plan = planSweep([item]);
+  // A zero-length item overlaps nothing: an empty window reads the version alone.
+  const plan = planSweep([item]) ?? { intervals: [], windowStart: item.start_time, windowEnd: item.start_time };
+  const { rows } = await db.executeQuery(conflictsWithVersionQuery(db, ownerId, plan.windowStart, plan.windowEnd));
+  const candidates = rows.filter((row): row is typeof row & Candidate => row.id !== null);
+  return { existing: sweep(1, plan, candidates)[0]!.existing, calendarVersion: Number(rows[0]!.calendar_version) };
+}
+
+/** The owner's calendar version (0 before its first write) beside each candidate in the window (none: one row of nulls). */
+const conflictsWithVersionQuery = compiledStatement(3, (anyDb, ownerId: number, windowStart: Date, windowEnd: Date) => {
+  const db = anyDb as Kysely<Database>;
   const version = db
     .selectNoFrom((eb) =>
       eb.fn
@@ -125,18 +135,12 @@ export async function conflictsWithVersion(
         .as('calendar_version'),
     )
     .as('cv');
-  if (!plan) {
-    const row = await db.selectFrom(version).select('cv.calendar_version').executeTakeFirstOrThrow();
-    return { existing: [], calendarVersion: Number(row.calendar_version) };
-  }
-  const rows = await db
+  return db
     .selectFrom(version)
-    .leftJoin(candidatesIn(db, ownerId, plan, []).as('e'), (join) => join.onTrue())
+    .leftJoin(candidatesIn(db, ownerId, { intervals: [], windowStart, windowEnd }, []).as('e'), (join) => join.onTrue())
     .select(['cv.calendar_version', 'e.id', 'e.title', 'e.start_time', 'e.end_time', 'e.rrule', 'e.timezone', 'e.series_end'])
-    .execute();
-  const candidates = rows.filter((row): row is typeof row & Candidate => row.id !== null);
-  return { existing: sweep(1, plan, candidates)[0]!.existing, calendarVersion: Number(rows[0]!.calendar_version) };
-}
+    .compile();
+});
 
 function sweep(itemCount: number, plan: SweepPlan, candidates: readonly Candidate[]): ItemConflicts[] {
   const result: ItemConflicts[] = Array.from({ length: itemCount }, () => ({ existing: [], items: [] }));

@@ -1,0 +1,39 @@
+import { sql, type Kysely } from 'kysely';
+
+/**
+ * The commit-time numbering of 2026_12_04_000 renumbered a transaction's feed
+ * rows in one UPDATE joined to `select id from changes where id < 0`. Inside
+ * the trigger function that plan is generic: a sequential scan of the whole
+ * feed and a hash join, once per commit, so every commit cost more than the
+ * one before (a create took 12 ms to commit on a feed of 36,000 rows). Each
+ * row's own trigger now moves that row by its primary key; deferred row
+ * triggers fire in the order the rows were written, so ids keep that order.
+ * The first trigger of a transaction takes the feed lock.
+ */
+export async function up(db: Kysely<any>): Promise<void> {
+  await sql`create or replace function changes_number_at_commit() returns trigger language plpgsql as $$
+    begin
+      if current_setting('scheduler.feed_numbered', true) is distinct from 'yes' then
+        perform set_config('scheduler.feed_numbered', 'yes', true);
+        perform pg_advisory_xact_lock(7302);
+      end if;
+      update changes set id = nextval('changes_id_seq') where id = new.id;
+      return null;
+    end $$`.execute(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await sql`create or replace function changes_number_at_commit() returns trigger language plpgsql as $$
+    begin
+      if current_setting('scheduler.feed_numbered', true) = 'yes' then
+        return null;
+      end if;
+      perform set_config('scheduler.feed_numbered', 'yes', true);
+      perform pg_advisory_xact_lock(7302);
+      update changes c set id = numbered.id
+        from (select pending.id as provisional, nextval('changes_id_seq') as id
+              from (select id from changes where id < 0 order by id desc offset 0) pending) numbered
+        where c.id = numbered.provisional;
+      return null;
+    end $$`.execute(db);
+}
