@@ -13,7 +13,25 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`create sequence changes_pending_id_seq`.execute(db);
   await sql`alter table changes alter column id set default -nextval('changes_pending_id_seq')`.execute(db);
-  await sql`create function changes_number_at_commit() returns trigger language plpgsql as $$
+  await createSetBasedNumbering(db);
+  await sql`create constraint trigger changes_numbered_at_commit after insert on changes
+    deferrable initially deferred for each row execute function changes_number_at_commit()`.execute(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await sql`drop trigger if exists changes_numbered_at_commit on changes`.execute(db);
+  await sql`drop function if exists changes_number_at_commit()`.execute(db);
+  await sql`alter table changes alter column id set default nextval('changes_id_seq')`.execute(db);
+  await sql`drop sequence if exists changes_pending_id_seq`.execute(db);
+}
+
+/**
+ * This migration's numbering function: the first row's trigger renumbers all
+ * of the transaction's rows in one statement. Exported for the migration that
+ * replaced it, to put it back on the way down.
+ */
+export async function createSetBasedNumbering(db: Kysely<any>): Promise<void> {
+  await sql`create or replace function changes_number_at_commit() returns trigger language plpgsql as $$
     begin
       -- The first row's trigger numbers every row of the transaction; the others have nothing left to do.
       if current_setting('scheduler.feed_numbered', true) = 'yes' then
@@ -27,13 +45,4 @@ export async function up(db: Kysely<any>): Promise<void> {
         where c.id = numbered.provisional;
       return null;
     end $$`.execute(db);
-  await sql`create constraint trigger changes_numbered_at_commit after insert on changes
-    deferrable initially deferred for each row execute function changes_number_at_commit()`.execute(db);
-}
-
-export async function down(db: Kysely<any>): Promise<void> {
-  await sql`drop trigger if exists changes_numbered_at_commit on changes`.execute(db);
-  await sql`drop function if exists changes_number_at_commit()`.execute(db);
-  await sql`alter table changes alter column id set default nextval('changes_id_seq')`.execute(db);
-  await sql`drop sequence if exists changes_pending_id_seq`.execute(db);
 }

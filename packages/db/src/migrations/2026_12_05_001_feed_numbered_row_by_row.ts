@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { createSetBasedNumbering } from './2026_12_04_000_feed_numbered_at_commit.ts';
 
 /**
  * The commit-time numbering of 2026_12_04_000 renumbered a transaction's feed
@@ -23,17 +24,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`create or replace function changes_number_at_commit() returns trigger language plpgsql as $$
-    begin
-      if current_setting('scheduler.feed_numbered', true) = 'yes' then
-        return null;
-      end if;
-      perform set_config('scheduler.feed_numbered', 'yes', true);
-      perform pg_advisory_xact_lock(7302);
-      update changes c set id = numbered.id
-        from (select pending.id as provisional, nextval('changes_id_seq') as id
-              from (select id from changes where id < 0 order by id desc offset 0) pending) numbered
-        where c.id = numbered.provisional;
-      return null;
-    end $$`.execute(db);
+  await createSetBasedNumbering(db);
 }
