@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { numberFeed } from '../src/services/feed-numbering.ts';
 import { wsSubscriber } from './support/live.ts';
 import { useTestServer } from './support/test-context.ts';
 
@@ -8,9 +10,9 @@ const { api } = ctx;
 
 /**
  * Readers follow the feed by id. A transaction that writes its feed row first
- * but commits last must still be read: ids are given at commit, so its row
- * lands after the one that committed before it instead of behind the reader.
- * (PostgreSQL only: the embedded database runs one transaction at a time.)
+ * but commits last must still be read: final ids are given after commit, so
+ * its row lands after the one that committed before it instead of behind the
+ * reader. (PostgreSQL only: the embedded database runs one transaction at a time.)
  */
 describe('the change feed under transactions that commit out of order', () => {
   it('delivers a row written early and committed late, after the one that committed first', async () => {
@@ -40,6 +42,9 @@ describe('the change feed under transactions that commit out of order', () => {
 
       release();
       await late;
+      // What every writer does once committed (the write paths do it in `inTransaction`).
+      await numberFeed(ctx.server.deps.db);
+      ctx.server.deps.commits?.committed();
       await sub.inbox.waitFor((inbox) => inbox.types(event.id).includes('rsvp.updated'));
       expect(sub.inbox.types()).toEqual(['event.updated', 'rsvp.updated']);
       const ids = sub.inbox.items.map((item) => Number(item.id));
@@ -69,6 +74,7 @@ describe('the change feed under transactions that commit out of order', () => {
                   values (${event.id}, 'rsvp.updated', ${owner.id}, ${JSON.stringify({ mark })}::jsonb)`.execute(trx);
       }
     });
+    await numberFeed(ctx.server.deps.db);
     const rows = await ctx.server.deps.db
       .selectFrom('changes')
       .select(['id', 'payload'])
@@ -80,5 +86,60 @@ describe('the change feed under transactions that commit out of order', () => {
     expect(rows.map((r) => r.id - rows[0]!.id)).toEqual([0, 1, 2]);
     const provisional = await ctx.server.deps.db.selectFrom('changes').select('id').where('id', '<', 0).execute();
     expect(provisional).toEqual([]);
+  });
+
+  it('reaches subscribers when its writer committed but stopped before numbering it', async () => {
+    const owner = await ctx.user('orphan');
+    const event = await ctx.event(owner, { title: 'Orphaned row' });
+    const sub = wsSubscriber(ctx.url, owner.access);
+    await sub.ready;
+    try {
+      const payload = JSON.stringify({ user: { id: owner.id, username: owner.username }, response: 'accepted' });
+      // Committed, and never numbered by its writer: the hub's periodic numbering takes it in.
+      await sql`insert into changes (event_id, type, actor_id, payload)
+                values (${event.id}, 'rsvp.updated', ${owner.id}, ${payload}::jsonb)`.execute(ctx.server.deps.db);
+      await sub.inbox.waitFor((inbox) => inbox.types(event.id).includes('rsvp.updated'));
+      expect(Number(sub.inbox.items.at(-1)!.id)).toBeGreaterThan(0);
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('holds a numbering that meets one under way until that one commits, and numbers after it', async () => {
+    const owner = await ctx.user('serial');
+    const event = await ctx.event(owner, { title: 'Serial' });
+    const db = ctx.server.deps.db;
+    const insert = (mark: string) =>
+      sql`insert into changes (event_id, type, actor_id, payload)
+          values (${event.id}, 'rsvp.updated', ${owner.id}, ${JSON.stringify({ mark })}::jsonb)`.execute(db);
+    const marks = async () =>
+      (
+        await sql<{ id: number; mark: string }>`select id, payload->>'mark' as mark from changes
+          where event_id = ${event.id} and type = 'rsvp.updated' order by id`.execute(db)
+      ).rows;
+    // Two connections, as two instances would number the feed.
+    const first = new pg.Client({ connectionString: ctx.server.deps.database.url });
+    const second = new pg.Client({ connectionString: ctx.server.deps.database.url });
+    await Promise.all([first.connect(), second.connect()]);
+    try {
+      await insert('early');
+      await first.query('begin');
+      await first.query('select changes_number_pending()');
+      // The first numbering has drawn its ids and not yet committed; a row commits meanwhile.
+      await insert('late');
+      let secondDone = false;
+      const secondNumbering = second.query('select changes_number_pending()').then(() => (secondDone = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(secondDone).toBe(false);
+      // Nothing is numbered for readers yet: a reader that read now would pass nothing over.
+      expect((await marks()).every((row) => row.id < 0)).toBe(true);
+      await first.query('commit');
+      await secondNumbering;
+      const rows = await marks();
+      expect(rows.map((row) => row.mark)).toEqual(['early', 'late']);
+      expect(rows.every((row) => row.id > 0)).toBe(true);
+    } finally {
+      await Promise.all([first.end(), second.end()]);
+    }
   });
 });

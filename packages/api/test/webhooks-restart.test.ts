@@ -6,6 +6,7 @@ import { migrateToLatest, openDatabase, type DatabaseHandle } from '@scheduler/d
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { pruneFeed } from '../src/live/retention.ts';
 import { recordEventChange } from '../src/services/changes.ts';
+import { numberFeed } from '../src/services/feed-numbering.ts';
 import { createEvent } from './support/events.ts';
 import { eventually } from './support/eventually.ts';
 import { apiClient, registerUser } from './support/http.ts';
@@ -129,6 +130,8 @@ it('never prunes feed rows the outbox has not read: they are delivered once a se
       await recordEventChange(trx, { event: updated, historyType: '~', type: 'event.updated', actorId: owner.id });
     });
   }
+  // As every writer does once committed (the write paths do it in `inTransaction`).
+  await numberFeed(handle!.db);
   const { last_change_id: cursor } = await handle!.db.selectFrom('webhook_feed_cursor').select('last_change_id').executeTakeFirstOrThrow();
   const unread = await handle!.db.selectFrom('changes').select('id').where('id', '>', cursor).execute();
   expect(unread).toHaveLength(2);

@@ -1,5 +1,6 @@
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
+import { isStalePreparedPlan, preparedNameOf } from './prepared-statements.ts';
 
 /** SQLSTATEs of a server going away or refusing connections (class 08, and 57P01–57P03). */
 const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
@@ -89,9 +90,11 @@ class ResilientClient {
       const result = await this.run<R>(this.client, sql, parameters);
       return result;
     } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
+      // A connection whose prepared plan went stale is replaced like a lost one.
+      if (!isDatabaseUnavailable(error) && !isStalePreparedPlan(error)) throw error;
       this.broken = error as Error;
-      if (this.inTransaction || !isRetryableRead(sql)) throw error;
+      // A stale plan fails before the statement runs, so even a write may run again.
+      if (this.inTransaction || !(isRetryableRead(sql) || isStalePreparedPlan(error))) throw error;
       // Retry once, on a fresh connection.
       this.client.off('error', this.onError);
       this.client.release(this.broken);
@@ -112,7 +115,11 @@ class ResilientClient {
   }
 
   private async run<R>(client: pg.PoolClient, sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {
-    const result = (await client.query(sql, parameters as unknown[])) as unknown as PostgresQueryResult<R>;
+    const name = preparedNameOf(sql);
+    const values = parameters as unknown[];
+    const result = (await (name
+      ? client.query({ name, text: sql, values })
+      : client.query(sql, values))) as unknown as PostgresQueryResult<R>;
     if (TRANSACTION_START.test(sql)) this.inTransaction = true;
     else if (TRANSACTION_END.test(sql)) this.inTransaction = false;
     return result;

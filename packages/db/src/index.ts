@@ -3,3 +3,4 @@ export { openDatabase, pingDatabase, type DatabaseEngine, type DatabaseHandle, t
 export { migrateToLatest } from './migrate.ts';
 export { PGliteDialect } from './pglite-dialect.ts';
 export { isDatabaseUnavailable, isStatementTimeout } from './faults.ts';
+export { prepareStatement } from './prepared-statements.ts';

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { scopeAdmits, type TokenScope } from '../services/events/access.ts';
+import { numberFeed } from '../services/feed-numbering.ts';
 import { feedHead, prepareChanges, readFeed, type PreparedChange } from './messages.ts';
 import { assertRetained } from './retention.ts';
 
@@ -191,7 +192,8 @@ export class LiveHub {
   async start(): Promise<void> {
     this.lastId = await feedHead(this.db);
     this.started = true;
-    this.timers.push(setInterval(() => this.wake(), POLL_MS));
+    // The safety net also numbers feed rows whose writer committed but never numbered them (it stopped in between).
+    this.timers.push(setInterval(() => void numberFeed(this.db).then(() => this.wake()), POLL_MS));
     this.timers.push(
       setInterval(() => {
         this.checking ??= this.housekeeping().finally(() => (this.checking = undefined));
@@ -334,7 +336,13 @@ export class LiveHub {
     if (options.after !== undefined && sub.cursor < upTo) {
       let from = sub.cursor;
       while (from < upTo) {
-        let query = this.db.selectFrom('changes').selectAll().where('id', '>', from).where('id', '<=', upTo).orderBy('id').limit(BATCH);
+        let query = this.db
+          .selectFrom('changes')
+          .selectAll()
+          .where('id', '>', Math.max(from, 0))
+          .where('id', '<=', upTo)
+          .orderBy('id')
+          .limit(BATCH);
         if (options.eventId !== undefined) query = query.where('event_id', '=', options.eventId);
         const rows = await query.execute();
         if (rows.length === 0) break;

@@ -83,15 +83,17 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
   });
 }
 
+/** Numbered feed rows after `afterId`, in order (provisional ids, below zero, are not yet part of the feed). */
 export async function readFeed(db: Kysely<Database>, afterId: number, limit: number): Promise<ChangeRow[]> {
-  return db.selectFrom('changes').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+  return db.selectFrom('changes').selectAll().where('id', '>', Math.max(afterId, 0)).orderBy('id').limit(limit).execute();
 }
 
-/** The newest feed id (0 for an empty feed): where a fresh subscription or sync starts. */
+/** The newest numbered feed id (0 for an empty feed): where a fresh subscription or sync starts. */
 export async function feedHead(db: Kysely<Database>): Promise<number> {
   const row = await db
     .selectFrom('changes')
     .select((eb) => eb.fn.max('id').as('max'))
+    .where('id', '>', 0)
     .executeTakeFirst();
   return Number(row?.max ?? 0);
 }

@@ -30,7 +30,12 @@ export async function pruneFeed(db: Kysely<Database>, maxAgeSeconds: number): Pr
       .executeTakeFirst();
     const through = Number(bound?.through ?? 0);
     if (through === 0) return 0;
-    const deleted = await trx.deleteFrom('changes').where('id', '<=', through).where('subject_user_id', 'is', null).executeTakeFirst();
+    const deleted = await trx
+      .deleteFrom('changes')
+      .where('id', '>', 0)
+      .where('id', '<=', through)
+      .where('subject_user_id', 'is', null)
+      .executeTakeFirst();
     await trx
       .updateTable('feed_horizon')
       .set({ pruned_through: sql<number>`greatest(pruned_through, ${through})` })

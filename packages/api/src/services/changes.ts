@@ -3,6 +3,7 @@ import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import { accessChanging, changesAccess } from './events/access.ts';
 import { bodyChanging } from './events/detail-cache.ts';
 import { listingsChanging } from './events/listing-cache.ts';
+import { feedWriting } from './feed-numbering.ts';
 import type { RequestMeta } from './audit.ts';
 import { compiledStatement } from './compiled.ts';
 import type { contentColumns } from './events/content.ts';
@@ -248,6 +249,7 @@ export async function recordReminderMessages(
  *
  * What a feed row means for this instance's caches once the transaction commits (see write.ts). */
 function noteFeedEntry(trx: Kysely<Database>, entry: { eventId: number | null; type: ChangeType; recipientId?: number | undefined }): void {
+  feedWriting(trx);
   if (changesAccess(entry.type) && entry.eventId !== null) accessChanging(trx, entry.eventId);
   if (entry.eventId !== null) bodyChanging(trx, entry.eventId);
   if (isStateChange({ type: entry.type, recipient_id: entry.recipientId ?? null })) listingsChanging(trx);

@@ -1,3 +1,4 @@
+import { prepareStatement } from '@scheduler/db';
 import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 
 /** Stands for the n-th argument of a query compiled once (see `compiledOnce`). */
@@ -14,6 +15,7 @@ const withArguments = <Row>(query: CompiledQuery<Row>, args: unknown[]): Compile
 /**
  * A query built and compiled once per database, then run with new arguments:
  * kysely would otherwise rebuild and compile the same tree on every request.
+ * PostgreSQL connections prepare it by name, so the server plans it once too.
  * `build` receives stand-ins for the arguments and must use each only as a
  * value (a parameter), never to shape the query.
  */
@@ -30,6 +32,7 @@ export function compiledOnce<Args extends unknown[], Row>(
     let query = compiled.get(db);
     if (!query) {
       query = build(db, ...slots).compile();
+      prepareStatement(query.sql);
       if (!db.isTransaction) compiled.set(db, query);
     }
     return withArguments(query, args);
@@ -52,7 +55,10 @@ export function compiledStatement<Args extends unknown[], Row>(
   let query: CompiledQuery<Row> | undefined;
   const slots = Array.from({ length: arity }, (_, i) => new Slot(i)) as unknown as Args;
   return (db, ...args) => {
-    query ??= build(db, ...slots);
+    if (!query) {
+      query = build(db, ...slots);
+      prepareStatement(query.sql);
+    }
     return withArguments(query, args);
   };
 }

@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { settleAccess } from './events/access.ts';
 import { settleBodies } from './events/detail-cache.ts';
 import { settleListings } from './events/listing-cache.ts';
+import { numberFeed, wroteFeed } from './feed-numbering.ts';
 
 /** Told after a write transaction commits, so live subscribers read the feed (see live/). */
 export interface CommitListener {
@@ -19,7 +20,7 @@ export async function inTransaction<T>(
 ): Promise<T> {
   let transaction: Transaction<Database> | undefined;
   const result = await deps.db.transaction().execute((trx) => work((transaction = trx)));
-  settle(deps, transaction);
+  await settle(deps, transaction);
   return result;
 }
 
@@ -34,14 +35,23 @@ export async function inSingleStatements<T>(
 ): Promise<T | undefined> {
   let connection: Kysely<Database> | undefined;
   const result = await deps.db.connection().execute((db) => work((connection = db)));
-  if (result !== undefined) settle(deps, connection);
+  if (result !== undefined) await settle(deps, connection);
   return result;
 }
 
-/** After a commit: cached roles, listings and bodies the write changed are dropped before the answer goes out (read your writes), and the feed is told. */
-function settle(deps: { db: Kysely<Database>; commits?: CommitListener | undefined }, writer: Kysely<Database> | undefined): void {
+/**
+ * After a commit: cached roles, listings and bodies the write changed are
+ * dropped before the answer goes out (read your writes), its feed rows are
+ * numbered (so a sync or subscription started after the answer sees them),
+ * and the feed is told.
+ */
+async function settle(
+  deps: { db: Kysely<Database>; commits?: CommitListener | undefined },
+  writer: Kysely<Database> | undefined,
+): Promise<void> {
   settleAccess(deps.db, writer);
   settleListings(deps.db, writer);
   settleBodies(deps.db, writer);
+  if (wroteFeed(writer)) await numberFeed(deps.db);
   deps.commits?.committed();
 }

@@ -12,6 +12,15 @@ import { createSetBasedNumbering } from './2026_12_04_000_feed_numbered_at_commi
  * The first trigger of a transaction takes the feed lock.
  */
 export async function up(db: Kysely<any>): Promise<void> {
+  await createRowByRowNumbering(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await createSetBasedNumbering(db);
+}
+
+/** This migration's numbering function, exported for the migration that replaced it, to put it back on the way down. */
+export async function createRowByRowNumbering(db: Kysely<any>): Promise<void> {
   await sql`create or replace function changes_number_at_commit() returns trigger language plpgsql as $$
     begin
       if current_setting('scheduler.feed_numbered', true) is distinct from 'yes' then
@@ -21,8 +30,4 @@ export async function up(db: Kysely<any>): Promise<void> {
       update changes set id = nextval('changes_id_seq') where id = new.id;
       return null;
     end $$`.execute(db);
-}
-
-export async function down(db: Kysely<any>): Promise<void> {
-  await createSetBasedNumbering(db);
 }

@@ -1,4 +1,4 @@
-import type { Database } from '@scheduler/db';
+import { prepareStatement, type Database } from '@scheduler/db';
 import type { TUser } from '@scheduler/shared';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { WakeChannel } from '../../live/wake-channel.ts';
@@ -29,11 +29,10 @@ const MAX_AGE_MS = 10_000;
 const CACHE_LIMIT = 50_000;
 
 // Compiled once: the same tree would otherwise be rebuilt and compiled on every cache miss.
-const sessionQuery = (sessionId: string) =>
-  CompiledQuery.raw(
-    'select u.id, u.username, u.email, s.user_id, s.revoked_at, s.expires_at from auth_sessions s join users u on u.id = s.user_id where s.id = $1',
-    [sessionId],
-  );
+const SESSION_SQL =
+  'select u.id, u.username, u.email, s.user_id, s.revoked_at, s.expires_at from auth_sessions s join users u on u.id = s.user_id where s.id = $1';
+prepareStatement(SESSION_SQL);
+const sessionQuery = (sessionId: string) => CompiledQuery.raw(SESSION_SQL, [sessionId]);
 
 /**
  * Live sessions, cached in memory so an authenticated request costs no SQL.

@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { AppError, zodDetails } from '../../errors.ts';
 import { audit } from '../audit.ts';
 import { listingsChanging } from './listing-cache.ts';
+import { feedWriting } from '../feed-numbering.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
 import { judgeCreate } from './access.ts';
@@ -154,6 +155,7 @@ async function insertEvents(trx: Kysely<Database>, ownerId: number, contents: Ev
     from events where id = any(${sql.val(eventIds)}::int[]) order by id`.execute(trx);
   await planNewEvents(trx, created.rows);
   listingsChanging(trx);
+  feedWriting(trx);
   await sql`
     insert into changes (event_id, type, actor_id, version_id)
     select event_id, 'event.created', ${ownerId}, version_id

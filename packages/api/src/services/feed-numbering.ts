@@ -1,0 +1,58 @@
+import type { Database } from '@scheduler/db';
+import { sql, type Kysely } from 'kysely';
+
+/**
+ * Feed rows are committed with provisional ids that no reader follows, and
+ * are given their final, ordered ids after the commit, by the database's
+ * `changes_number_pending()` (one call at a time across every instance; see
+ * migration 2026_12_06_000). Writers commit without waiting on each other,
+ * and one call numbers the rows of every write that committed before it.
+ */
+
+/** Writers (transactions or connections) that inserted feed rows, to be numbered once committed. */
+const writingFeed = new WeakSet<object>();
+
+/** Notes, inside a write, that it inserts feed rows (see `wroteFeed`). */
+export function feedWriting(writer: Kysely<Database>): void {
+  writingFeed.add(writer);
+}
+
+/** True when the writer inserted feed rows: once committed, it numbers the feed before answering. */
+export function wroteFeed(writer: Kysely<Database> | undefined): boolean {
+  return writer !== undefined && writingFeed.has(writer);
+}
+
+interface Numbering {
+  running: boolean;
+  waiting: Array<(numbered: boolean) => void>;
+}
+
+const numberings = new WeakMap<object, Numbering>();
+
+/**
+ * Numbers every feed row committed before this call. Calls that arrive while
+ * a numbering is under way are served together by the next one. Resolves
+ * false when the numbering failed (the database went away): the write itself
+ * has committed, its rows stay invisible to readers until a later numbering
+ * (the live hub runs one every few seconds), and nothing is lost.
+ */
+export function numberFeed(db: Kysely<Database>): Promise<boolean> {
+  let numbering = numberings.get(db);
+  if (!numbering) numberings.set(db, (numbering = { running: false, waiting: [] }));
+  const numbered = new Promise<boolean>((resolve) => numbering.waiting.push(resolve));
+  if (!numbering.running) void serve(db, numbering);
+  return numbered;
+}
+
+async function serve(db: Kysely<Database>, numbering: Numbering): Promise<void> {
+  numbering.running = true;
+  while (numbering.waiting.length > 0) {
+    const served = numbering.waiting.splice(0);
+    const ok = await sql`select changes_number_pending()`.execute(db).then(
+      () => true,
+      () => false,
+    );
+    for (const resolve of served) resolve(ok);
+  }
+  numbering.running = false;
+}
