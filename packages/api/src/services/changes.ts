@@ -2,6 +2,7 @@ import type { ChangeType, Database, EventRow, HistoryType, Role } from '@schedul
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import { accessChanging, changesAccess } from './events/access.ts';
 import { bodyChanging } from './events/detail-cache.ts';
+import { nothingInWindow } from './events/conflicts.ts';
 import { listingsChanging } from './events/listing-cache.ts';
 import { feedWriting } from './feed-numbering.ts';
 import type { RequestMeta } from './audit.ts';
@@ -100,6 +101,21 @@ export async function recordNewEventIfCalendarAt(
   return runNewEvent(db, newEventIfCalendarAtStatement(db, ...newEventArguments(input), input.calendarVersion));
 }
 
+/**
+ * The same statement, written only if none of the owner's events lies in
+ * `window` (see `conflictWindow`), so the new event overlaps nothing: the
+ * look and the write in one round trip. Undefined, with nothing written, when
+ * something lies there or another overlap-checked write moved the owner's
+ * calendar meanwhile (the caller then looks at what is there).
+ */
+export async function recordNewEventIfFree(
+  db: Kysely<Database>,
+  input: { columns: NewEventColumns; actorId: number; meta: RequestMeta; window: { windowStart: Date; windowEnd: Date } },
+): Promise<{ event: EventRow; versionId: number } | undefined> {
+  const { windowStart, windowEnd } = input.window;
+  return runNewEvent(db, newEventIfFreeStatement(db, ...newEventArguments(input), windowStart, windowEnd));
+}
+
 function newEventArguments(input: { columns: NewEventColumns; actorId: number; meta: RequestMeta }): unknown[] {
   const c = input.columns;
   return [
@@ -170,6 +186,24 @@ const newEventIfCalendarAtStatement = compiledStatement(19, (db, ...args: unknow
   const claim = sql`
         insert into calendar_versions as cv (owner_id, version) values (${ownerId}, ${seen}::bigint + 1)
         on conflict (owner_id) do update set version = excluded.version where cv.version = ${seen}::bigint
+        returning 1`;
+  return newEventSql(args.slice(0, 18), claim).compile(db);
+});
+
+/**
+ * The same arguments, then the window. The calendar version is read in the
+ * statement's own snapshot, the same one that found the window empty, and
+ * moved on only if no other write moved it first (as in
+ * newEventIfCalendarAtStatement).
+ */
+const newEventIfFreeStatement = compiledStatement(20, (db, ...args: unknown[]) => {
+  const [ownerId, windowStart, windowEnd] = [args[13], args[18], args[19]];
+  const claim = sql`
+        insert into calendar_versions as cv (owner_id, version)
+        select ${ownerId}::int, seen.version + 1
+        from (select coalesce((select version from calendar_versions where owner_id = ${ownerId}::int), 0) as version) seen
+        where ${nothingInWindow(db as Kysely<Database>, ownerId, windowStart, windowEnd)}
+        on conflict (owner_id) do update set version = excluded.version where cv.version = excluded.version - 1
         returning 1`;
   return newEventSql(args.slice(0, 18), claim).compile(db);
 });

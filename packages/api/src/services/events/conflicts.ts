@@ -1,6 +1,6 @@
 import type { Database, EventRow } from '@scheduler/db';
 import { formatDateTime, type TConflict } from '@scheduler/shared';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { EventContent } from './content.ts';
 import { compiledStatement } from '../compiled.ts';
 import { expandOccurrences } from './recurrence.ts';
@@ -107,6 +107,21 @@ export async function findConflicts(
   return sweep(items.length, plan, await candidatesIn(trx, ownerId, plan, excludeEventIds).execute());
 }
 
+/** Where a new item's overlaps are looked for: the span of its occurrences (a zero-length item overlaps nothing: an empty window). */
+export function conflictWindow(item: ConflictFields): { windowStart: Date; windowEnd: Date } {
+  return planSweep([item]) ?? { windowStart: item.start_time, windowEnd: item.start_time };
+}
+
+/**
+ * True when none of the owner's events lies in the window, so nothing there
+ * can overlap: the gate of a create that checks and writes in one statement.
+ * `windowStart` and `windowEnd` may be a compiled statement's stand-ins.
+ */
+export function nothingInWindow(db: Kysely<Database>, ownerId: unknown, windowStart: unknown, windowEnd: unknown): RawBuilder<boolean> {
+  const window = { intervals: [], windowStart: windowStart as Date, windowEnd: windowEnd as Date };
+  return sql<boolean>`not exists (${candidatesIn(db, ownerId as number, window, [])})`;
+}
+
 /**
  * One new item's overlaps and the owner's calendar version, read in one
  * statement (one snapshot), without a lock: a create that then writes only
@@ -119,7 +134,7 @@ export async function conflictsWithVersion(
   item: ConflictFields,
 ): Promise<{ existing: TConflict[]; calendarVersion: number }> {
   // A zero-length item overlaps nothing: an empty window reads the version alone.
-  const plan = planSweep([item]) ?? { intervals: [], windowStart: item.start_time, windowEnd: item.start_time };
+  const plan = planSweep([item]) ?? { intervals: [], ...conflictWindow(item) };
   const { rows } = await db.executeQuery(conflictsWithVersionQuery(db, ownerId, plan.windowStart, plan.windowEnd));
   const candidates = rows.filter((row): row is typeof row & Candidate => row.id !== null);
   return { existing: sweep(1, plan, candidates)[0]!.existing, calendarVersion: Number(rows[0]!.calendar_version) };
