@@ -27,6 +27,7 @@ import { changesAccess, forgetAccess } from './services/events/access.ts';
 import { ApiTokenStore } from './services/auth/api-token-store.ts';
 import { liveCredentials } from './services/auth/authenticate.ts';
 import { configureDetailCache, forgetBodies } from './services/events/detail-cache.ts';
+import { configureFeedNumbering } from './services/feed-numbering.ts';
 import { configureListingCache, forgetListings } from './services/events/listing-cache.ts';
 import { isStateChange } from './services/changes.ts';
 import { SessionStore } from './services/auth/sessions.ts';
@@ -53,6 +54,8 @@ export interface StartOptions {
 }
 
 const FEED_TOPIC = 'changes';
+/** The embedded database has no autovacuum: the feed is vacuumed after this many rows are numbered (a few ms each time). */
+const PGLITE_FEED_VACUUM_ROWS = 1000;
 
 /** Redis when configured, LISTEN/NOTIFY on PostgreSQL, in-process on the embedded database. */
 async function openWakeChannel(config: Readonly<Config>, database: DatabaseHandle, logger: Logger): Promise<WakeChannel> {
@@ -82,6 +85,7 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
   // Every instance reads the feed: cached roles of events whose access changed are dropped.
   configureListingCache(database.db, config.listingCacheRows);
   configureDetailCache(database.db, config.eventCacheRows);
+  if (database.engine === 'pglite') configureFeedNumbering(database.db, { vacuumEvery: PGLITE_FEED_VACUUM_ROWS });
   live.onFeed((rows) => {
     forgetAccess(
       database.db,

@@ -276,12 +276,12 @@ export async function recordReminderMessages(
 
 /**
  * Feed ids become visible in id order, or a reader following the feed could
- * pass over an id whose transaction commits late. The database sees to it:
- * a row is written with a provisional id and numbered by the commit itself,
- * under the feed lock (migration 2026_12_04_000_feed_numbered_at_commit), so
- * writers take no lock here and hold none across a round trip.
+ * pass over an id whose transaction commits late. A row is written with a
+ * provisional id and numbered once its transaction has committed (see
+ * feed-numbering.ts), so writers take no lock here.
  *
- * What a feed row means for this instance's caches once the transaction commits (see write.ts). */
+ * What a feed row means for this instance once the transaction commits: its
+ * rows to number, and its caches to drop (see write.ts). */
 function noteFeedEntry(trx: Kysely<Database>, entry: { eventId: number | null; type: ChangeType; recipientId?: number | undefined }): void {
   feedWriting(trx);
   if (changesAccess(entry.type) && entry.eventId !== null) accessChanging(trx, entry.eventId);

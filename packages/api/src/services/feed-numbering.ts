@@ -25,9 +25,28 @@ export function wroteFeed(writer: Kysely<Database> | undefined): boolean {
 interface Numbering {
   running: boolean;
   waiting: Array<(numbered: boolean) => void>;
+  /** Vacuum the feed after this many rows were numbered (0: never; PostgreSQL's autovacuum does it). */
+  vacuumEvery: number;
+  numberedSinceVacuum: number;
 }
 
 const numberings = new WeakMap<object, Numbering>();
+
+function numberingOf(db: Kysely<Database>): Numbering {
+  let numbering = numberings.get(db);
+  if (!numbering) numberings.set(db, (numbering = { running: false, waiting: [], vacuumEvery: 0, numberedSinceVacuum: 0 }));
+  return numbering;
+}
+
+/**
+ * The embedded database has no autovacuum. Each numbering leaves the rows'
+ * provisional versions behind, and the next numbering, which looks for
+ * provisional ids, would step over all of them; the feed is vacuumed after
+ * every `vacuumEvery` rows numbered instead.
+ */
+export function configureFeedNumbering(db: Kysely<Database>, options: { vacuumEvery: number }): void {
+  numberingOf(db).vacuumEvery = options.vacuumEvery;
+}
 
 /**
  * Numbers every feed row committed before this call. Calls that arrive while
@@ -37,8 +56,7 @@ const numberings = new WeakMap<object, Numbering>();
  * (the live hub runs one every few seconds), and nothing is lost.
  */
 export function numberFeed(db: Kysely<Database>): Promise<boolean> {
-  let numbering = numberings.get(db);
-  if (!numbering) numberings.set(db, (numbering = { running: false, waiting: [] }));
+  const numbering = numberingOf(db);
   const numbered = new Promise<boolean>((resolve) => numbering.waiting.push(resolve));
   if (!numbering.running) void serve(db, numbering);
   return numbered;
@@ -48,11 +66,17 @@ async function serve(db: Kysely<Database>, numbering: Numbering): Promise<void> 
   numbering.running = true;
   while (numbering.waiting.length > 0) {
     const served = numbering.waiting.splice(0);
-    const ok = await sql`select changes_number_pending()`.execute(db).then(
-      () => true,
-      () => false,
+    const count = await sql<{ numbered: number }>`select changes_number_pending() as numbered`.execute(db).then(
+      ({ rows }) => rows[0]!.numbered,
+      () => undefined,
     );
-    for (const resolve of served) resolve(ok);
+    for (const resolve of served) resolve(count !== undefined);
+    numbering.numberedSinceVacuum += count ?? 0;
+    if (numbering.vacuumEvery > 0 && numbering.numberedSinceVacuum >= numbering.vacuumEvery) {
+      numbering.numberedSinceVacuum = 0;
+      // Best effort: a vacuum that fails is tried again after the next rows.
+      await sql`vacuum changes`.execute(db).catch(() => undefined);
+    }
   }
   numbering.running = false;
 }
