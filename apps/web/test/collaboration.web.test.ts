@@ -71,7 +71,8 @@ afterAll(async () => {
 describe('the web app, two people at once', () => {
   it('signs in with a labelled form and shows the calendar', async () => {
     await adaPage.goto(`${server.url}/app/`);
-    await expect(adaPage.getByRole('button', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
+    // The app renders after the page's load event: wait for the form to show (isVisible would not wait), or fail.
+    await adaPage.getByRole('button', { name: 'Sign in' }).waitFor({ state: 'visible' });
     await shot(adaPage, 'sign-in');
     await signIn(adaPage, server.url, ada);
     await signIn(bobPage, server.url, bob);
