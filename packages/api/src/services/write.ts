@@ -40,6 +40,15 @@ export async function inSingleStatements<T>(
 }
 
 /**
+ * After a commit that wrote feed rows outside `inTransaction` (the reminder
+ * scheduler, the webhook worker): the rows are numbered, then the feed is told.
+ */
+export async function announceFeedRows(deps: { db: Kysely<Database>; commits?: CommitListener | undefined }): Promise<void> {
+  await numberFeed(deps.db);
+  deps.commits?.committed();
+}
+
+/**
  * After a commit: cached roles, listings and bodies the write changed are
  * dropped before the answer goes out (read your writes), its feed rows are
  * numbered (so a sync or subscription started after the answer sees them),

@@ -2,8 +2,7 @@ import type { Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../logger.ts';
 import { mayReceive } from '../services/events/access.ts';
-import type { CommitListener } from '../services/write.ts';
-import { numberFeed } from '../services/feed-numbering.ts';
+import { announceFeedRows, type CommitListener } from '../services/write.ts';
 import { claimDue, ENQUEUE_BATCH, enqueueFromFeed, nextDueInMs, recordOutcome, type ClaimedDelivery, type Outcome } from './outbox.ts';
 import { sendWebhook } from './send.ts';
 
@@ -127,8 +126,7 @@ export class WebhookWorker {
       });
       if (notified) {
         this.logger.warn({ webhook: delivery.webhookId }, 'webhook switched off after failing too long');
-        await numberFeed(this.db);
-        this.commits?.committed();
+        await announceFeedRows({ db: this.db, commits: this.commits });
       }
     } catch (error) {
       if (!this.stopped)

@@ -1,9 +1,8 @@
 import type { Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../../logger.ts';
-import type { CommitListener } from '../write.ts';
+import { announceFeedRows, type CommitListener } from '../write.ts';
 import { fireDueReminders, nextFireAt } from './fire.ts';
-import { numberFeed } from '../feed-numbering.ts';
 
 /** Pause when rows are due but another instance holds them: it is sending them now. */
 const HELD_ELSEWHERE_MS = 500;
@@ -63,10 +62,7 @@ export function startReminderScheduler(
     do {
       const result = await fireDueReminders(deps.db, new Date(), BATCH);
       handled = result.handled;
-      if (result.sent > 0) {
-        await numberFeed(deps.db);
-        deps.commits?.committed();
-      }
+      if (result.sent > 0) await announceFeedRows(deps);
     } while (handled === BATCH && !stopped);
     const next = await nextFireAt(deps.db);
     if (next === null) return options.maxSleepMs;
