@@ -104,7 +104,14 @@ export async function startServer(
   return { url: child.url, pid: serverPid(child.child.pid!), inProcess: false, stop: () => child.stop() };
 }
 
-/** The production bundle as its own process: `node --enable-source-maps apps/server/dist/main.mjs`. */
+/** The node flags `npm start` runs the bundle with (the root package.json), so the bench runs what production runs. */
+function productionNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const command = start.split('&&').at(-1)!.trim().split(/\s+/);
+  return command.slice(1, -1); // between `node` and the bundle
+}
+
+/** The production bundle as its own process, started as `npm start` starts it. */
 export async function startBundle(env: Record<string, string>): Promise<BenchServer> {
   const bundle = new URL('../apps/server/dist/main.mjs', import.meta.url).pathname;
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: npm run build -w @scheduler/server`);
@@ -117,7 +124,7 @@ export async function startBundle(env: Record<string, string>): Promise<BenchSer
   });
   // BENCH_SERVER_NODE_ARGS adds flags for the server process only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
   const extra = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, ['--enable-source-maps', ...extra, bundle], {
+  const child = spawn(process.execPath, [...productionNodeFlags(), ...extra, bundle], {
     env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: ':memory:', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -187,6 +187,17 @@ describe('docker/Dockerfile', () => {
     expect(health).toMatch(/CMD node -e .*\/healthz/);
   });
 
+  it('starts the bundle with the node flags npm start uses', () => {
+    const flagsOf = (command: string[]) => command.slice(1, -1);
+    const scriptCommand = (script: string) => script.split('&&').at(-1)!.trim().split(/\s+/);
+    const cmd = JSON.parse(all('CMD', runtime)[0]!.args) as string[];
+    const rootStart = scriptCommand(JSON.parse(read('package.json')).scripts.start);
+    const serverStart = scriptCommand(JSON.parse(read('apps/server/package.json')).scripts.start);
+    expect(flagsOf(cmd)).toContain('--max-semi-space-size=8');
+    expect(flagsOf(rootStart)).toEqual(flagsOf(cmd));
+    expect(flagsOf(serverStart)).toEqual(flagsOf(cmd));
+  });
+
   it('starts the bundle the build stage writes', () => {
     const cmd = JSON.parse(all('CMD', runtime)[0]!.args) as string[];
     expect(cmd[0]).toBe('node');
