@@ -106,7 +106,8 @@ export async function startServer(
 
 /** The node flags `npm start` runs the bundle with (the root package.json), so the bench runs what production runs. */
 function productionNodeFlags(): string[] {
-  const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts
+    .start;
   const command = start.split('&&').at(-1)!.trim().split(/\s+/);
   return command.slice(1, -1); // between `node` and the bundle
 }

@@ -101,28 +101,53 @@ export async function recordNewEventIfCalendarAt(
   return runNewEvent(db, newEventIfCalendarAtStatement(db, ...newEventArguments(input), input.calendarVersion));
 }
 
+/** A new event to write if nothing of its owner's calendar lies in `window` (see `conflictWindow`). */
+export interface NewEventIfFree {
+  columns: NewEventColumns;
+  actorId: number;
+  meta: RequestMeta;
+  window: { windowStart: Date; windowEnd: Date };
+}
+
 /**
- * The same statement, written only if none of the owner's events lies in
- * `window` (see `conflictWindow`), so the new event overlaps nothing: the
- * look and the write in one round trip. Undefined, with nothing written, when
- * something lies there or another overlap-checked write moved the owner's
- * calendar meanwhile (the caller then looks at what is there).
+ * New events of different owners in one statement: each is written only if
+ * none of its owner's events lies in its window, so it overlaps nothing (the
+ * look and the write in one snapshot), and its owner's calendar version moves
+ * on only if no other write moved it first. Answers, by owner, the events
+ * written; an owner missing from the answer had something in the window, or
+ * its calendar moved or was held meanwhile (the caller then looks at what is
+ * there, on its own connection).
  */
-export async function recordNewEventIfFree(
+export async function recordNewEventsIfFree(
   db: Kysely<Database>,
-  input: { columns: NewEventColumns; actorId: number; meta: RequestMeta; window: { windowStart: Date; windowEnd: Date } },
-): Promise<{ event: EventRow; versionId: number } | undefined> {
-  const { windowStart, windowEnd } = input.window;
-  return runNewEvent(db, newEventIfFreeStatement(db, ...newEventArguments(input), windowStart, windowEnd));
+  inputs: readonly NewEventIfFree[],
+): Promise<Map<number, { event: EventRow; versionId: number }>> {
+  const owners = new Set(inputs.map((input) => input.columns.owner_id));
+  if (owners.size !== inputs.length) throw new Error('one new event per owner in a statement');
+  const column = (pick: (input: NewEventIfFree) => unknown) => inputs.map(pick);
+  const query = newEventsIfFreeStatement(
+    db,
+    // Tags travel as JSON: an array of arrays cannot be unnested row by row.
+    ...NEW_EVENT_FIELDS.map((field) => column((input) => (field === 'tags' ? JSON.stringify(input.columns.tags) : input.columns[field]))),
+    column((input) => input.columns.owner_id),
+    column((input) => input.actorId),
+    column((input) => input.meta.requestId),
+    column((input) => input.meta.ip),
+    column(() => new Date()),
+    column((input) => input.window.windowStart),
+    column((input) => input.window.windowEnd),
+  );
+  const written = new Map<number, { event: EventRow; versionId: number }>();
+  for (const { version_id: versionId, ...event } of (await db.executeQuery(query)).rows) {
+    noteFeedEntry(db, { eventId: event.id, type: 'event.created' });
+    written.set(event.owner_id, { event, versionId });
+  }
+  return written;
 }
 
 function newEventArguments(input: { columns: NewEventColumns; actorId: number; meta: RequestMeta }): unknown[] {
   const c = input.columns;
-  return [
-    ...[c.title, c.description, c.start_time, c.end_time, c.location, c.timezone, c.is_recurring, c.recurrence_pattern],
-    ...[c.tags, c.metadata, c.rrule, c.series_end, c.reminders],
-    ...[c.owner_id, input.actorId, input.meta.requestId, input.meta.ip, new Date()],
-  ];
+  return [...NEW_EVENT_FIELDS.map((field) => c[field]), ...[c.owner_id, input.actorId, input.meta.requestId, input.meta.ip, new Date()]];
 }
 
 async function runNewEvent(
@@ -136,10 +161,24 @@ async function runNewEvent(
   return { event, versionId };
 }
 
-/** The content columns, in the order recordNewEvent passes them. */
-const CONTENT = sql.raw(
-  'title, description, start_time, end_time, location, timezone, is_recurring, recurrence_pattern, tags, metadata, rrule, series_end, reminders',
-);
+/** The content columns, in the order recordNewEvent passes them, as `contentColumns` names them. */
+const NEW_EVENT_FIELDS = [
+  'title',
+  'description',
+  'start_time',
+  'end_time',
+  'location',
+  'timezone',
+  'is_recurring',
+  'recurrence_pattern',
+  'tags',
+  'metadata',
+  'rrule',
+  'series_end',
+  'reminders',
+] as const satisfies ReadonlyArray<keyof NewEventColumns>;
+const CONTENT = sql.raw(NEW_EVENT_FIELDS.join(', '));
+const CONTENT_OF_E = sql.raw(NEW_EVENT_FIELDS.map((column) => `e.${column}`).join(', '));
 
 /**
  * The new event's rows; `claim` (a CTE returning one row or none) gates the
@@ -191,21 +230,60 @@ const newEventIfCalendarAtStatement = compiledStatement(19, (db, ...args: unknow
 });
 
 /**
- * The same arguments, then the window. The calendar version is read in the
- * statement's own snapshot, the same one that found the window empty, and
- * moved on only if no other write moved it first (as in
- * newEventIfCalendarAtStatement).
+ * Arguments: one array per column (CONTENT's order, then owner, actor, request
+ * id, ip, time, window start, window end), one element per new event. The
+ * rows are taken in owner order, so two such statements lock owners' calendar
+ * rows in the same order and never deadlock. An owner whose calendar another
+ * write holds (a transaction checking overlaps, a batch), or who has no
+ * calendar row yet (another write may be inserting it), is skipped rather
+ * than waited for, so one held calendar does not hold up the others' creates:
+ * that create then goes its own way. Tags come as JSON arrays.
  */
-const newEventIfFreeStatement = compiledStatement(20, (db, ...args: unknown[]) => {
-  const [ownerId, windowStart, windowEnd] = [args[13], args[18], args[19]];
-  const claim = sql`
+const newEventsIfFreeStatement = compiledStatement(20, (db, ...args: unknown[]) => {
+  const [title, description, start, end, location, timezone, recurring, pattern, tags, metadata, rrule, seriesEnd, reminders] = args;
+  const [ownerId, actorId, requestId, ip, now, windowStart, windowEnd] = args.slice(13);
+  return sql<EventRow & { version_id: number }>`
+      with input as (
+        select * from unnest(
+          ${title}::text[], ${description}::text[], ${start}::timestamptz[], ${end}::timestamptz[], ${location}::text[],
+          ${timezone}::text[], ${recurring}::boolean[], ${pattern}::jsonb[], ${tags}::jsonb[], ${metadata}::jsonb[],
+          ${rrule}::text[], ${seriesEnd}::timestamptz[], ${reminders}::jsonb[],
+          ${ownerId}::int[], ${actorId}::int[], ${requestId}::text[], ${ip}::text[], ${now}::timestamptz[],
+          ${windowStart}::timestamptz[], ${windowEnd}::timestamptz[]
+        ) as i(${CONTENT}, owner_id, actor_id, request_id, ip, at, window_start, window_end)
+      ), unheld as (
+        select c.owner_id from calendar_versions c join input i using (owner_id) order by c.owner_id for update of c skip locked
+      ), claim as (
         insert into calendar_versions as cv (owner_id, version)
-        select ${ownerId}::int, seen.version + 1
-        from (select coalesce((select version from calendar_versions where owner_id = ${ownerId}::int), 0) as version) seen
-        where ${nothingInWindow(db as Kysely<Database>, ownerId, windowStart, windowEnd)}
+        select i.owner_id, coalesce((select c.version from calendar_versions c where c.owner_id = i.owner_id), 0) + 1
+        from input i
+        where i.owner_id in (select owner_id from unheld)
+          and ${nothingInWindow(db as Kysely<Database>, sql.ref('i.owner_id'), sql.ref('i.window_start'), sql.ref('i.window_end'))}
+        order by i.owner_id
         on conflict (owner_id) do update set version = excluded.version where cv.version = excluded.version - 1
-        returning 1`;
-  return newEventSql(args.slice(0, 18), claim).compile(db);
+        returning owner_id
+      ), e as (
+        insert into events (${CONTENT}, owner_id, version, updated_at)
+        select i.title, i.description, i.start_time, i.end_time, i.location, i.timezone, i.is_recurring, i.recurrence_pattern,
+          array(select jsonb_array_elements_text(i.tags)), i.metadata, i.rrule, i.series_end, i.reminders, i.owner_id, 1, i.at
+        from input i join claim using (owner_id)
+        order by i.owner_id
+        returning *
+      ), owner_grant as (
+        insert into event_permissions (event_id, user_id, role, own_role, granted_by)
+        select e.id, e.owner_id, 'OWNER', 'OWNER', i.actor_id from e join input i using (owner_id)
+      ), audit_row as (
+        insert into audit_log (user_id, action, target_type, target_id, request_id, ip)
+        select i.actor_id, 'event.create', 'event', e.id::text, i.request_id, i.ip from e join input i using (owner_id)
+      ), version_row as (
+        insert into event_versions (event_id, version, history_type, owner_id, ${CONTENT}, changed_by, change_reason)
+        select e.id, e.version, '+', e.owner_id, ${CONTENT_OF_E}, i.actor_id, null from e join input i using (owner_id)
+        returning version_id, event_id
+      ), feed_row as (
+        insert into changes (event_id, type, actor_id, version_id)
+        select e.id, 'event.created', i.actor_id, v.version_id from e join version_row v on v.event_id = e.id join input i using (owner_id)
+      )
+      select e.*, v.version_id from e join version_row v on v.event_id = e.id`.compile(db);
 });
 
 /** A permission change: one feed row naming whose access changed and the new role (null = revoked). */

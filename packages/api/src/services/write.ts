@@ -20,7 +20,7 @@ export async function inTransaction<T>(
 ): Promise<T> {
   let transaction: Transaction<Database> | undefined;
   const result = await deps.db.transaction().execute((trx) => work((transaction = trx)));
-  await settle(deps, transaction);
+  await settleWrite(deps, transaction);
   return result;
 }
 
@@ -35,7 +35,7 @@ export async function inSingleStatements<T>(
 ): Promise<T | undefined> {
   let connection: Kysely<Database> | undefined;
   const result = await deps.db.connection().execute((db) => work((connection = db)));
-  if (result !== undefined) await settle(deps, connection);
+  if (result !== undefined) await settleWrite(deps, connection);
   return result;
 }
 
@@ -52,9 +52,9 @@ export async function announceFeedRows(deps: { db: Kysely<Database>; commits?: C
  * After a commit: cached roles, listings and bodies the write changed are
  * dropped before the answer goes out (read your writes), its feed rows are
  * numbered (so a sync or subscription started after the answer sees them),
- * and the feed is told.
+ * and the feed is told. `writer` is the transaction or connection that wrote.
  */
-async function settle(
+export async function settleWrite(
   deps: { db: Kysely<Database>; commits?: CommitListener | undefined },
   writer: Kysely<Database> | undefined,
 ): Promise<void> {

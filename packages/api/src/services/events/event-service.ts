@@ -13,7 +13,7 @@ import {
 import { sql, type Kysely } from 'kysely';
 import { AppError, validation } from '../../errors.ts';
 import { audit } from '../audit.ts';
-import { recordEventChange, recordNewEvent, recordNewEventIfCalendarAt, recordNewEventIfFree } from '../changes.ts';
+import { recordEventChange, recordNewEvent, recordNewEventIfCalendarAt } from '../changes.ts';
 import { planNewEvents } from '../reminders/plan.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inSingleStatements, inTransaction } from '../write.ts';
@@ -24,6 +24,7 @@ import { bodyGeneration, cachedBody, keepBody } from './detail-cache.ts';
 import { contentColumns, contentOf, mergePatch, requireContent, sameContent, type EventContent } from './content.ts';
 import { conflictWindow, conflictsWithVersion, findConflicts, lockOwnerCalendar } from './conflicts.ts';
 import { expandOccurrences } from './recurrence.ts';
+import { writeNewEventIfFree } from './new-event-writer.ts';
 import { RSVP_OF_PARTICIPANT } from './rsvp.ts';
 import { toEvent } from './serialize.ts';
 
@@ -57,13 +58,13 @@ export async function createEvent(deps: ServiceDeps, actor: Actor, input: TCreat
   const columns = { ...contentColumns(content), owner_id: actor.id };
   const created = (event: EventRow, conflicts: TConflict[]) =>
     withConflicts({ message: 'Event created successfully', event: toEvent(event, 'OWNER') }, conflicts);
-  // Most events have no reminders and nothing near them on the calendar: one statement looks and
-  // writes. Otherwise, still without a transaction or a lock, one statement looks (overlaps and the
-  // calendar's version) and the next writes if the calendar has not moved.
+  // Most events have no reminders and nothing near them on the calendar: one statement, shared with
+  // the other creates under way, looks and writes. Otherwise, still without a transaction or a lock,
+  // one statement looks (overlaps and the calendar's version) and the next writes if the calendar has not moved.
   if (content.reminders.length === 0) {
+    const free = await writeNewEventIfFree(deps, { columns, actorId: actor.id, meta: deps.meta, window: conflictWindow(content) });
+    if (free) return created(free.event, []);
     const written = await inSingleStatements(deps, async (db) => {
-      const free = await recordNewEventIfFree(db, { columns, actorId: actor.id, meta: deps.meta, window: conflictWindow(content) });
-      if (free) return created(free.event, []);
       const { existing, calendarVersion } = await conflictsWithVersion(db, actor.id, content);
       if (existing.length > 0 && input.on_conflict !== 'allow') throw conflictError(existing);
       const recorded = await recordNewEventIfCalendarAt(db, { columns, actorId: actor.id, meta: deps.meta, calendarVersion });
