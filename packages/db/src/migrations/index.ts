@@ -14,6 +14,7 @@ import * as feedNumberedAtCommit from './2026_12_04_000_feed_numbered_at_commit.
 import * as calendarVersions from './2026_12_05_000_calendar_versions.ts';
 import * as feedNumberedRowByRow from './2026_12_05_001_feed_numbered_row_by_row.ts';
 import * as feedNumberedAfterCommit from './2026_12_06_000_feed_numbered_after_commit.ts';
+import * as feedNumberingByIndex from './2026_12_07_000_feed_numbering_by_index.ts';
 
 /** Every migration, in order. Listed here rather than read from disk so bundlers and tsx agree. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_05_000_calendar_versions': calendarVersions,
   '2026_12_05_001_feed_numbered_row_by_row': feedNumberedRowByRow,
   '2026_12_06_000_feed_numbered_after_commit': feedNumberedAfterCommit,
+  '2026_12_07_000_feed_numbering_by_index': feedNumberingByIndex,
 };
