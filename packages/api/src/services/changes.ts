@@ -7,7 +7,7 @@ import { listingsChanging } from './events/listing-cache.ts';
 import { feedWriting } from './feed-numbering.ts';
 import type { RequestMeta } from './audit.ts';
 import { compiledStatement } from './compiled.ts';
-import type { contentColumns } from './events/content.ts';
+import { CONTENT_FIELDS, type contentColumns } from './events/content.ts';
 import { planReminders } from './reminders/plan.ts';
 
 /** Feed rows that change what an event is or who may see it; the rest (reminders, addressed messages) is news, not state. */
@@ -161,32 +161,40 @@ async function runNewEvent(
   return { event, versionId };
 }
 
-/** The content columns, in the order recordNewEvent passes them, as `contentColumns` names them. */
-const NEW_EVENT_FIELDS = [
-  'title',
-  'description',
-  'start_time',
-  'end_time',
-  'location',
-  'timezone',
-  'is_recurring',
-  'recurrence_pattern',
-  'tags',
-  'metadata',
-  'rrule',
-  'series_end',
-  'reminders',
-] as const satisfies ReadonlyArray<keyof NewEventColumns>;
+/** The columns a new event's content fills, as `contentColumns` names them: what history compares, and the derived rrule and series end. */
+const NEW_EVENT_FIELDS = [...CONTENT_FIELDS, 'rrule', 'series_end'] as const satisfies ReadonlyArray<keyof NewEventColumns>;
 const CONTENT = sql.raw(NEW_EVENT_FIELDS.join(', '));
 const CONTENT_OF_E = sql.raw(NEW_EVENT_FIELDS.map((column) => `e.${column}`).join(', '));
+const CONTENT_COUNT = NEW_EVENT_FIELDS.length;
+
+/** Each content column's type, for the arrays a statement of many new events unnests (tags come as JSON arrays). */
+const ARRAY_TYPES: Record<(typeof NEW_EVENT_FIELDS)[number], string> = {
+  title: 'text[]',
+  description: 'text[]',
+  start_time: 'timestamptz[]',
+  end_time: 'timestamptz[]',
+  location: 'text[]',
+  timezone: 'text[]',
+  is_recurring: 'boolean[]',
+  recurrence_pattern: 'jsonb[]',
+  tags: 'jsonb[]',
+  metadata: 'jsonb[]',
+  reminders: 'jsonb[]',
+  rrule: 'text[]',
+  series_end: 'timestamptz[]',
+};
+/** The input's content, as the events table takes it (tags back from JSON to an array). */
+const CONTENT_OF_INPUT = sql.raw(
+  NEW_EVENT_FIELDS.map((column) => (column === 'tags' ? 'array(select jsonb_array_elements_text(i.tags))' : `i.${column}`)).join(', '),
+);
 
 /**
  * The new event's rows; `claim` (a CTE returning one row or none) gates the
  * event, and with it every row that follows from it.
  */
 function newEventSql(args: unknown[], claim?: RawBuilder<unknown>) {
-  const content = args.slice(0, 13);
-  const [ownerId, actorId, requestId, ip, now] = args.slice(13);
+  const content = args.slice(0, CONTENT_COUNT);
+  const [ownerId, actorId, requestId, ip, now] = args.slice(CONTENT_COUNT);
   const values = sql.join([...content, ownerId, 1, now]);
   return sql<EventRow & { version_id: number }>`
       with ${claim ? sql`claim as (${claim}), ` : sql``}e as (
@@ -210,8 +218,8 @@ function newEventSql(args: unknown[], claim?: RawBuilder<unknown>) {
       select e.*, v.version_id from e, version_row v`;
 }
 
-/** Arguments: the 13 content values in CONTENT's order, then owner, actor, request id, ip, time. */
-const newEventStatement = compiledStatement(18, (db, ...args: unknown[]) => newEventSql(args).compile(db));
+/** Arguments: the content values in CONTENT's order, then owner, actor, request id, ip, time. */
+const newEventStatement = compiledStatement(CONTENT_COUNT + 5, (db, ...args: unknown[]) => newEventSql(args).compile(db));
 
 /**
  * The same arguments, then the calendar version seen. The owner's row in
@@ -220,13 +228,13 @@ const newEventStatement = compiledStatement(18, (db, ...args: unknown[]) => newE
  * returns nothing and nothing is written. An owner with no row yet was seen
  * at version 0, and a concurrent first write makes the insert conflict.
  */
-const newEventIfCalendarAtStatement = compiledStatement(19, (db, ...args: unknown[]) => {
-  const [ownerId, seen] = [args[13], args[18]];
+const newEventIfCalendarAtStatement = compiledStatement(CONTENT_COUNT + 6, (db, ...args: unknown[]) => {
+  const [ownerId, seen] = [args[CONTENT_COUNT], args[CONTENT_COUNT + 5]];
   const claim = sql`
         insert into calendar_versions as cv (owner_id, version) values (${ownerId}, ${seen}::bigint + 1)
         on conflict (owner_id) do update set version = excluded.version where cv.version = ${seen}::bigint
         returning 1`;
-  return newEventSql(args.slice(0, 18), claim).compile(db);
+  return newEventSql(args.slice(0, CONTENT_COUNT + 5), claim).compile(db);
 });
 
 /**
@@ -239,15 +247,13 @@ const newEventIfCalendarAtStatement = compiledStatement(19, (db, ...args: unknow
  * than waited for, so one held calendar does not hold up the others' creates:
  * that create then goes its own way. Tags come as JSON arrays.
  */
-const newEventsIfFreeStatement = compiledStatement(20, (db, ...args: unknown[]) => {
-  const [title, description, start, end, location, timezone, recurring, pattern, tags, metadata, rrule, seriesEnd, reminders] = args;
-  const [ownerId, actorId, requestId, ip, now, windowStart, windowEnd] = args.slice(13);
+const newEventsIfFreeStatement = compiledStatement(CONTENT_COUNT + 7, (db, ...args: unknown[]) => {
+  const content = NEW_EVENT_FIELDS.map((field, k) => sql`${args[k]}::${sql.raw(ARRAY_TYPES[field])}`);
+  const [ownerId, actorId, requestId, ip, now, windowStart, windowEnd] = args.slice(CONTENT_COUNT);
   return sql<EventRow & { version_id: number }>`
       with input as (
         select * from unnest(
-          ${title}::text[], ${description}::text[], ${start}::timestamptz[], ${end}::timestamptz[], ${location}::text[],
-          ${timezone}::text[], ${recurring}::boolean[], ${pattern}::jsonb[], ${tags}::jsonb[], ${metadata}::jsonb[],
-          ${rrule}::text[], ${seriesEnd}::timestamptz[], ${reminders}::jsonb[],
+          ${sql.join(content)},
           ${ownerId}::int[], ${actorId}::int[], ${requestId}::text[], ${ip}::text[], ${now}::timestamptz[],
           ${windowStart}::timestamptz[], ${windowEnd}::timestamptz[]
         ) as i(${CONTENT}, owner_id, actor_id, request_id, ip, at, window_start, window_end)
@@ -264,8 +270,7 @@ const newEventsIfFreeStatement = compiledStatement(20, (db, ...args: unknown[]) 
         returning owner_id
       ), e as (
         insert into events (${CONTENT}, owner_id, version, updated_at)
-        select i.title, i.description, i.start_time, i.end_time, i.location, i.timezone, i.is_recurring, i.recurrence_pattern,
-          array(select jsonb_array_elements_text(i.tags)), i.metadata, i.rrule, i.series_end, i.reminders, i.owner_id, 1, i.at
+        select ${CONTENT_OF_INPUT}, i.owner_id, 1, i.at
         from input i join claim using (owner_id)
         order by i.owner_id
         returning *
