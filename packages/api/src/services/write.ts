@@ -61,6 +61,6 @@ export async function settleWrite(
   settleAccess(deps.db, writer);
   settleListings(deps.db, writer);
   settleBodies(deps.db, writer);
-  if (wroteFeed(writer)) await numberFeed(deps.db);
+  if (wroteFeed(writer)) return announceFeedRows(deps);
   deps.commits?.committed();
 }

@@ -37,7 +37,8 @@ type WriterDeps = { db: Kysely<Database>; commits?: CommitListener | undefined }
  * Writes the new event if none of its owner's events lies in its window (see
  * `recordNewEventsIfFree`), settled like any write (caches dropped, feed
  * numbered) before it resolves. Undefined, with nothing written, when
- * something lies there or the owner's calendar moved meanwhile.
+ * something lies there, or the owner's calendar moved, is held by another
+ * write or has no row yet: the caller then takes the look-then-write path.
  */
 export function writeNewEventIfFree(deps: WriterDeps, input: NewEventIfFree): Promise<Written | undefined> {
   let queue = queues.get(deps.db);
