@@ -15,6 +15,7 @@ import * as calendarVersions from './2026_12_05_000_calendar_versions.ts';
 import * as feedNumberedRowByRow from './2026_12_05_001_feed_numbered_row_by_row.ts';
 import * as feedNumberedAfterCommit from './2026_12_06_000_feed_numbered_after_commit.ts';
 import * as feedNumberingByIndex from './2026_12_07_000_feed_numbering_by_index.ts';
+import * as feedNumberingRowByKey from './2026_12_08_000_feed_numbering_row_by_key.ts';
 
 /** Every migration, in order. Listed here rather than read from disk so bundlers and tsx agree. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_05_001_feed_numbered_row_by_row': feedNumberedRowByRow,
   '2026_12_06_000_feed_numbered_after_commit': feedNumberedAfterCommit,
   '2026_12_07_000_feed_numbering_by_index': feedNumberingByIndex,
+  '2026_12_08_000_feed_numbering_row_by_key': feedNumberingRowByKey,
 };
