@@ -16,6 +16,7 @@ import * as feedNumberedRowByRow from './2026_12_05_001_feed_numbered_row_by_row
 import * as feedNumberedAfterCommit from './2026_12_06_000_feed_numbered_after_commit.ts';
 import * as feedNumberingByIndex from './2026_12_07_000_feed_numbering_by_index.ts';
 import * as feedNumberingRowByKey from './2026_12_08_000_feed_numbering_row_by_key.ts';
+import * as historyPagesInIndexOrder from './2026_12_09_000_history_pages_in_index_order.ts';
 
 /** Every migration, in order. Listed here rather than read from disk so bundlers and tsx agree. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_000_feed_numbered_after_commit': feedNumberedAfterCommit,
   '2026_12_07_000_feed_numbering_by_index': feedNumberingByIndex,
   '2026_12_08_000_feed_numbering_row_by_key': feedNumberingRowByKey,
+  '2026_12_09_000_history_pages_in_index_order': historyPagesInIndexOrder,
 };

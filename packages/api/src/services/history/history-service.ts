@@ -1,6 +1,6 @@
 import type { Database, EventVersionRow } from '@scheduler/db';
 import { formatDateTime, type TUserRef } from '@scheduler/shared';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { AppError } from '../../errors.ts';
 import { audit } from '../audit.ts';
 import { checkAccess, loadEventFor } from '../events/access.ts';
@@ -63,14 +63,21 @@ export async function listHistory(db: Kysely<Database>, actor: Actor, input: Pag
   return (await versionPage(db, actor, input, 'desc')).map(entry);
 }
 
-/** One page of an event's versions after the cursor, in either direction, for a reader of its history. */
+/**
+ * One page of an event's versions after the cursor, in either direction, for
+ * a reader of its history: `event_versions_page` walks the event's index in
+ * version order and stops after the page, however many versions the event has.
+ */
 async function versionPage(db: Kysely<Database>, actor: Actor, input: PageInput, order: 'asc' | 'desc') {
   await checkAccess(db, input.id, actor, 'read_history');
-  let query = versionsOf(db, input.id)
+  const page = sql<EventVersionRow>`event_versions_page(${input.id}, ${input.cursor || null}, ${input.limit ?? DEFAULT_PAGE}, ${order === 'desc'})`;
+  return db
+    .selectFrom(page.as('v'))
+    .leftJoin('users as u', 'u.id', 'v.changed_by')
+    .selectAll('v')
+    .select('u.username as changed_by_username')
     .orderBy('v.version_id', order)
-    .limit(input.limit ?? DEFAULT_PAGE);
-  if (input.cursor) query = query.where('v.version_id', order === 'desc' ? '<' : '>', input.cursor);
-  return query.execute();
+    .execute();
 }
 
 async function loadVersion(db: Kysely<Database>, eventId: number, versionId: number): Promise<VersionWithActor> {
