@@ -107,6 +107,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         setStatus('signed-in');
       },
       async signOut() {
+        // Reads still in flight are called off: answered after the logout, they would be refused.
+        await queryClient.cancelQueries();
         // The signed-in pages go first: once the client forgets its tokens, a query or
         // subscription still mounted would ask again without them (and be refused).
         refreshStore.write(undefined);
@@ -118,7 +120,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         }
       },
     }),
-    [status, user, client, endedNotice, freshClient],
+    [status, user, client, endedNotice, freshClient, queryClient],
   );
 
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
