@@ -107,6 +107,35 @@ describe('history', () => {
   });
 });
 
+describe('history among other events', () => {
+  it("pages one event's versions only, in order both ways, while another event's edits interleave", async () => {
+    const owner = await ctx.user('interleave');
+    const mine = await ctx.event(owner, { title: 'Mine 1' });
+    const other = await ctx.event(owner, { title: 'Other 1', start_time: '2067-01-01T09:00:00Z', end_time: '2067-01-01T10:00:00Z' });
+    for (let i = 2; i <= 7; i++) {
+      await update(owner, mine.id, { title: `Mine ${i}` });
+      await update(owner, other.id, { title: `Other ${i}` });
+    }
+    const newest: HistoryEntry[] = [];
+    for (let cursor: number | undefined; ;) {
+      const page = await historyOf(owner, mine.id, `?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      if (page.length === 0) break;
+      newest.push(...page);
+      cursor = page.at(-1)!.version_id;
+    }
+    expect(newest.map((h) => [h.event_id, h.version])).toEqual([7, 6, 5, 4, 3, 2, 1].map((v) => [mine.id, v]));
+    const oldest: ChangelogEntry[] = [];
+    for (let cursor: number | undefined; ;) {
+      const page = await changelogOf(owner, mine.id, `?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      if (page.length === 0) break;
+      oldest.push(...page);
+      cursor = page.at(-1)!.history_id;
+    }
+    expect(oldest.map((c) => c.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(oldest.map((c) => c.history_id)).toEqual(newest.map((h) => h.version_id).reverse());
+  });
+});
+
 describe('history under load and from batches', () => {
   it('numbers concurrent changes without gaps, and chains them in the changelog', async () => {
     const owner = await ctx.user('concurrent');

@@ -1,6 +1,6 @@
 import type { Database, EventVersionRow } from '@scheduler/db';
 import { formatDateTime, type TUserRef } from '@scheduler/shared';
-import { sql, type Kysely } from 'kysely';
+import { sql, type AliasedRawBuilder, type Kysely } from 'kysely';
 import { AppError } from '../../errors.ts';
 import { audit } from '../audit.ts';
 import { checkAccess, loadEventFor } from '../events/access.ts';
@@ -15,13 +15,13 @@ const DEFAULT_PAGE = 100;
 
 type VersionWithActor = EventVersionRow & { changed_by_username: string | null };
 
+/** Versions (the table, or a page of it) with their authors' names. */
+function withAuthors(db: Kysely<Database>, versions: AliasedRawBuilder<EventVersionRow, 'v'>) {
+  return db.selectFrom(versions).leftJoin('users as u', 'u.id', 'v.changed_by').selectAll('v').select('u.username as changed_by_username');
+}
+
 function versionsOf(db: Kysely<Database>, eventId: number) {
-  return db
-    .selectFrom('event_versions as v')
-    .leftJoin('users as u', 'u.id', 'v.changed_by')
-    .selectAll('v')
-    .select('u.username as changed_by_username')
-    .where('v.event_id', '=', eventId);
+  return withAuthors(db, sql<EventVersionRow>`event_versions`.as('v')).where('v.event_id', '=', eventId);
 }
 
 const actorOf = (v: VersionWithActor): TUserRef | null =>
@@ -71,13 +71,7 @@ export async function listHistory(db: Kysely<Database>, actor: Actor, input: Pag
 async function versionPage(db: Kysely<Database>, actor: Actor, input: PageInput, order: 'asc' | 'desc') {
   await checkAccess(db, input.id, actor, 'read_history');
   const page = sql<EventVersionRow>`event_versions_page(${input.id}, ${input.cursor || null}, ${input.limit ?? DEFAULT_PAGE}, ${order === 'desc'})`;
-  return db
-    .selectFrom(page.as('v'))
-    .leftJoin('users as u', 'u.id', 'v.changed_by')
-    .selectAll('v')
-    .select('u.username as changed_by_username')
-    .orderBy('v.version_id', order)
-    .execute();
+  return withAuthors(db, page.as('v')).orderBy('v.version_id', order).execute();
 }
 
 async function loadVersion(db: Kysely<Database>, eventId: number, versionId: number): Promise<VersionWithActor> {
