@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { numberFeed } from '../src/services/feed-numbering.ts';
+import { freeSlot } from './support/events.ts';
 import { wsSubscriber } from './support/live.ts';
 import { useTestServer } from './support/test-context.ts';
 
@@ -140,6 +141,51 @@ describe('the change feed under transactions that commit out of order', () => {
       expect(rows.every((row) => row.id > 0)).toBe(true);
     } finally {
       await Promise.all([first.end(), second.end()]);
+    }
+  });
+
+  it('writes a shared create statement\'s rows numbered, after a numbering it met under way has committed', async () => {
+    const owner = await ctx.user('numbered');
+    const event = await ctx.event(owner, { title: 'Before the numbering' });
+    const db = ctx.server.deps.db;
+    const sub = wsSubscriber(ctx.url, owner.access);
+    await sub.ready;
+    const numbering = new pg.Client({ connectionString: ctx.server.deps.database.url });
+    await numbering.connect();
+    try {
+      await sql`insert into changes (event_id, type, actor_id, payload)
+                values (${event.id}, 'rsvp.updated', ${owner.id}, ${JSON.stringify({ mark: 'pending' })}::jsonb)`.execute(db);
+      await numbering.query('begin');
+      const [{ numbered }] = (await numbering.query<{ numbered: number }>('select changes_number_pending() as numbered')).rows as [{ numbered: number }];
+      expect(numbered).toBe(1);
+
+      let answered = false;
+      const create = api
+        .post('/api/events', { token: owner.access, body: { title: 'Numbered by its statement', ...freeSlot(30) } })
+        .then((response) => ((answered = true), response));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The statement waits for the numbering's turn, so no id of its own can become visible before the numbering's.
+      expect(answered).toBe(false);
+      await numbering.query('commit');
+      const created = await create;
+      expect(created.status).toBe(201);
+
+      const rows = await db
+        .selectFrom('changes')
+        .select(['id', 'type', 'event_id'])
+        .where('event_id', 'in', [event.id, created.body.event.id])
+        .orderBy('id')
+        .execute();
+      expect(rows.map((row) => [row.type, row.event_id])).toEqual([
+        ['event.created', event.id],
+        ['rsvp.updated', event.id],
+        ['event.created', created.body.event.id],
+      ]);
+      expect(rows.every((row) => row.id > 0)).toBe(true);
+      await sub.inbox.waitFor((inbox) => inbox.types(created.body.event.id).includes('event.created'));
+    } finally {
+      await numbering.end();
+      await sub.close();
     }
   });
 });

@@ -4,7 +4,7 @@ import { accessChanging, changesAccess } from './events/access.ts';
 import { bodyChanging } from './events/detail-cache.ts';
 import { nothingInWindow } from './events/conflicts.ts';
 import { listingsChanging } from './events/listing-cache.ts';
-import { feedWriting } from './feed-numbering.ts';
+import { FEED_NUMBERING_LOCK, feedWriting } from './feed-numbering.ts';
 import type { RequestMeta } from './audit.ts';
 import { compiledStatement } from './compiled.ts';
 import { CONTENT_FIELDS, type contentColumns } from './events/content.ts';
@@ -139,7 +139,7 @@ export async function recordNewEventsIfFree(
   );
   const written = new Map<number, { event: EventRow; versionId: number }>();
   for (const { version_id: versionId, ...event } of (await db.executeQuery(query)).rows) {
-    noteFeedEntry(db, { eventId: event.id, type: 'event.created' });
+    noteFeedEntry(db, { eventId: event.id, type: 'event.created', numbered: true });
     written.set(event.owner_id, { event, versionId });
   }
   return written;
@@ -246,6 +246,12 @@ const newEventIfCalendarAtStatement = compiledStatement(CONTENT_COUNT + 6, (db, 
  * calendar row yet (another write may be inserting it), is skipped rather
  * than waited for, so one held calendar does not hold up the others' creates:
  * that create then goes its own way. Tags come as JSON arrays.
+ *
+ * Its feed rows are written with their final ids: the statement takes the
+ * numbering's turn (`FEED_NUMBERING_LOCK`) as it writes them and holds it to
+ * its commit, so no numbering has to follow it. Creates share one such
+ * statement at a time (new-event-writer.ts), so holding the turn delays no
+ * other create, only a numbering that comes meanwhile.
  */
 const newEventsIfFreeStatement = compiledStatement(CONTENT_COUNT + 7, (db, ...args: unknown[]) => {
   const content = NEW_EVENT_FIELDS.map((field, k) => sql`${args[k]}::${sql.raw(ARRAY_TYPES[field])}`);
@@ -284,9 +290,12 @@ const newEventsIfFreeStatement = compiledStatement(CONTENT_COUNT + 7, (db, ...ar
         insert into event_versions (event_id, version, history_type, owner_id, ${CONTENT}, changed_by, change_reason)
         select e.id, e.version, '+', e.owner_id, ${CONTENT_OF_E}, i.actor_id, null from e join input i using (owner_id)
         returning version_id, event_id
+      ), numbering_turn as (
+        select pg_advisory_xact_lock(${sql.lit(FEED_NUMBERING_LOCK)})
       ), feed_row as (
-        insert into changes (event_id, type, actor_id, version_id)
-        select e.id, 'event.created', i.actor_id, v.version_id from e join version_row v on v.event_id = e.id join input i using (owner_id)
+        insert into changes (id, event_id, type, actor_id, version_id)
+        select nextval('changes_id_seq'), e.id, 'event.created', i.actor_id, v.version_id
+        from numbering_turn, e join version_row v on v.event_id = e.id join input i using (owner_id)
       )
       select e.*, v.version_id from e join version_row v on v.event_id = e.id`.compile(db);
 });
@@ -364,9 +373,13 @@ export async function recordReminderMessages(
  * feed-numbering.ts), so writers take no lock here.
  *
  * What a feed row means for this instance once the transaction commits: its
- * rows to number, and its caches to drop (see write.ts). */
-function noteFeedEntry(trx: Kysely<Database>, entry: { eventId: number | null; type: ChangeType; recipientId?: number | undefined }): void {
-  feedWriting(trx);
+ * rows to number (unless the statement wrote them `numbered`), and its caches
+ * to drop (see write.ts). */
+function noteFeedEntry(
+  trx: Kysely<Database>,
+  entry: { eventId: number | null; type: ChangeType; recipientId?: number | undefined; numbered?: boolean },
+): void {
+  if (!entry.numbered) feedWriting(trx);
   if (changesAccess(entry.type) && entry.eventId !== null) accessChanging(trx, entry.eventId);
   if (entry.eventId !== null) bodyChanging(trx, entry.eventId);
   if (isStateChange({ type: entry.type, recipient_id: entry.recipientId ?? null })) listingsChanging(trx);

@@ -9,6 +9,14 @@ import { sql, type Kysely } from 'kysely';
  * and one call numbers the rows of every write that committed before it.
  */
 
+/**
+ * The advisory lock `changes_number_pending()` takes: whoever gives feed rows
+ * their final ids holds it to its commit, so ids become visible in order. A
+ * statement that is already one at a time (the shared create statement) can
+ * take it and write its rows numbered, saving a numbering after it.
+ */
+export const FEED_NUMBERING_LOCK = 7302;
+
 /** Writers (transactions or connections) that inserted feed rows, to be numbered once committed. */
 const writingFeed = new WeakSet<object>();
 
