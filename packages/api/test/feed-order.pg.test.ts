@@ -144,7 +144,7 @@ describe('the change feed under transactions that commit out of order', () => {
     }
   });
 
-  it('writes a shared create statement\'s rows numbered, after a numbering it met under way has committed', async () => {
+  it("writes a shared create statement's rows numbered, after a numbering it met under way has committed", async () => {
     const owner = await ctx.user('numbered');
     const event = await ctx.event(owner, { title: 'Before the numbering' });
     const db = ctx.server.deps.db;
@@ -156,7 +156,9 @@ describe('the change feed under transactions that commit out of order', () => {
       await sql`insert into changes (event_id, type, actor_id, payload)
                 values (${event.id}, 'rsvp.updated', ${owner.id}, ${JSON.stringify({ mark: 'pending' })}::jsonb)`.execute(db);
       await numbering.query('begin');
-      const [{ numbered }] = (await numbering.query<{ numbered: number }>('select changes_number_pending() as numbered')).rows as [{ numbered: number }];
+      const [{ numbered }] = (await numbering.query<{ numbered: number }>('select changes_number_pending() as numbered')).rows as [
+        { numbered: number },
+      ];
       expect(numbered).toBe(1);
 
       let answered = false;

@@ -127,8 +127,7 @@ export async function recordNewEventsIfFree(
   const column = (pick: (input: NewEventIfFree) => unknown) => inputs.map(pick);
   const query = newEventsIfFreeStatement(
     db,
-    // Tags travel as JSON: an array of arrays cannot be unnested row by row.
-    ...NEW_EVENT_FIELDS.map((field) => column((input) => (field === 'tags' ? JSON.stringify(input.columns.tags) : input.columns[field]))),
+    ...NEW_EVENT_FIELDS.map((field) => column((input) => contentValue(input.columns, field))),
     column((input) => input.columns.owner_id),
     column((input) => input.actorId),
     column((input) => input.meta.requestId),
@@ -147,7 +146,10 @@ export async function recordNewEventsIfFree(
 
 function newEventArguments(input: { columns: NewEventColumns; actorId: number; meta: RequestMeta }): unknown[] {
   const c = input.columns;
-  return [...NEW_EVENT_FIELDS.map((field) => c[field]), ...[c.owner_id, input.actorId, input.meta.requestId, input.meta.ip, new Date()]];
+  return [
+    ...NEW_EVENT_FIELDS.map((field) => contentValue(c, field)),
+    ...[c.owner_id, input.actorId, input.meta.requestId, input.meta.ip, new Date()],
+  ];
 }
 
 async function runNewEvent(
@@ -167,114 +169,55 @@ const CONTENT = sql.raw(NEW_EVENT_FIELDS.join(', '));
 const CONTENT_OF_E = sql.raw(NEW_EVENT_FIELDS.map((column) => `e.${column}`).join(', '));
 const CONTENT_COUNT = NEW_EVENT_FIELDS.length;
 
-/** Each content column's type, for the arrays a statement of many new events unnests (tags come as JSON arrays). */
-const ARRAY_TYPES: Record<(typeof NEW_EVENT_FIELDS)[number], string> = {
-  title: 'text[]',
-  description: 'text[]',
-  start_time: 'timestamptz[]',
-  end_time: 'timestamptz[]',
-  location: 'text[]',
-  timezone: 'text[]',
-  is_recurring: 'boolean[]',
-  recurrence_pattern: 'jsonb[]',
-  tags: 'jsonb[]',
-  metadata: 'jsonb[]',
-  reminders: 'jsonb[]',
-  rrule: 'text[]',
-  series_end: 'timestamptz[]',
+/** Each content column's type in the statements' input (a statement of many new events takes an array of each); tags come as JSON arrays. */
+const COLUMN_TYPES: Record<(typeof NEW_EVENT_FIELDS)[number], string> = {
+  title: 'text',
+  description: 'text',
+  start_time: 'timestamptz',
+  end_time: 'timestamptz',
+  location: 'text',
+  timezone: 'text',
+  is_recurring: 'boolean',
+  recurrence_pattern: 'jsonb',
+  tags: 'jsonb',
+  metadata: 'jsonb',
+  reminders: 'jsonb',
+  rrule: 'text',
+  series_end: 'timestamptz',
 };
 /** The input's content, as the events table takes it (tags back from JSON to an array). */
 const CONTENT_OF_INPUT = sql.raw(
   NEW_EVENT_FIELDS.map((column) => (column === 'tags' ? 'array(select jsonb_array_elements_text(i.tags))' : `i.${column}`)).join(', '),
 );
 
+/** A content column's value as the statements take it. */
+const contentValue = (columns: NewEventColumns, field: (typeof NEW_EVENT_FIELDS)[number]): unknown =>
+  field === 'tags' ? JSON.stringify(columns.tags) : columns[field];
+
 /**
- * The new event's rows; `claim` (a CTE returning one row or none) gates the
- * event, and with it every row that follows from it.
+ * New events' rows, the same rows recordEventChange and `audit` write: for
+ * each row of `input` (CONTENT's columns, then owner_id, actor_id,
+ * request_id, ip, at) whose owner the `gate` CTEs' last, `claim`, returns,
+ * the event, its owner's permission, the audit row, version 1 and the feed
+ * row. `numbered` feed rows are written with their final ids under the
+ * numbering's turn (see `newEventsIfFreeStatement`); the others are
+ * numbered after the commit.
  */
-function newEventSql(args: unknown[], claim?: RawBuilder<unknown>) {
-  const content = args.slice(0, CONTENT_COUNT);
-  const [ownerId, actorId, requestId, ip, now] = args.slice(CONTENT_COUNT);
-  const values = sql.join([...content, ownerId, 1, now]);
-  return sql<EventRow & { version_id: number }>`
-      with ${claim ? sql`claim as (${claim}), ` : sql``}e as (
-        insert into events (${CONTENT}, owner_id, version, updated_at)
-        ${claim ? sql`select ${values} from claim` : sql`values (${values})`}
-        returning *
-      ), owner_grant as (
-        insert into event_permissions (event_id, user_id, role, own_role, granted_by)
-        select id, owner_id, 'OWNER', 'OWNER', ${actorId} from e
-      ), audit_row as (
-        insert into audit_log (user_id, action, target_type, target_id, request_id, ip)
-        select ${actorId}, 'event.create', 'event', id::text, ${requestId}, ${ip} from e
-      ), version_row as (
-        insert into event_versions (event_id, version, history_type, owner_id, ${CONTENT}, changed_by, change_reason)
-        select id, version, '+', owner_id, ${CONTENT}, ${actorId}, null from e
-        returning version_id
+function newEventsSql(input: RawBuilder<unknown>, gate: RawBuilder<unknown>, { numbered }: { numbered: boolean }) {
+  const feedRow = numbered
+    ? sql`numbering_turn as (
+        select pg_advisory_xact_lock(${sql.lit(FEED_NUMBERING_LOCK)})
       ), feed_row as (
+        insert into changes (id, event_id, type, actor_id, version_id)
+        select nextval('changes_id_seq'), e.id, 'event.created', i.actor_id, v.version_id
+        from numbering_turn, e join version_row v on v.event_id = e.id join input i using (owner_id)
+      )`
+    : sql`feed_row as (
         insert into changes (event_id, type, actor_id, version_id)
-        select e.id, 'event.created', ${actorId}, v.version_id from e, version_row v
-      )
-      select e.*, v.version_id from e, version_row v`;
-}
-
-/** Arguments: the content values in CONTENT's order, then owner, actor, request id, ip, time. */
-const newEventStatement = compiledStatement(CONTENT_COUNT + 5, (db, ...args: unknown[]) => newEventSql(args).compile(db));
-
-/**
- * The same arguments, then the calendar version seen. The owner's row in
- * calendar_versions moves from that version to the next; if another write
- * moved it first (PostgreSQL re-reads a row it waited for), the claim
- * returns nothing and nothing is written. An owner with no row yet was seen
- * at version 0, and a concurrent first write makes the insert conflict.
- */
-const newEventIfCalendarAtStatement = compiledStatement(CONTENT_COUNT + 6, (db, ...args: unknown[]) => {
-  const [ownerId, seen] = [args[CONTENT_COUNT], args[CONTENT_COUNT + 5]];
-  const claim = sql`
-        insert into calendar_versions as cv (owner_id, version) values (${ownerId}, ${seen}::bigint + 1)
-        on conflict (owner_id) do update set version = excluded.version where cv.version = ${seen}::bigint
-        returning 1`;
-  return newEventSql(args.slice(0, CONTENT_COUNT + 5), claim).compile(db);
-});
-
-/**
- * Arguments: one array per column (CONTENT's order, then owner, actor, request
- * id, ip, time, window start, window end), one element per new event. The
- * rows are taken in owner order, so two such statements lock owners' calendar
- * rows in the same order and never deadlock. An owner whose calendar another
- * write holds (a transaction checking overlaps, a batch), or who has no
- * calendar row yet (another write may be inserting it), is skipped rather
- * than waited for, so one held calendar does not hold up the others' creates:
- * that create then goes its own way. Tags come as JSON arrays.
- *
- * Its feed rows are written with their final ids: the statement takes the
- * numbering's turn (`FEED_NUMBERING_LOCK`) as it writes them and holds it to
- * its commit, so no numbering has to follow it. Creates share one such
- * statement at a time (new-event-writer.ts), so holding the turn delays no
- * other create, only a numbering that comes meanwhile.
- */
-const newEventsIfFreeStatement = compiledStatement(CONTENT_COUNT + 7, (db, ...args: unknown[]) => {
-  const content = NEW_EVENT_FIELDS.map((field, k) => sql`${args[k]}::${sql.raw(ARRAY_TYPES[field])}`);
-  const [ownerId, actorId, requestId, ip, now, windowStart, windowEnd] = args.slice(CONTENT_COUNT);
+        select e.id, 'event.created', i.actor_id, v.version_id from e join version_row v on v.event_id = e.id join input i using (owner_id)
+      )`;
   return sql<EventRow & { version_id: number }>`
-      with input as (
-        select * from unnest(
-          ${sql.join(content)},
-          ${ownerId}::int[], ${actorId}::int[], ${requestId}::text[], ${ip}::text[], ${now}::timestamptz[],
-          ${windowStart}::timestamptz[], ${windowEnd}::timestamptz[]
-        ) as i(${CONTENT}, owner_id, actor_id, request_id, ip, at, window_start, window_end)
-      ), unheld as (
-        select c.owner_id from calendar_versions c join input i using (owner_id) order by c.owner_id for update of c skip locked
-      ), claim as (
-        insert into calendar_versions as cv (owner_id, version)
-        select i.owner_id, coalesce((select c.version from calendar_versions c where c.owner_id = i.owner_id), 0) + 1
-        from input i
-        where i.owner_id in (select owner_id from unheld)
-          and ${nothingInWindow(db as Kysely<Database>, sql.ref('i.owner_id'), sql.ref('i.window_start'), sql.ref('i.window_end'))}
-        order by i.owner_id
-        on conflict (owner_id) do update set version = excluded.version where cv.version = excluded.version - 1
-        returning owner_id
-      ), e as (
+      with input as (${input}), ${gate}, e as (
         insert into events (${CONTENT}, owner_id, version, updated_at)
         select ${CONTENT_OF_INPUT}, i.owner_id, 1, i.at
         from input i join claim using (owner_id)
@@ -290,14 +233,78 @@ const newEventsIfFreeStatement = compiledStatement(CONTENT_COUNT + 7, (db, ...ar
         insert into event_versions (event_id, version, history_type, owner_id, ${CONTENT}, changed_by, change_reason)
         select e.id, e.version, '+', e.owner_id, ${CONTENT_OF_E}, i.actor_id, null from e join input i using (owner_id)
         returning version_id, event_id
-      ), numbering_turn as (
-        select pg_advisory_xact_lock(${sql.lit(FEED_NUMBERING_LOCK)})
-      ), feed_row as (
-        insert into changes (id, event_id, type, actor_id, version_id)
-        select nextval('changes_id_seq'), e.id, 'event.created', i.actor_id, v.version_id
-        from numbering_turn, e join version_row v on v.event_id = e.id join input i using (owner_id)
-      )
-      select e.*, v.version_id from e join version_row v on v.event_id = e.id`.compile(db);
+      ), ${feedRow}
+      select e.*, v.version_id from e join version_row v on v.event_id = e.id`;
+}
+
+/** One new event's input row, from the content values in CONTENT's order, then owner, actor, request id, ip, time. */
+function oneEventInput(args: unknown[]) {
+  const content = NEW_EVENT_FIELDS.map((field, k) => sql`${args[k]}::${sql.raw(COLUMN_TYPES[field])} as ${sql.raw(field)}`);
+  const [ownerId, actorId, requestId, ip, now] = args.slice(CONTENT_COUNT);
+  return sql`select ${sql.join(content)}, ${ownerId}::int as owner_id, ${actorId}::int as actor_id,
+                    ${requestId}::text as request_id, ${ip}::text as ip, ${now}::timestamptz as at`;
+}
+
+/** Arguments: the content values in CONTENT's order, then owner, actor, request id, ip, time. */
+const newEventStatement = compiledStatement(CONTENT_COUNT + 5, (db, ...args: unknown[]) =>
+  newEventsSql(oneEventInput(args), sql`claim as (select owner_id from input)`, { numbered: false }).compile(db),
+);
+
+/**
+ * The same arguments, then the calendar version seen. The owner's row in
+ * calendar_versions moves from that version to the next; if another write
+ * moved it first (PostgreSQL re-reads a row it waited for), the claim
+ * returns nothing and nothing is written. An owner with no row yet was seen
+ * at version 0, and a concurrent first write makes the insert conflict.
+ */
+const newEventIfCalendarAtStatement = compiledStatement(CONTENT_COUNT + 6, (db, ...args: unknown[]) => {
+  const seen = args[CONTENT_COUNT + 5];
+  const gate = sql`claim as (
+        insert into calendar_versions as cv (owner_id, version) select owner_id, ${seen}::bigint + 1 from input
+        on conflict (owner_id) do update set version = excluded.version where cv.version = ${seen}::bigint
+        returning owner_id
+      )`;
+  return newEventsSql(oneEventInput(args.slice(0, CONTENT_COUNT + 5)), gate, { numbered: false }).compile(db);
+});
+
+/**
+ * Arguments: one array per column (CONTENT's order, then owner, actor, request
+ * id, ip, time, window start, window end), one element per new event. The
+ * rows are taken in owner order, so two such statements lock owners' calendar
+ * rows in the same order and never deadlock. An owner whose calendar another
+ * write holds (a transaction checking overlaps, a batch), or who has no
+ * calendar row yet (another write may be inserting it), is skipped rather
+ * than waited for, so one held calendar does not hold up the others' creates:
+ * that create then goes its own way.
+ *
+ * Its feed rows are written with their final ids: the statement takes the
+ * numbering's turn (`FEED_NUMBERING_LOCK`) as it writes them and holds it to
+ * its commit, so no numbering has to follow it. Creates share one such
+ * statement at a time (new-event-writer.ts), so holding the turn delays no
+ * other create, only a numbering that comes meanwhile.
+ */
+const newEventsIfFreeStatement = compiledStatement(CONTENT_COUNT + 7, (db, ...args: unknown[]) => {
+  const content = NEW_EVENT_FIELDS.map((field, k) => sql`${args[k]}::${sql.raw(COLUMN_TYPES[field])}[]`);
+  const [ownerId, actorId, requestId, ip, now, windowStart, windowEnd] = args.slice(CONTENT_COUNT);
+  const input = sql`
+        select * from unnest(
+          ${sql.join(content)},
+          ${ownerId}::int[], ${actorId}::int[], ${requestId}::text[], ${ip}::text[], ${now}::timestamptz[],
+          ${windowStart}::timestamptz[], ${windowEnd}::timestamptz[]
+        ) as i(${CONTENT}, owner_id, actor_id, request_id, ip, at, window_start, window_end)`;
+  const gate = sql`unheld as (
+        select c.owner_id from calendar_versions c join input i using (owner_id) order by c.owner_id for update of c skip locked
+      ), claim as (
+        insert into calendar_versions as cv (owner_id, version)
+        select i.owner_id, coalesce((select c.version from calendar_versions c where c.owner_id = i.owner_id), 0) + 1
+        from input i
+        where i.owner_id in (select owner_id from unheld)
+          and ${nothingInWindow(db as Kysely<Database>, sql.ref('i.owner_id'), sql.ref('i.window_start'), sql.ref('i.window_end'))}
+        order by i.owner_id
+        on conflict (owner_id) do update set version = excluded.version where cv.version = excluded.version - 1
+        returning owner_id
+      )`;
+  return newEventsSql(input, gate, { numbered: true }).compile(db);
 });
 
 /** A permission change: one feed row naming whose access changed and the new role (null = revoked). */
