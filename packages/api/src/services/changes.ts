@@ -279,9 +279,12 @@ const newEventIfCalendarAtStatement = compiledStatement(CONTENT_COUNT + 6, (db, 
  *
  * Its feed rows are written with their final ids: the statement takes the
  * numbering's turn (`FEED_NUMBERING_LOCK`) as it writes them and holds it to
- * its commit, so no numbering has to follow it. Creates share one such
- * statement at a time (new-event-writer.ts), so holding the turn delays no
- * other create, only a numbering that comes meanwhile.
+ * its commit, so no numbering has to follow it. An instance runs one such
+ * statement at a time (new-event-writer.ts), so holding the turn delays only
+ * a numbering that comes meanwhile, or another instance's statement, for the
+ * few rows and the commit that follow. It waits on nothing else while it
+ * holds the turn, and the calendar rows it holds were taken without waiting,
+ * so no two writers can wait on each other.
  */
 const newEventsIfFreeStatement = compiledStatement(CONTENT_COUNT + 7, (db, ...args: unknown[]) => {
   const content = NEW_EVENT_FIELDS.map((field, k) => sql`${args[k]}::${sql.raw(COLUMN_TYPES[field])}[]`);
