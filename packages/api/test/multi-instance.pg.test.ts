@@ -14,6 +14,7 @@ import {
   withinOneSecond,
 } from './support/cache-scenarios.ts';
 import { eventually, openDoc } from './support/collab.ts';
+import { createEvent, freeSlot } from './support/events.ts';
 import { apiClient, registerUser } from './support/http.ts';
 import { wsSubscriber } from './support/live.ts';
 import { startServerProcess, type ServerProcess } from './support/processes.ts';
@@ -77,6 +78,46 @@ describe.each([
       }
     } finally {
       await Promise.all([onA.close(), onB.close()]);
+    }
+  });
+
+  it('writes creates arriving at both instances at once, each with one numbered feed row that reaches subscribers', async () => {
+    const apis = [apiClient(a.url), apiClient(b.url)];
+    const users = await Promise.all(Array.from({ length: 16 }, (_, i) => registerUser(apis[i % 2]!, `both${i}`)));
+    // A first event each, so the next ones go through the instances' shared create statements.
+    for (const user of users) await createEvent(apis[0]!, user);
+    const watched = users[0]!;
+    const watcher = wsSubscriber(b.url, watched.access);
+    await watcher.ready;
+    try {
+      const created: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const answers = await Promise.all(
+          users.map((user, i) =>
+            apis[(i + round) % 2]!.post('/api/events', { token: user.access, body: { title: `Round ${round}`, ...freeSlot(30) } }),
+          ),
+        );
+        expect(answers.map((answer) => answer.status)).toEqual(users.map(() => 201));
+        created.push(...answers.map((answer) => answer.body.event.id as number));
+      }
+      const handle = await openDatabase({ url: inject('postgresUrl') });
+      try {
+        const feed = await handle.db
+          .selectFrom('changes')
+          .select(['id', 'event_id'])
+          .where('event_id', 'in', created)
+          .where('type', '=', 'event.created')
+          .execute();
+        expect(feed.map((row) => row.event_id).sort((x, y) => x! - y!)).toEqual([...created].sort((x, y) => x - y));
+        expect(feed.every((row) => row.id > 0)).toBe(true);
+      } finally {
+        await handle.close();
+      }
+      // The watched user's creates, made through both instances, all reach a subscriber on one.
+      const watchedIds = created.filter((_, k) => k % users.length === 0);
+      await watcher.inbox.waitFor((inbox) => watchedIds.every((id) => inbox.types(id).includes('event.created')));
+    } finally {
+      await watcher.close();
     }
   });
 
