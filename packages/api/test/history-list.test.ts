@@ -107,6 +107,18 @@ describe('history', () => {
   });
 });
 
+/** Pages of three, from the first to the empty one after the last; each page's cursor is the last entry's id. */
+const pageQuery = (cursor: number | undefined) => `?limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+async function everyPage<T>(page: (cursor: number | undefined) => Promise<T[]>, idOf: (entry: T) => number): Promise<T[]> {
+  const entries: T[] = [];
+  for (let cursor: number | undefined; ;) {
+    const next = await page(cursor);
+    if (next.length === 0) return entries;
+    entries.push(...next);
+    cursor = idOf(next.at(-1)!);
+  }
+}
+
 describe('history among other events', () => {
   it("pages one event's versions only, in order both ways, while another event's edits interleave", async () => {
     const owner = await ctx.user('interleave');
@@ -116,21 +128,15 @@ describe('history among other events', () => {
       await update(owner, mine.id, { title: `Mine ${i}` });
       await update(owner, other.id, { title: `Other ${i}` });
     }
-    const newest: HistoryEntry[] = [];
-    for (let cursor: number | undefined; ;) {
-      const page = await historyOf(owner, mine.id, `?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
-      if (page.length === 0) break;
-      newest.push(...page);
-      cursor = page.at(-1)!.version_id;
-    }
+    const newest = await everyPage(
+      (cursor) => historyOf(owner, mine.id, pageQuery(cursor)),
+      (h) => h.version_id,
+    );
     expect(newest.map((h) => [h.event_id, h.version])).toEqual([7, 6, 5, 4, 3, 2, 1].map((v) => [mine.id, v]));
-    const oldest: ChangelogEntry[] = [];
-    for (let cursor: number | undefined; ;) {
-      const page = await changelogOf(owner, mine.id, `?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
-      if (page.length === 0) break;
-      oldest.push(...page);
-      cursor = page.at(-1)!.history_id;
-    }
+    const oldest = await everyPage(
+      (cursor) => changelogOf(owner, mine.id, pageQuery(cursor)),
+      (c) => c.history_id,
+    );
     expect(oldest.map((c) => c.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(oldest.map((c) => c.history_id)).toEqual(newest.map((h) => h.version_id).reverse());
   });

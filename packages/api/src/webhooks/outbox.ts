@@ -202,6 +202,9 @@ export async function recordOutcome(
   policy: RetryPolicy,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
+    // The hook's row before the delivery's: an outcome that switches the hook off fails its other
+    // pending deliveries, so outcomes of one hook that locked their deliveries first deadlocked.
+    await trx.selectFrom('webhooks').select('id').where('id', '=', delivery.webhookId).forUpdate().execute();
     // The hook (and its deliveries) may have been deleted while the request was in flight.
     const exists = await trx.selectFrom('webhook_deliveries').select('id').where('id', '=', delivery.id).forUpdate().executeTakeFirst();
     if (!exists) return false;
