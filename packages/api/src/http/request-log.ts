@@ -33,11 +33,13 @@ export function withRequestPipeline(deps: AppDeps, handler: Handler, options: Re
     res.setHeader('X-Request-Id', requestId);
     const path = (req.url ?? '/').split('?')[0]!;
     let userId: number | null = null;
-    const log = deps.logger.child({ requestId });
+    // Made only when a line is written: with the access log off, a request builds no logger.
+    const log = () => deps.logger.child({ requestId });
     res.once('close', () => {
+      if (!deps.logger.isLevelEnabled('info')) return;
       const ms = Math.round((performance.now() - started) * 10) / 10;
       const status = res.writableFinished ? res.statusCode : res.headersSent ? res.statusCode : 499;
-      log.info({ method: req.method, route: options.route(path), status, ms, userId }, 'request');
+      log().info({ method: req.method, route: options.route(path), status, ms, userId }, 'request');
     });
     return requestScope.run({ requestId }, async () => {
       if (!UNCOUNTED.has(path)) {
@@ -49,7 +51,7 @@ export function withRequestPipeline(deps: AppDeps, handler: Handler, options: Re
         } catch (error) {
           if (error instanceof AppError) return sendError(res, error);
           // The limiter's store failing must not take the API down with it.
-          log.warn({ err: error }, 'rate limiter failed; request let through');
+          log().warn({ err: error }, 'rate limiter failed; request let through');
         }
       }
       await handler(req, res);
