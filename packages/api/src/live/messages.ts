@@ -1,6 +1,7 @@
 import type { ChangeRow, Database, Role } from '@scheduler/db';
 import { formatDateTime, type TLiveMessage } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
+import { compiledOnce } from '../services/compiled.ts';
 import { readersOf } from '../services/events/access.ts';
 import { toEvent } from '../services/events/serialize.ts';
 import { versionAsEvent } from '../services/events/as-of.ts';
@@ -90,10 +91,14 @@ export async function readFeed(db: Kysely<Database>, afterId: number, limit: num
 
 /** The newest numbered feed id (0 for an empty feed): where a fresh subscription or sync starts. */
 export async function feedHead(db: Kysely<Database>): Promise<number> {
-  const row = await db
+  const { rows } = await db.executeQuery(feedHeadQuery(db));
+  return Number(rows[0]?.max ?? 0);
+}
+
+/** Every subscription and cursor asks for the head: built and compiled once. */
+const feedHeadQuery = compiledOnce(0, (db: Kysely<Database>) =>
+  db
     .selectFrom('changes')
     .select((eb) => eb.fn.max('id').as('max'))
-    .where('id', '>', 0)
-    .executeTakeFirst();
-  return Number(row?.max ?? 0);
-}
+    .where('id', '>', 0),
+);

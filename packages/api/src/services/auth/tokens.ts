@@ -29,6 +29,8 @@ const CACHE_LIMIT = 10_000;
  */
 export class TokenService {
   private readonly cache = new Map<string, TokenClaims>();
+  /** The secret as a key, imported once: given the raw bytes, jose imports them again on every call. */
+  private key: Promise<CryptoKey> | undefined;
 
   constructor(private readonly jwt: Config['jwt']) {}
 
@@ -46,7 +48,11 @@ export class TokenService {
       .setAudience(this.jwt.audience)
       .setIssuedAt()
       .setExpirationTime(`${ttl}s`)
-      .sign(this.jwt.secret);
+      .sign(await this.hmacKey());
+  }
+
+  private hmacKey(): Promise<CryptoKey> {
+    return (this.key ??= crypto.subtle.importKey('raw', this.jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']));
   }
 
   /** Returns the claims of a valid token of the given type, or null. */
@@ -66,7 +72,7 @@ export class TokenService {
     }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.jwt.secret, {
+      ({ payload } = await jwtVerify(token, await this.hmacKey(), {
         algorithms: [ALGORITHM],
         issuer: this.jwt.issuer,
         audience: this.jwt.audience,
