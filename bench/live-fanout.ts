@@ -4,7 +4,8 @@
  * One event, shared (VIEWER, through POST /api/events/{id}/share) with 2,000 users who were
  * created set-based in SQL and logged in through POST /api/auth/login (real tokens). Each
  * subscribes with its own @trpc/client WebSocket client (`live.onChange`, `{ event_id }`, token in
- * connectionParams). Then 20 PUTs of the title, one every 500 ms; for every receipt, the time
+ * connectionParams). Then two unmeasured PUTs (as the harness floor warms up too) and 20 measured
+ * PUTs of the title, one every 500 ms; for every receipt, the time
  * from the PUT's response (and from its request) to the subscriber's onData. Memory: by default
  * the server is its own process (apps/server/src/main.ts) and its VmRSS is read from /proc;
  * with `--in-process` the server runs in this process and process.memoryUsage().rss covers
@@ -31,7 +32,10 @@ import {
 
 const SUBSCRIBERS = Number(positional[0] ?? 2000);
 const UPDATES = 20;
+/** Unmeasured updates first, as the harness floor sends them: each socket's first frames warm its write path. */
+const WARMUP_UPDATES = 2;
 const INTERVAL_MS = 500;
+const WARMUP_TITLE = 'Town hall warm-up';
 
 console.log(JSON.stringify({ bench: 'live-fanout', ...machineFacts() }));
 const database = await freshDatabase('fanout');
@@ -66,6 +70,7 @@ try {
   const duringFanout: number[] = []; // GET /healthz sent at each update's first receipt
   t0 = performance.now();
   const recordReceipt = (title: string) => {
+    if (title.startsWith(WARMUP_TITLE)) return;
     let list = receipts.get(title);
     if (!list) {
       receipts.set(title, (list = []));
@@ -97,10 +102,21 @@ try {
     }),
   );
 
+  let peakRss = rssSubscribed;
+  for (let i = 0; i < WARMUP_UPDATES; i++) {
+    const res = await fetch(`${server.url}/api/events/${eventId}`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ title: `${WARMUP_TITLE} ${i}` }),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`PUT: ${res.status}`);
+    await new Promise((r) => setTimeout(r, INTERVAL_MS));
+    peakRss = Math.max(peakRss, serverRss());
+  }
   const fromResponse: number[] = [];
   const fromRequest: number[] = [];
   const sent: Array<{ title: string; request: number; response: number }> = [];
-  let peakRss = rssSubscribed;
   const cpuStart = { server: server.inProcess ? NaN : cpuSeconds(server.pid), client: process.cpuUsage(), at: performance.now() };
   for (let i = 0; i < UPDATES; i++) {
     const title = `Town hall update ${i}`;

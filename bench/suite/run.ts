@@ -481,7 +481,7 @@ const SCENARIOS: Scenario[] = [
     id: 'live-fanout',
     title: 'Live fan-out to 2,000 WebSocket subscribers',
     method: (s) =>
-      `bench/live-fanout-floor.ts then bench/live-fanout.ts --bundle with ${s.fanoutSubscribers.toLocaleString('en-US')} @trpc/client subscribers, 20 PUTs 500 ms apart. ` +
+      `bench/live-fanout-floor.ts then bench/live-fanout.ts --bundle with ${s.fanoutSubscribers.toLocaleString('en-US')} @trpc/client subscribers, 20 PUTs 500 ms apart after 2 unmeasured (on both sides). ` +
       'p50/p99: PUT response → receipt (product), server starts writing → receipt (floor). Each script uses its own database, dropped after.',
     run: async (suite) => {
       const n = String(suite.settings.fanoutSubscribers);

@@ -38,7 +38,10 @@ describe('invokeProcedure', () => {
     const failure = await call(router.broken, { userId: null }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(TRPCError);
     expect(failure).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', message: 'Output validation failed' });
-    await expect(caller({ userId: null }).broken()).rejects.toMatchObject({ code: 'INTERNAL_SERVER_ERROR', message: 'Output validation failed' });
+    await expect(caller({ userId: null }).broken()).rejects.toMatchObject({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'Output validation failed',
+    });
   });
 
   it('passes a middleware’s error and a bad input through unchanged', async () => {
