@@ -103,30 +103,25 @@ try {
   );
 
   let peakRss = rssSubscribed;
-  for (let i = 0; i < WARMUP_UPDATES; i++) {
-    const res = await fetch(`${server.url}/api/events/${eventId}`, {
-      method: 'PUT',
-      headers,
-      body: JSON.stringify({ title: `${WARMUP_TITLE} ${i}` }),
-    });
+  /** One PUT of the title, answered 200; then the interval, and a sample of the server's RSS. */
+  const update = async (title: string): Promise<{ request: number; response: number }> => {
+    const request = performance.now();
+    const res = await fetch(`${server.url}/api/events/${eventId}`, { method: 'PUT', headers, body: JSON.stringify({ title }) });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`PUT: ${res.status}`);
+    const response = performance.now();
     await new Promise((r) => setTimeout(r, INTERVAL_MS));
     peakRss = Math.max(peakRss, serverRss());
-  }
+    return { request, response };
+  };
+  for (let i = 0; i < WARMUP_UPDATES; i++) await update(`${WARMUP_TITLE} ${i}`);
   const fromResponse: number[] = [];
   const fromRequest: number[] = [];
   const sent: Array<{ title: string; request: number; response: number }> = [];
   const cpuStart = { server: server.inProcess ? NaN : cpuSeconds(server.pid), client: process.cpuUsage(), at: performance.now() };
   for (let i = 0; i < UPDATES; i++) {
     const title = `Town hall update ${i}`;
-    const request = performance.now();
-    const res = await fetch(`${server.url}/api/events/${eventId}`, { method: 'PUT', headers, body: JSON.stringify({ title }) });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`PUT: ${res.status}`);
-    sent.push({ title, request, response: performance.now() });
-    await new Promise((r) => setTimeout(r, INTERVAL_MS));
-    peakRss = Math.max(peakRss, serverRss());
+    sent.push({ title, ...(await update(title)) });
   }
   const busySeconds = (performance.now() - cpuStart.at) / 1000;
   const clientCpu = process.cpuUsage(cpuStart.client);
