@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { createLogger, loadConfig, startApp, type App } from '../src/index.ts';
@@ -168,6 +169,55 @@ describe('access log', () => {
       expect(all).not.toContain(user.access);
       expect(all).not.toContain(String(event.id) + '?');
       expect(access.every((l) => typeof l['route'] === 'string' && !/\/\d+/.test(l['route']))).toBe(true);
+    } finally {
+      await app.close();
+      await database.close();
+    }
+  });
+
+  it("puts the request's id on the line that logs an unexpected failure, over REST and over tRPC", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const database = await openTestDatabase();
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: ':memory:',
+      LOG_LEVEL: 'warn',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+    });
+    const app: App = await startApp(config, { database, logger: createLogger('warn', sink) });
+    try {
+      // A database failure the API cannot foresee: its answer is a 500, and the log line says which request.
+      await sql`create function refuse_broken() returns trigger language plpgsql as $$
+                begin raise exception 'refused by the test trigger'; end $$`.execute(database.db);
+      await sql`create trigger refuse_broken before insert on events for each row execute function refuse_broken()`.execute(database.db);
+      const client = apiClient(app.url);
+      const user = await registerUser(client, 'broken');
+      const slot = { start_time: '2031-03-03T10:00:00Z', end_time: '2031-03-03T11:00:00Z' };
+      const rest = await client.post('/api/events', {
+        token: user.access,
+        headers: { 'x-request-id': 'rest-broken' },
+        body: { title: 'Broken', ...slot },
+      });
+      expect(rest.status).toBe(500);
+      const trpc = await fetch(`${app.url}/trpc/events.create`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${user.access}`, 'content-type': 'application/json', 'x-request-id': 'trpc-broken' },
+        body: JSON.stringify({ title: 'Broken', ...slot }),
+      });
+      expect(trpc.status).toBe(500);
+      expect(trpc.headers.get('x-request-id')).toBe('trpc-broken');
+      const failures = lines.filter((l) => l['level'] === 50);
+      expect(failures.find((l) => l['requestId'] === 'rest-broken')).toMatchObject({ msg: 'unhandled error', path: 'events.create' });
+      expect(failures.find((l) => l['requestId'] === 'trpc-broken')).toMatchObject({ msg: 'unhandled tRPC error', path: 'events.create' });
+      expect(JSON.stringify(failures)).toContain('refused by the test trigger');
     } finally {
       await app.close();
       await database.close();

@@ -7,6 +7,7 @@ import { messageJson } from '../live/wire.ts';
 import { parseLastEventId } from '../routers/live.ts';
 import { authenticate } from '../services/auth/authenticate.ts';
 import { checkAccess } from '../services/events/access.ts';
+import { requestLogger } from './request-context.ts';
 import { sendError } from './respond.ts';
 
 const HEARTBEAT_MS = 15_000;
@@ -72,7 +73,7 @@ export function createEventStreamRoute(deps: AppDeps) {
       if ((error as { code?: string }).code === 'UNAUTHORIZED') {
         res.write(`event: error\ndata: ${JSON.stringify({ error: 'Your session ended; sign in again', code: 'UNAUTHORIZED' })}\n\n`);
       } else if ((error as { name?: string }).name !== 'AbortError') {
-        deps.logger.error({ err: error }, 'event stream failed');
+        requestLogger(deps.logger, req).error({ err: error }, 'event stream failed');
       }
     } finally {
       clearInterval(heartbeat);

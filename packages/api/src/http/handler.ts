@@ -7,6 +7,7 @@ import { AppError, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
 import { DOCS_HTML, readDocsAsset, readFavicon } from './docs-page.ts';
 import { buildOpenApiDocument } from './openapi.ts';
+import { requestLogger } from './request-context.ts';
 import { sendError, sendJson } from './respond.ts';
 import { createRestHandler } from './rest.ts';
 import { createTrpcQueryPath, trpcResponseMeta } from './trpc-queries.ts';
@@ -27,9 +28,9 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
     basePath: '/trpc/',
     maxBodySize: deps.config.maxBodyBytes,
     responseMeta: trpcResponseMeta,
-    onError: ({ error, path }) => {
+    onError: ({ error, path, req }) => {
       if (toAppError(error, error.code).code === 'INTERNAL_ERROR') {
-        deps.logger.error({ err: error.cause ?? error, path }, 'unhandled tRPC error');
+        requestLogger(deps.logger, req).error({ err: error.cause ?? error, path }, 'unhandled tRPC error');
       }
     },
   });
@@ -95,7 +96,7 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
       return sendError(res, new AppError('NOT_FOUND', `No route for GET ${path}`));
     } catch (error) {
       const app = toAppError(error);
-      if (app.code === 'INTERNAL_ERROR') deps.logger.error({ err: error }, 'unhandled error');
+      if (app.code === 'INTERNAL_ERROR') requestLogger(deps.logger, req).error({ err: error }, 'unhandled error');
       return sendError(res, app);
     }
   };

@@ -8,6 +8,7 @@ import type { ProcedureMeta } from '../trpc.ts';
 import { parseBody, parseTextBody, readBody } from './body.ts';
 import { assertPlainQueryKeys } from './query-keys.ts';
 import { answerInMsgpack, prefersMsgpack } from './content.ts';
+import { requestLogger } from './request-context.ts';
 import { sendError, sendJson } from './respond.ts';
 import { buildInput } from './rest-input.ts';
 import { invokeProcedure } from './invoke-procedure.ts';
@@ -69,7 +70,10 @@ export function createRestHandler(deps: AppDeps, appRouter: AppRouter) {
     } catch (error) {
       const app = toAppError(error, error instanceof TRPCError ? error.code : undefined);
       if (app.code === 'INTERNAL_ERROR')
-        deps.logger.error({ err: error instanceof Error ? (error.cause ?? error) : error, path: route?.path }, 'unhandled error');
+        requestLogger(deps.logger, req).error(
+          { err: error instanceof Error ? (error.cause ?? error) : error, path: route?.path },
+          'unhandled error',
+        );
       sendError(res, app);
     }
   };

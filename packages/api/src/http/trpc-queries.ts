@@ -12,6 +12,7 @@ import type { AppDeps } from '../deps.ts';
 import { errorHeaders, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
 import { invokeProcedure } from './invoke-procedure.ts';
+import { requestLogger } from './request-context.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
@@ -68,7 +69,7 @@ export function createTrpcQueryPath(
         } catch (cause) {
           const error = getTRPCErrorFromUnknown(cause);
           if (toAppError(error, error.code).code === 'INTERNAL_ERROR') {
-            deps.logger.error({ err: error.cause ?? error, path }, 'unhandled tRPC error');
+            requestLogger(deps.logger, req).error({ err: error.cause ?? error, path }, 'unhandled tRPC error');
           }
           return [error, undefined];
         }

@@ -5,7 +5,7 @@ import type { CollabServer } from '../collab/collab-server.ts';
 import { bearerToken } from '../context.ts';
 import type { AppDeps } from '../deps.ts';
 import { writeRawError } from './client-error.ts';
-import { assignRequestId, requestScope } from './request-context.ts';
+import { assignRequestId, requestLogger } from './request-context.ts';
 
 /**
  * Routes WebSocket upgrades by path (one port for everything): `/trpc` to
@@ -14,8 +14,8 @@ import { assignRequestId, requestScope } from './request-context.ts';
  */
 export function createUpgradeRouter(deps: AppDeps, trpcWss: WebSocketServer, collab: CollabServer) {
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const requestId = assignRequestId(req);
-    void requestScope.run({ requestId }, async () => {
+    assignRequestId(req);
+    void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const path = url.pathname;
       if (path === '/trpc' || path.startsWith('/trpc/')) {
@@ -29,12 +29,12 @@ export function createUpgradeRouter(deps: AppDeps, trpcWss: WebSocketServer, col
         trpcWss.handleUpgrade(req, socket, head, (ws) => trpcWss.emit('connection', ws, req));
       } else if (path.startsWith('/collab/')) {
         await collab.handleUpgrade(req, socket, head).catch((error: unknown) => {
-          deps.logger.error({ err: error }, 'collab upgrade failed');
+          requestLogger(deps.logger, req).error({ err: error }, 'collab upgrade failed');
           writeRawError(socket, 'SERVICE_UNAVAILABLE', 'The document could not be opened; try again', { 'Retry-After': '1' });
         });
       } else {
         writeRawError(socket, 'NOT_FOUND', `No WebSocket endpoint at ${path}; use /trpc or /collab/{event_id}`);
       }
-    });
+    })();
   };
 }
