@@ -9,6 +9,7 @@ import {
   refreshReuseEndsAccess,
   revokedPermissionEndsReads,
   leavingTeamEndsReads,
+  liveRecipientsFollowGrants,
   roleChangeIsSeen,
 } from './support/cache-scenarios.ts';
 import { useTestServer } from './support/test-context.ts';
@@ -27,4 +28,5 @@ describe('caches on the instance that made the change', () => {
   it('a new version is read at once', () => newVersionIsSeen(api, api, atOnce));
   it('listing pages follow grants, versions and new events at once', () => listingFollowsChanges(api, api, atOnce));
   it('GET one event follows RSVPs, new participants and new content at once', () => eventBodyFollowsChanges(api, api, atOnce));
+  it('live messages follow revoked and new grants, personal and through a team', () => liveRecipientsFollowGrants(api, api));
 });

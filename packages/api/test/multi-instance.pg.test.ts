@@ -6,6 +6,7 @@ import {
   eventBodyFollowsChanges,
   leavingTeamEndsReads,
   listingFollowsChanges,
+  liveRecipientsFollowGrants,
   logoutEndsAccess,
   newVersionIsSeen,
   refreshReuseEndsAccess,
@@ -52,6 +53,7 @@ describe.each([
     it('a new version', () => newVersionIsSeen(apiClient(a.url), apiClient(b.url), withinOneSecond));
     it('listing pages', () => listingFollowsChanges(apiClient(a.url), apiClient(b.url), withinOneSecond));
     it('event bodies (RSVPs, participants, content)', () => eventBodyFollowsChanges(apiClient(a.url), apiClient(b.url), withinOneSecond));
+    it('live recipients (revoked and new grants)', () => liveRecipientsFollowGrants(apiClient(a.url), apiClient(b.url)));
   });
 
   it('delivers a change made on either instance to subscribers on both', async () => {

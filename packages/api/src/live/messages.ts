@@ -2,7 +2,7 @@ import type { ChangeRow, Database, Role } from '@scheduler/db';
 import { formatDateTime, type TLiveMessage } from '@scheduler/shared';
 import type { Kysely } from 'kysely';
 import { compiledOnce } from '../services/compiled.ts';
-import { readersOf } from '../services/events/access.ts';
+import { cachedReadersOf } from '../services/events/access.ts';
 import { toEvent } from '../services/events/serialize.ts';
 import { versionAsEvent } from '../services/events/as-of.ts';
 
@@ -30,7 +30,7 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
   const actorIds = [...new Set(changes.flatMap((c) => [c.actor_id, c.subject_user_id]).filter((id): id is number => id !== null))];
 
   const [holdersByEvent, versions, actors, created] = await Promise.all([
-    readersOf(db, eventIds),
+    cachedReadersOf(db, eventIds),
     versionIds.length ? db.selectFrom('event_versions').selectAll().where('version_id', 'in', versionIds).execute() : Promise.resolve([]),
     actorIds.length ? db.selectFrom('users').select(['id', 'username']).where('id', 'in', actorIds).execute() : Promise.resolve([]),
     eventIds.length

@@ -2,7 +2,8 @@ import { expect } from 'vitest';
 import { eventually } from './collab.ts';
 import { createEvent, shareWith } from './events.ts';
 import { registerUser, type ApiClient } from './http.ts';
-import { createTeam, shareWithTeam } from './teams.ts';
+import { wsSubscriber } from './live.ts';
+import { addTeamMember, createTeam, shareWithTeam } from './teams.ts';
 
 /**
  * What no cache may outlive: a logout, a refresh-token reuse, a revoked
@@ -172,4 +173,52 @@ export async function eventBodyFollowsChanges(writer: ApiClient, reader: ApiClie
   await warm(reader, path, viewer.access);
   expect((await writer.put(path, { token: owner.access, body: { tags: ['moved'] } })).status).toBe(200);
   await settle(async () => expect(await read()).toMatchObject({ title: 'body', tags: ['moved'] }));
+}
+
+/**
+ * The live hub keeps each event's readers between changes. A revoked grant
+ * and a departure from a team reach it, through the feed, before any change
+ * made after them: the subscribers on the reader's instance get the
+ * permission.revoked message and never the update that follows. A new grant
+ * is not hidden by the kept readers: the update after it arrives. Messages
+ * arrive in feed order, so receiving the update made after the new grant
+ * proves the one made before it was never sent.
+ */
+export async function liveRecipientsFollowGrants(writer: ApiClient, reader: ApiClient) {
+  const owner = await registerUser(writer, 'owner');
+  const viewer = await registerUser(writer, 'viewer');
+  const member = await registerUser(writer, 'member');
+  const team = await createTeam(writer, owner, [member]);
+  const event = await createEvent(writer, owner);
+  await shareWith(writer, owner, event.id, viewer, 'VIEWER');
+  await shareWithTeam(writer, owner, event.id, team, 'EDITOR');
+  const subscribers = [viewer, member].map((user) => wsSubscriber(reader.baseUrl, user.access));
+  const [viewerSub, memberSub] = subscribers as [(typeof subscribers)[0], (typeof subscribers)[0]];
+  const titles = (sub: typeof viewerSub) => sub.inbox.messages.filter((m) => m.type === 'event.updated').map((m) => m.event?.title);
+  const retitle = async (title: string) =>
+    expect((await writer.put(`/api/events/${event.id}`, { token: owner.access, body: { title } })).status).toBe(200);
+  try {
+    await Promise.all(subscribers.map((s) => s.ready));
+    await retitle('seen 1');
+    await retitle('seen 2');
+    for (const sub of subscribers) await sub.inbox.waitFor(() => titles(sub).includes('seen 2'));
+
+    expect((await writer.delete(`/api/events/${event.id}/permissions/${viewer.id}`, { token: owner.access })).status).toBe(200);
+    expect((await writer.delete(`/api/teams/${team}/members/${member.id}`, { token: owner.access })).status).toBe(200);
+    await retitle('after losing access');
+    await shareWith(writer, owner, event.id, viewer, 'EDITOR');
+    await addTeamMember(writer, owner, team, member);
+    await retitle('access again');
+
+    for (const sub of subscribers) {
+      await sub.inbox.waitFor(() => titles(sub).includes('access again'));
+      expect(titles(sub)).toEqual(['seen 1', 'seen 2', 'access again']);
+      expect(sub.inbox.types(event.id)).toContain('permission.revoked');
+    }
+    const last = (sub: typeof viewerSub) => sub.inbox.messages.filter((m) => m.type === 'event.updated').at(-1)?.event;
+    expect(last(viewerSub)).toMatchObject({ title: 'access again', my_role: 'EDITOR' });
+    expect(last(memberSub)).toMatchObject({ title: 'access again', my_role: 'EDITOR' });
+  } finally {
+    await Promise.all(subscribers.map((s) => s.close()));
+  }
 }

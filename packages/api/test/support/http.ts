@@ -39,6 +39,7 @@ export function apiClient(baseUrl: string) {
     return { status: response.status, body: parsed as T, headers: response.headers, text };
   };
   return {
+    baseUrl,
     call,
     get: <T = any>(path: string, options?: RequestOptions) => call<T>('GET', path, options),
     post: <T = any>(path: string, options?: RequestOptions) => call<T>('POST', path, options),

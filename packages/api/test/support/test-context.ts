@@ -45,6 +45,9 @@ export function useTestServer(options: TestServerOptions = {}) {
 
   /** Forwards to the running server's client. */
   const api: ApiClient = {
+    get baseUrl() {
+      return started().client.baseUrl;
+    },
     call: (method, path, requestOptions) => started().client.call(method, path, requestOptions),
     get: (path, requestOptions) => started().client.get(path, requestOptions),
     post: (path, requestOptions) => started().client.post(path, requestOptions),

@@ -15,7 +15,7 @@ import { recordPermissionChange } from '../changes.ts';
  * rows it touched in the same transaction and writes a permission.* feed row
  * for every change of effective role. So the readers below stay plain joins
  * on event_permissions: `roleOnEvent` (every check of one event), the listing
- * (list-events.ts), the tag counts (tags.ts), sync (live/sync.ts), the hub's recipients (`readersOf`),
+ * (list-events.ts), the tag counts (tags.ts), sync (live/sync.ts), the hub's recipients (`cachedReadersOf`),
  * `rolesOf`, `eventsAllowedFor`, `sharedEventIds` and `sharedEventsOf`; and live messages, sync `removed`, the
  * role cache, collaborative editing and as_of follow the feed rows.
  *
@@ -198,15 +198,22 @@ interface CachedAccess {
  */
 class RoleCache {
   readonly byEvent = new Map<number, Map<number, CachedAccess>>();
+  /** Everyone's roles on an event (`readersOf`), for the live hub's recipients. */
+  readonly readers = new Map<number, { roles: Map<number, Role>; loadedAt: number }>();
   generation = 0;
   size = 0;
 
   forget(eventIds: Iterable<number>): void {
     this.generation += 1;
     for (const id of new Set(eventIds)) {
-      this.size -= this.byEvent.get(id)?.size ?? 0;
+      this.size -= (this.byEvent.get(id)?.size ?? 0) + (this.readers.get(id)?.roles.size ?? 0);
       this.byEvent.delete(id);
+      this.readers.delete(id);
     }
+  }
+
+  forgetAll(): void {
+    this.forget(new Set([...this.byEvent.keys(), ...this.readers.keys()]));
   }
 }
 
@@ -214,19 +221,24 @@ const MAX_AGE_MS = 5_000;
 const CACHE_LIMIT = 100_000;
 const caches = new WeakMap<Kysely<Database>, RoleCache>();
 
+function roleCache(db: Kysely<Database>): RoleCache {
+  let cache = caches.get(db);
+  if (!cache) caches.set(db, (cache = new RoleCache()));
+  return cache;
+}
+
 async function accessOf(db: Kysely<Database>, eventId: number, who: Principal): Promise<{ role: Role | null; deleted: boolean }> {
   // A narrowed token's answer depends on the event's current tags, which this cache does not follow.
   if (db.isTransaction || narrows(who.scope)) return readAccess(db, eventId, who);
   const userId = who.id;
-  let cache = caches.get(db);
-  if (!cache) caches.set(db, (cache = new RoleCache()));
+  const cache = roleCache(db);
   const hit = cache.byEvent.get(eventId)?.get(userId);
   if (hit && Date.now() - hit.loadedAt < MAX_AGE_MS) return hit;
   const generation = cache.generation;
   const access = await readAccess(db, eventId, who);
   // Only grants are cached: "no access" is cheap to ask again and must never hide a new grant.
   if (access.role && generation === cache.generation) {
-    if (cache.size >= CACHE_LIMIT) cache.forget([...cache.byEvent.keys()]);
+    if (cache.size >= CACHE_LIMIT) cache.forgetAll();
     let users = cache.byEvent.get(eventId);
     if (!users) cache.byEvent.set(eventId, (users = new Map<number, CachedAccess>()));
     if (!users.has(userId)) cache.size += 1;
@@ -335,6 +347,38 @@ export async function readersOf(db: Kysely<Database>, eventIds: number[]): Promi
     let map = readers.get(row.event_id);
     if (!map) readers.set(row.event_id, (map = new Map<number, Role>()));
     map.set(row.user_id, row.role);
+  }
+  return readers;
+}
+
+/**
+ * `readersOf` through the role cache, for the live hub: an event's readers
+ * are read once and kept until the feed shows a change of its access (the
+ * hub tells the cache before it prepares the rows that follow, so a message
+ * after a revocation never reaches the revoked user), or for MAX_AGE_MS.
+ * The maps returned are shared: callers must not change them.
+ */
+export async function cachedReadersOf(db: Kysely<Database>, eventIds: number[]): Promise<Map<number, ReadonlyMap<number, Role>>> {
+  if (db.isTransaction) return readersOf(db, eventIds);
+  const cache = roleCache(db);
+  const readers = new Map<number, ReadonlyMap<number, Role>>();
+  const missing: number[] = [];
+  const now = Date.now();
+  for (const id of eventIds) {
+    const hit = cache.readers.get(id);
+    if (hit && now - hit.loadedAt < MAX_AGE_MS) readers.set(id, hit.roles);
+    else missing.push(id);
+  }
+  if (missing.length === 0) return readers;
+  const generation = cache.generation;
+  // An event without readers does not exist (yet) and is not in `loaded`: never cached, like "no access" above.
+  const loaded = await readersOf(db, missing);
+  for (const [id, roles] of loaded) {
+    readers.set(id, roles);
+    if (generation !== cache.generation) continue;
+    if (cache.size >= CACHE_LIMIT) cache.forgetAll();
+    cache.size += roles.size - (cache.readers.get(id)?.roles.size ?? 0);
+    cache.readers.set(id, { roles, loadedAt: now });
   }
   return readers;
 }
