@@ -55,6 +55,7 @@ try {
   let t0 = performance.now();
   const users = await loginUsers(server.url, database.pool, SUBSCRIBERS, 'listener');
   const loginMs = performance.now() - t0;
+  t0 = performance.now();
   for (let i = 0; i < users.length; i += 100) {
     const res = await fetch(`${server.url}/api/events/${eventId}/share`, {
       method: 'POST',
@@ -64,6 +65,7 @@ try {
     if (res.status !== 200) throw new Error(`share: ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
   }
+  const shareMs = performance.now() - t0;
   const rssIdle = serverRss(); // after 2,000 logins (argon2id, 19 MiB each, 8 at a time)
 
   const receipts = new Map<string, number[]>(); // title -> receipt times
@@ -97,6 +99,7 @@ try {
       bench: 'live-fanout',
       subscribers: SUBSCRIBERS,
       login_ms: Math.round(loginMs),
+      share_ms: Math.round(shareMs),
       subscribe_ms: Math.round(subscribeMs),
       in_process: server.inProcess,
     }),

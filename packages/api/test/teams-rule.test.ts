@@ -192,4 +192,59 @@ describe('the access rule', () => {
       { numRuns: 40 },
     );
   });
+
+  it('settles a team larger than one statement takes: a grant and a feed row for every member, in order, then none', async () => {
+    const { users, events, teams } = await world();
+    const admin = users[0]!;
+    const event = events[0]!; // owned by users[0]
+    const team = teams[0]!;
+    const MEMBERS = 1_234;
+    const prefix = uniqueName('crowd');
+    const crowd = await database.db
+      .insertInto('users')
+      .values(
+        Array.from({ length: MEMBERS }, (_, i) => ({
+          username: `${prefix}_${i}`,
+          email: `${prefix}_${i}@example.com`,
+          password_hash: 'x',
+        })),
+      )
+      .returning('id')
+      .execute();
+    await database.db
+      .insertInto('team_members')
+      .values(crowd.map((u) => ({ team_id: team, user_id: u.id, role: 'MEMBER' as const })))
+      .execute();
+    const crowdIds = crowd.map((u) => u.id).sort((a, b) => a - b);
+    const grantsOf = (role: Role | null) =>
+      database.db
+        .selectFrom('event_permissions')
+        .select('user_id')
+        .where('event_id', '=', event.id)
+        .where('user_id', 'in', crowdIds)
+        .$if(role !== null, (q) => q.where('role', '=', role!))
+        .orderBy('user_id')
+        .execute();
+    const feedOf = (type: string) =>
+      database.db
+        .selectFrom('changes')
+        .select(['subject_user_id', 'role'])
+        .where('event_id', '=', event.id)
+        .where('type', '=', type as never)
+        .where('subject_user_id', 'in', crowdIds)
+        .orderBy('id')
+        .execute();
+
+    await shareEvent(deps, admin, { id: event.id, teams: [{ team_id: team, role: 'VIEWER' }] });
+    expect((await grantsOf('VIEWER')).map((r) => r.user_id)).toEqual(crowdIds);
+    expect(await feedOf('permission.granted')).toEqual(crowdIds.map((id) => ({ subject_user_id: id, role: 'VIEWER' })));
+
+    await shareEvent(deps, admin, { id: event.id, teams: [{ team_id: team, role: 'EDITOR' }] });
+    expect((await grantsOf('EDITOR')).map((r) => r.user_id)).toEqual(crowdIds);
+    expect(await feedOf('permission.updated')).toEqual(crowdIds.map((id) => ({ subject_user_id: id, role: 'EDITOR' })));
+
+    await removeTeamGrant(deps, admin, { id: event.id, team_id: team });
+    expect(await grantsOf(null)).toEqual([]);
+    expect(await feedOf('permission.revoked')).toEqual(crowdIds.map((id) => ({ subject_user_id: id, role: null })));
+  });
 });

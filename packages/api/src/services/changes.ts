@@ -310,20 +310,39 @@ const newEventsIfFreeStatement = compiledStatement(CONTENT_COUNT + 7, (db, ...ar
   return newEventsSql(input, gate, { numbered: true }).compile(db);
 });
 
-/** A permission change: one feed row naming whose access changed and the new role (null = revoked). */
-export async function recordPermissionChange(
+/** Permission changes, a feed row each naming whose access changed and the new role (null = revoked), in the order given. */
+export async function recordPermissionChanges(
   trx: Kysely<Database>,
-  change: { eventId: number; type: Extract<ChangeType, `permission.${string}`>; actorId: number; userId: number; role: Role | null },
+  changes: ReadonlyArray<{
+    eventId: number;
+    type: Extract<ChangeType, `permission.${string}`>;
+    actorId: number;
+    userId: number;
+    role: Role | null;
+  }>,
 ): Promise<void> {
-  return recordFeedEntry(trx, {
-    eventId: change.eventId,
-    type: change.type,
-    actorId: change.actorId,
-    versionId: null,
-    subjectUserId: change.userId,
-    role: change.role,
-  });
+  for (const change of changes) noteFeedEntry(trx, change);
+  // In order, a statement per thousand rows (a statement takes at most 65,535 parameters).
+  for (let from = 0; from < changes.length; from += ROWS_PER_INSERT) {
+    await trx
+      .insertInto('changes')
+      .values(
+        changes.slice(from, from + ROWS_PER_INSERT).map((change) => ({
+          event_id: change.eventId,
+          type: change.type,
+          actor_id: change.actorId,
+          version_id: null,
+          subject_user_id: change.userId,
+          role: change.role,
+          recipient_id: null,
+          payload: null,
+        })),
+      )
+      .execute();
+  }
 }
+
+const ROWS_PER_INSERT = 1000;
 
 /**
  * A message that is not a change of state: addressed to one user

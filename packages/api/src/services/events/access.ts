@@ -1,7 +1,7 @@
 import type { ChangeType, Database, EventRow, Role, TokenAccess } from '@scheduler/db';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { AppError } from '../../errors.ts';
-import { recordPermissionChange } from '../changes.ts';
+import { recordPermissionChanges } from '../changes.ts';
 
 /**
  * The access rule, in one place. A user sees an event only through a row in
@@ -403,6 +403,9 @@ export interface OwnGrant {
   role: Role | null;
 }
 
+/** Rows per insert: a statement takes at most 65,535 parameters. */
+const ROWS_PER_STATEMENT = 1000;
+
 /** A change of effective access that `settleGrants` made. */
 export interface AccessChange {
   eventId: number;
@@ -456,6 +459,10 @@ export async function settleGrants(
   for (const row of viaTeams) pair(row.event_id, row.user_id).teams.push(row.role);
   for (const grant of own) if (eventIds.includes(grant.eventId)) pair(grant.eventId, grant.userId).own = grant.role;
 
+  // The writes, set-based: one statement per kind of write and event (and role, for updates).
+  const inserts: Array<{ event_id: number; user_id: number; role: Role; own_role: Role | null; granted_by: number }> = [];
+  const deletes = new Map<number, number[]>(); // event -> users
+  const updates = new Map<string, { eventId: number; role: Role; ownRole: Role | null; userIds: number[] }>();
   const changes: AccessChange[] = [];
   const sorted = [...pairs.values()].sort((a, b) => a.eventId - b.eventId || a.userId - b.userId);
   for (const { eventId, userId, row, own: ownChange, teams } of sorted) {
@@ -463,31 +470,50 @@ export async function settleGrants(
     const before = row?.role ?? null;
     const after = effectiveRole(ownRole, teams);
     if (!row && after) {
-      await trx
-        .insertInto('event_permissions')
-        .values({ event_id: eventId, user_id: userId, role: after, own_role: ownRole, granted_by: actorId })
-        .execute();
+      inserts.push({ event_id: eventId, user_id: userId, role: after, own_role: ownRole, granted_by: actorId });
     } else if (row && !after) {
-      await trx.deleteFrom('event_permissions').where('event_id', '=', eventId).where('user_id', '=', userId).execute();
+      let users = deletes.get(eventId);
+      if (!users) deletes.set(eventId, (users = []));
+      users.push(userId);
     } else if (row && after && (row.role !== after || row.own_role !== ownRole)) {
-      await trx
-        .updateTable('event_permissions')
-        .set({ role: after, own_role: ownRole, granted_by: actorId })
-        .where('event_id', '=', eventId)
-        .where('user_id', '=', userId)
-        .execute();
+      const group = `${eventId}:${after}:${ownRole}`;
+      let update = updates.get(group);
+      if (!update) updates.set(group, (update = { eventId, role: after, ownRole, userIds: [] }));
+      update.userIds.push(userId);
     }
     if (before !== after) changes.push({ eventId, userId, before, after });
   }
-  for (const change of changes) {
-    await recordPermissionChange(trx, {
+  for (let from = 0; from < inserts.length; from += ROWS_PER_STATEMENT) {
+    await trx
+      .insertInto('event_permissions')
+      .values(inserts.slice(from, from + ROWS_PER_STATEMENT))
+      .execute();
+  }
+  for (const [eventId, userIds] of deletes) {
+    await trx
+      .deleteFrom('event_permissions')
+      .where('event_id', '=', eventId)
+      .where('user_id', '=', sql<number>`any(${userIds}::int[])`)
+      .execute();
+  }
+  for (const { eventId, role, ownRole, userIds } of updates.values()) {
+    await trx
+      .updateTable('event_permissions')
+      .set({ role, own_role: ownRole, granted_by: actorId })
+      .where('event_id', '=', eventId)
+      .where('user_id', '=', sql<number>`any(${userIds}::int[])`)
+      .execute();
+  }
+  await recordPermissionChanges(
+    trx,
+    changes.map((change) => ({
       eventId: change.eventId,
       type: change.before === null ? 'permission.granted' : change.after === null ? 'permission.revoked' : 'permission.updated',
       actorId,
       userId: change.userId,
       role: change.after,
-    });
-  }
+    })),
+  );
   return changes;
 }
 

@@ -61,9 +61,14 @@ export async function recordRsvp(trx: Kysely<Database>, eventId: number, userId:
     .execute();
 }
 
-/** Drops a user's answer to an event (a stale one, from before they lost access). */
-export async function forgetRsvp(trx: Kysely<Database>, eventId: number, userId: number): Promise<void> {
-  await trx.deleteFrom('event_rsvps').where('event_id', '=', eventId).where('user_id', '=', userId).execute();
+/** Drops users' answers to an event (stale ones, from before they lost access). */
+export async function forgetRsvps(trx: Kysely<Database>, eventId: number, userIds: readonly number[]): Promise<void> {
+  if (userIds.length === 0) return;
+  await trx
+    .deleteFrom('event_rsvps')
+    .where('event_id', '=', eventId)
+    .where('user_id', '=', sql<number>`any(${[...userIds]}::int[])`)
+    .execute();
 }
 
 /**

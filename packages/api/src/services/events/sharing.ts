@@ -6,8 +6,8 @@ import { audit } from '../audit.ts';
 import { lockTeamOf } from '../teams.ts';
 import type { Actor, ServiceDeps } from '../types.ts';
 import { inTransaction } from '../write.ts';
-import { checkAccess, loadEventFor, roleOf, settleGrants, type OwnGrant } from './access.ts';
-import { forgetRsvp } from './rsvp.ts';
+import { checkAccess, loadEventFor, roleOf, rolesOf, settleGrants, type OwnGrant } from './access.ts';
+import { forgetRsvps } from './rsvp.ts';
 import { permissionsOf } from './event-service.ts';
 
 type Grant = { user_id?: number | undefined; username?: string | undefined; role: 'EDITOR' | 'VIEWER' };
@@ -28,11 +28,25 @@ function grantsOf(input: TShareInput): Grant[] {
 
 /** The user an input names by `user_id` or `username`; 404 when there is none. */
 export async function resolveUser(db: Kysely<Database>, grant: UserName): Promise<{ id: number; username: string }> {
-  let query = db.selectFrom('users').select(['id', 'username']);
-  query = grant.user_id !== undefined ? query.where('id', '=', grant.user_id) : query.where('username', '=', grant.username!);
-  const user = await query.executeTakeFirst();
-  if (!user) throw new AppError('NOT_FOUND', `User ${grant.user_id ?? grant.username} not found`);
-  return user;
+  const [user] = await findUsers(db, [grant]);
+  return user ?? userNotFound(grant);
+}
+
+const userNotFound = (name: UserName): never => {
+  throw new AppError('NOT_FOUND', `User ${name.user_id ?? name.username} not found`);
+};
+
+/** The users some inputs name, in the same order (undefined: no such user), read with at most two queries. */
+async function findUsers(db: Kysely<Database>, names: readonly UserName[]): Promise<Array<{ id: number; username: string } | undefined>> {
+  const ids = [...new Set(names.flatMap((n) => (n.user_id !== undefined ? [n.user_id] : [])))];
+  const usernames = [...new Set(names.flatMap((n) => (n.user_id === undefined && n.username !== undefined ? [n.username] : [])))];
+  const byId = ids.length ? await db.selectFrom('users').select(['id', 'username']).where('id', 'in', ids).execute() : [];
+  const byName = usernames.length
+    ? await db.selectFrom('users').select(['id', 'username']).where('username', 'in', usernames).execute()
+    : [];
+  const idMap = new Map(byId.map((u) => [u.id, u]));
+  const nameMap = new Map(byName.map((u) => [u.username, u]));
+  return names.map((n) => (n.user_id !== undefined ? idMap.get(n.user_id) : nameMap.get(n.username!)));
 }
 
 const STRENGTH: Record<Role, number> = { OWNER: 3, EDITOR: 2, VIEWER: 1 };
@@ -59,7 +73,7 @@ export async function grantPersonalRole(
     return 'unchanged';
   }
   // An answer given before access was lost does not come back with a new grant.
-  if ((await roleOf(trx, grant.eventId, { id: grant.userId })) === null) await forgetRsvp(trx, grant.eventId, grant.userId);
+  if ((await roleOf(trx, grant.eventId, { id: grant.userId })) === null) await forgetRsvps(trx, grant.eventId, [grant.userId]);
   await settleGrants(trx, grant.actorId, { eventIds: [grant.eventId], userIds: [grant.userId] }, [
     { eventId: grant.eventId, userId: grant.userId, role: grant.role },
   ]);
@@ -82,15 +96,23 @@ export async function shareEvent(deps: ServiceDeps, actor: Actor, input: TShareI
     }
     const { event } = await loadEventFor(trx, input.id, actor, 'share', { forUpdate: true });
     const own: OwnGrant[] = [];
-    for (const grant of grants) {
-      const user = await resolveUser(trx, grant);
+    const found = await findUsers(trx, grants);
+    // Refused in the order given: a missing user or the owner, whichever comes first.
+    for (const [i, grant] of grants.entries()) {
+      const user = found[i] ?? userNotFound(grant);
       if (user.id === actor.id || user.id === event.owner_id) {
         throw validation('users', 'cannot include the owner', 'users: you cannot share an event with its owner');
       }
-      // An answer given before access was lost does not come back with a new grant.
-      if ((await roleOf(trx, event.id, { id: user.id })) === null) await forgetRsvp(trx, event.id, user.id);
       own.push({ eventId: event.id, userId: user.id, role: grant.role });
     }
+    // An answer given before access was lost does not come back with a new grant.
+    const userIds = [...new Set(own.map((g) => g.userId))];
+    const holders = await rolesOf(trx, event.id, userIds);
+    await forgetRsvps(
+      trx,
+      event.id,
+      userIds.filter((id) => !holders.has(id)),
+    );
     const members = new Set<number>();
     for (const grant of teamGrants) {
       await trx
