@@ -131,25 +131,33 @@ describe('rate limit', () => {
   });
 });
 
+/** Its own server and database, logging at `level` into `lines` (parsed JSON). */
+async function appWithLogLines(
+  level: 'info' | 'warn',
+): Promise<{ app: App; database: Awaited<ReturnType<typeof openTestDatabase>>; lines: Array<Record<string, unknown>> }> {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const database = await openTestDatabase();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: ':memory:',
+    LOG_LEVEL: level,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+  });
+  const app: App = await startApp(config, { database, logger: createLogger(level, sink) });
+  return { app, database, lines };
+}
+
 describe('access log', () => {
   it('writes one line per request with the route template, status, duration and user, and no secrets', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line));
-        done();
-      },
-    });
-    const database = await openTestDatabase();
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: ':memory:',
-      LOG_LEVEL: 'info',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-    });
-    const app: App = await startApp(config, { database, logger: createLogger('info', sink) });
+    const { app, database, lines } = await appWithLogLines('info');
     try {
       const client = apiClient(app.url);
       const user = await registerUser(client, 'log');
@@ -176,23 +184,7 @@ describe('access log', () => {
   });
 
   it("puts the request's id on the line that logs an unexpected failure, over REST and over tRPC", async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line));
-        done();
-      },
-    });
-    const database = await openTestDatabase();
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: ':memory:',
-      LOG_LEVEL: 'warn',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-    });
-    const app: App = await startApp(config, { database, logger: createLogger('warn', sink) });
+    const { app, database, lines } = await appWithLogLines('warn');
     try {
       // A database failure the API cannot foresee: its answer is a 500, and the log line says which request.
       await sql`create function refuse_broken() returns trigger language plpgsql as $$

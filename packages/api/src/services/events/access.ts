@@ -339,7 +339,7 @@ export async function mayReceive(db: Kysely<Database>, eventId: number, userId: 
  * Everyone who may read each of these events now, with their role. Deleted
  * events keep their rows, so the readers of a deletion are told about it.
  */
-export async function readersOf(db: Kysely<Database>, eventIds: number[]): Promise<Map<number, Map<number, Role>>> {
+async function readersOf(db: Kysely<Database>, eventIds: number[]): Promise<Map<number, Map<number, Role>>> {
   const readers = new Map<number, Map<number, Role>>();
   if (eventIds.length === 0) return readers;
   const rows = await db.selectFrom('event_permissions').select(['event_id', 'user_id', 'role']).where('event_id', 'in', eventIds).execute();
