@@ -13,6 +13,7 @@ import type { AppDeps } from './deps.ts';
 import { createEventStreamRoute } from './http/event-stream.ts';
 import { hardenServer } from './http/client-error.ts';
 import { createHttpHandler } from './http/handler.ts';
+import { logUnexpectedTrpcError } from './http/request-context.ts';
 import { withRequestPipeline } from './http/request-log.ts';
 import { routeTemplates } from './http/route-template.ts';
 import { admitOnContext, SocketGuard } from './http/socket-guard.ts';
@@ -168,6 +169,8 @@ export async function startApp(config: Readonly<Config>, options: StartOptions =
     createContext: admitOnContext(deps, createContextFactory(deps)),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     experimental_encoder: liveWireEncoder,
+    // `req` is the upgrade request: lines about a socket carry the id it was opened with.
+    onError: ({ error, path, req }) => logUnexpectedTrpcError(logger, req, error, path),
   });
   const collab = new CollabServer(deps);
   server.on('upgrade', createUpgradeRouter(deps, trpcWss, collab));

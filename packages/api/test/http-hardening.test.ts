@@ -1,9 +1,11 @@
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { sql } from 'kysely';
 import { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { createLogger, loadConfig, startApp, type App } from '../src/index.ts';
+import type { AppRouter } from '../src/routers/root.ts';
 import { createEvent } from './support/events.ts';
 import { apiClient, errorBody, registerUser } from './support/http.ts';
 import { closeOf, rawRequest, tryUpgrade } from './support/raw.ts';
@@ -183,7 +185,7 @@ describe('access log', () => {
     }
   });
 
-  it("puts the request's id on the line that logs an unexpected failure, over REST and over tRPC", async () => {
+  it("puts the request's id on the line that logs an unexpected failure, over REST, tRPC and a WebSocket", async () => {
     const { app, database, lines } = await appWithLogLines('warn');
     try {
       // A database failure the API cannot foresee: its answer is a 500, and the log line says which request.
@@ -210,6 +212,30 @@ describe('access log', () => {
       expect(failures.find((l) => l['requestId'] === 'rest-broken')).toMatchObject({ msg: 'unhandled error', path: 'events.create' });
       expect(failures.find((l) => l['requestId'] === 'trpc-broken')).toMatchObject({ msg: 'unhandled tRPC error', path: 'events.create' });
       expect(JSON.stringify(failures)).toContain('refused by the test trigger');
+
+      // Over a WebSocket: the line carries the id of the upgrade request that opened the socket.
+      class WebSocketWithId extends WebSocket {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols, { headers: { 'x-request-id': 'ws-broken' } });
+        }
+      }
+      const wsClient = createWSClient({
+        url: app.url.replace('http', 'ws') + '/trpc',
+        WebSocket: WebSocketWithId as never,
+        connectionParams: async () => ({ token: user.access }),
+      });
+      try {
+        const trpcWs = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] });
+        await expect(trpcWs.events.create.mutate({ title: 'Broken', ...slot })).rejects.toMatchObject({
+          data: { code: 'INTERNAL_SERVER_ERROR' },
+        });
+      } finally {
+        await wsClient.close();
+      }
+      expect(lines.find((l) => l['requestId'] === 'ws-broken' && l['level'] === 50)).toMatchObject({
+        msg: 'unhandled tRPC error',
+        path: 'events.create',
+      });
     } finally {
       await app.close();
       await database.close();

@@ -7,7 +7,7 @@ import { AppError, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
 import { DOCS_HTML, readDocsAsset, readFavicon } from './docs-page.ts';
 import { buildOpenApiDocument } from './openapi.ts';
-import { requestLogger } from './request-context.ts';
+import { logUnexpectedTrpcError, requestLogger } from './request-context.ts';
 import { sendError, sendJson } from './respond.ts';
 import { createRestHandler } from './rest.ts';
 import { createTrpcQueryPath, trpcResponseMeta } from './trpc-queries.ts';
@@ -28,11 +28,7 @@ export function createHttpHandler(deps: AppDeps, appRouter: AppRouter, extraRout
     basePath: '/trpc/',
     maxBodySize: deps.config.maxBodyBytes,
     responseMeta: trpcResponseMeta,
-    onError: ({ error, path, req }) => {
-      if (toAppError(error, error.code).code === 'INTERNAL_ERROR') {
-        requestLogger(deps.logger, req).error({ err: error.cause ?? error, path }, 'unhandled tRPC error');
-      }
-    },
+    onError: ({ error, path, req }) => logUnexpectedTrpcError(deps.logger, req, error, path),
   });
   const trpcQueries = createTrpcQueryPath(deps, appRouter, trpc, trpcResponseMeta);
   let openApiText: string | undefined;

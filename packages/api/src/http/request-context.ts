@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { TRPCError } from '@trpc/server';
+import { toAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -26,4 +28,16 @@ export function assignRequestId(req: IncomingMessage): string {
 export function requestLogger(logger: Logger, req: IncomingMessage): Logger {
   const id = req.headers['x-request-id'];
   return typeof id === 'string' ? logger.child({ requestId: id }) : logger;
+}
+
+/**
+ * Logs a procedure's error that the API did not foresee (INTERNAL_ERROR),
+ * with the request's id; every other error is an answer, not a log line.
+ * Every path to a procedure (tRPC over HTTP and WebSocket, batched queries)
+ * reports through here.
+ */
+export function logUnexpectedTrpcError(logger: Logger, req: IncomingMessage, error: TRPCError, path: string | undefined): void {
+  if (toAppError(error, error.code).code === 'INTERNAL_ERROR') {
+    requestLogger(logger, req).error({ err: error.cause ?? error, path }, 'unhandled tRPC error');
+  }
 }

@@ -12,7 +12,7 @@ import type { AppDeps } from '../deps.ts';
 import { errorHeaders, toAppError } from '../errors.ts';
 import type { AppRouter } from '../routers/root.ts';
 import { invokeProcedure } from './invoke-procedure.ts';
-import { requestLogger } from './request-context.ts';
+import { logUnexpectedTrpcError } from './request-context.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
@@ -68,9 +68,7 @@ export function createTrpcQueryPath(
           return [undefined, data];
         } catch (cause) {
           const error = getTRPCErrorFromUnknown(cause);
-          if (toAppError(error, error.code).code === 'INTERNAL_ERROR') {
-            requestLogger(deps.logger, req).error({ err: error.cause ?? error, path }, 'unhandled tRPC error');
-          }
+          logUnexpectedTrpcError(deps.logger, req, error, path);
           return [error, undefined];
         }
       }),
