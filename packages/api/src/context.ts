@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import { WebSocket } from 'ws';
@@ -6,6 +5,7 @@ import type { Database } from '@scheduler/db';
 import type { Kysely } from 'kysely';
 import type { AppDeps } from './deps.ts';
 import { clientAddress, requestOrigin, type TrustProxy } from './http/client-address.ts';
+import { assignRequestId } from './http/request-context.ts';
 import type { RequestMeta } from './services/audit.ts';
 import type { ServiceDeps } from './services/types.ts';
 
@@ -35,10 +35,9 @@ export function bearerToken(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
+/** The audit facts of a request: its id (the one the pipeline chose; see `assignRequestId`) and the client's address. */
 export function requestMeta(req: IncomingMessage, trustProxy: TrustProxy): RequestMeta {
-  const headerId = req.headers['x-request-id'];
-  const requestId = typeof headerId === 'string' && /^[\w.:-]{1,128}$/.test(headerId) ? headerId : randomUUID();
-  return { requestId, ip: clientAddress(req, trustProxy) };
+  return { requestId: assignRequestId(req), ip: clientAddress(req, trustProxy) };
 }
 
 /** One context factory for HTTP (REST and tRPC) and WebSocket connections. */

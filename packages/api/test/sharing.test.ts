@@ -119,6 +119,28 @@ describe('sharing', () => {
     const list = await api.get(`/api/events/${event.id}/permissions`, { token: owner.access });
     expect(list.body.participants).toHaveLength(1);
   });
+
+  it('refuses a users list by its first bad entry, in the order given, and grants nothing', async () => {
+    const event = await ctx.event(owner);
+    const share = (users: Array<Record<string, unknown>>) =>
+      api.post(`/api/events/${event.id}/share`, { token: owner.access, body: { users } });
+    const ownerFirst = await share([
+      { user_id: alice.id, role: 'EDITOR' },
+      { username: owner.username, role: 'VIEWER' },
+      { user_id: 2_000_000_002, role: 'VIEWER' },
+    ]);
+    expect(ownerFirst.status).toBe(400);
+    expect(errorBody(ownerFirst).details?.[0]?.path).toBe('users');
+    const unknownFirst = await share([
+      { user_id: alice.id, role: 'EDITOR' },
+      { username: 'no_such_person_abc', role: 'VIEWER' },
+      { user_id: owner.id, role: 'VIEWER' },
+    ]);
+    expect(unknownFirst.status).toBe(404);
+    expect(errorBody(unknownFirst).error).toContain('no_such_person_abc');
+    const list = await api.get(`/api/events/${event.id}/permissions`, { token: owner.access });
+    expect(list.body.participants.map((p: { user_id: number }) => p.user_id)).toEqual([owner.id]);
+  });
 });
 
 describe('sharing: every form and every rule', () => {

@@ -12,10 +12,12 @@ export interface PreparedChange {
   eventId: number | null;
   /** The event as API token scopes see it now (see `scopeAdmits`). */
   event: { id: number | null; tags: string[] };
-  /** Everyone allowed to read the event at this moment, with their role; plus a revoked subject (null). */
-  recipients: Map<number, Role | null>;
+  /** Everyone allowed to read the event at this moment, with their role; plus a revoked subject (null). Shared: read only. */
+  recipients: ReadonlyMap<number, Role | null>;
   message(role: Role | null): TLiveMessage;
 }
+
+const NO_ONE: ReadonlyMap<number, Role | null> = new Map();
 
 /**
  * Turns feed rows into messages with three queries for the whole set: the
@@ -43,13 +45,14 @@ export async function prepareChanges(db: Kysely<Database>, changes: ChangeRow[])
   const tagsById = new Map(created.map((e) => [e.id, e.tags]));
 
   return changes.map((change) => {
-    // An addressed message reaches its recipient only; otherwise everyone who may read the event now.
-    const recipients =
+    // An addressed message reaches its recipient only; otherwise everyone who may read the event now
+    // (the readers' map itself, shared by every change of the event, unless a revoked subject joins them).
+    let recipients: ReadonlyMap<number, Role | null> =
       change.recipient_id !== null
-        ? new Map<number, Role | null>([[change.recipient_id, null]])
-        : new Map<number, Role | null>(change.event_id === null ? [] : (holdersByEvent.get(change.event_id) ?? []));
+        ? new Map([[change.recipient_id, null]])
+        : (change.event_id !== null && holdersByEvent.get(change.event_id)) || NO_ONE;
     if (change.type === 'permission.revoked' && change.subject_user_id !== null && !recipients.has(change.subject_user_id)) {
-      recipients.set(change.subject_user_id, null);
+      recipients = new Map([...recipients, [change.subject_user_id, null]]);
     }
     const version = change.version_id === null ? undefined : versionById.get(change.version_id);
     const row =

@@ -322,12 +322,12 @@ export async function recordPermissionChanges(
   }>,
 ): Promise<void> {
   for (const change of changes) noteFeedEntry(trx, change);
-  // In order, a statement per thousand rows (a statement takes at most 65,535 parameters).
-  for (let from = 0; from < changes.length; from += ROWS_PER_INSERT) {
+  // In order, a statement per ROWS_PER_STATEMENT rows.
+  for (let from = 0; from < changes.length; from += ROWS_PER_STATEMENT) {
     await trx
       .insertInto('changes')
       .values(
-        changes.slice(from, from + ROWS_PER_INSERT).map((change) => ({
+        changes.slice(from, from + ROWS_PER_STATEMENT).map((change) => ({
           event_id: change.eventId,
           type: change.type,
           actor_id: change.actorId,
@@ -342,7 +342,8 @@ export async function recordPermissionChanges(
   }
 }
 
-const ROWS_PER_INSERT = 1000;
+/** Rows per multi-row insert: a statement takes at most 65,535 parameters. */
+export const ROWS_PER_STATEMENT = 1000;
 
 /**
  * A message that is not a change of state: addressed to one user

@@ -1,7 +1,7 @@
 import type { ChangeType, Database, EventRow, Role, TokenAccess } from '@scheduler/db';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { AppError } from '../../errors.ts';
-import { recordPermissionChanges } from '../changes.ts';
+import { recordPermissionChanges, ROWS_PER_STATEMENT } from '../changes.ts';
 
 /**
  * The access rule, in one place. A user sees an event only through a row in
@@ -402,9 +402,6 @@ export interface OwnGrant {
   userId: number;
   role: Role | null;
 }
-
-/** Rows per insert: a statement takes at most 65,535 parameters. */
-const ROWS_PER_STATEMENT = 1000;
 
 /** A change of effective access that `settleGrants` made. */
 export interface AccessChange {
