@@ -35,16 +35,20 @@ export function CalendarPage() {
   const occurrences = useQuery({
     queryKey: [...keys.eventLists, 'window', range] as const,
     enabled: range !== undefined,
-    queryFn: async () => {
+    // The signal goes on with each page, so signing out calls off a window still loading.
+    queryFn: async ({ signal }) => {
       const rows: TEvent[] = [];
       for (let page = 1; page <= MAX_PAGES; page++) {
-        const answer = await client.trpc.events.list.query({
-          start_date: range!.start,
-          end_date: range!.end,
-          expand: true,
-          page,
-          page_size: 100,
-        });
+        const answer = await client.trpc.events.list.query(
+          {
+            start_date: range!.start,
+            end_date: range!.end,
+            expand: true,
+            page,
+            page_size: 100,
+          },
+          { signal },
+        );
         rows.push(...answer.results);
         if (page >= answer.num_pages) break;
       }
