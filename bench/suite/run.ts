@@ -45,7 +45,7 @@ import {
   type Helper,
 } from './processes.ts';
 import { renderSection, spliceSection, type ScenarioResult, type SuiteReport } from './report.ts';
-import { aggregate, median, ratio, type RunFigures } from './stats.ts';
+import { aggregate, median, pairedRatio, ratio, type RunFigures } from './stats.ts';
 import { judge, TARGETS } from './targets.ts';
 
 type Load = Helper<LoadJob, { result?: LoadResult; error?: string }>;
@@ -482,7 +482,7 @@ const SCENARIOS: Scenario[] = [
     title: 'Live fan-out to 2,000 WebSocket subscribers',
     method: (s) =>
       `bench/live-fanout-floor.ts then bench/live-fanout.ts --bundle, in turn ${s.rounds === 1 ? 'once' : `${s.rounds} times`}, with ${s.fanoutSubscribers.toLocaleString('en-US')} @trpc/client subscribers, 20 PUTs 500 ms apart after 2 unmeasured (on both sides). ` +
-      'p50/p99: PUT response → receipt (product), server starts writing → receipt (floor), medians over the rounds; peak RSS: the highest. Each product run uses its own database, dropped after.',
+      "p50/p99: PUT response → receipt (product), server starts writing → receipt (floor), medians over the rounds; the ratio is the median of each round's product p99 ÷ the floor p99 measured just before it; peak RSS: the highest. Each product run uses its own database, dropped after.",
     run: async (suite) => {
       const n = String(suite.settings.fanoutSubscribers);
       const find = (all: Array<Record<string, unknown>>, key: string, value?: string) =>
@@ -527,14 +527,18 @@ const SCENARIOS: Scenario[] = [
       }
       const product = aggregate(runs.product);
       const floor = aggregate(runs.floor);
+      const p99s = (side: RunFigures[]) => side.map((r) => r.p99);
       return {
         product,
         floor,
         floorLabel: 'harness floor (bench/live-fanout-floor.ts)',
-        metrics: { p99Ratio: ratio(product.p99, floor.p99), peakRssMB: Math.round(product.peakRssMiB! * 1.048576) },
+        metrics: { p99Ratio: pairedRatio(p99s(runs.product), p99s(runs.floor)), peakRssMB: Math.round(product.peakRssMiB! * 1.048576) },
         runs,
         details: {
-          'p99 per round, floor / product (ms)': runs.floor.map((f, i) => `${f.p99} / ${runs.product[i]!.p99}`).join(', '),
+          'p99 per round, floor / product (ms)': runs.floor
+            .map((f, i) => `${f.p99} / ${runs.product[i]!.p99} (${ratio(runs.product[i]!.p99, f.p99)})`)
+            .join(', '),
+          'ratio of the medians (for comparison)': ratio(product.p99, floor.p99),
           'server RSS MiB (per round)': rssByRun,
           receipts: `${runs.product.reduce((sum, r) => sum + r.requests - r.errors, 0)} of ${runs.product.reduce((sum, r) => sum + r.requests, 0)}`,
         },

@@ -65,6 +65,16 @@ export function ratio(value: number | null | undefined, floor: number | null | u
   return Math.round((value / floor) * 100) / 100;
 }
 
+/**
+ * The median of each run's ratio to the floor run beside it (runs[i] against floors[i]), two
+ * decimals; null when no pair has both. For figures, such as a tail latency, that move with the
+ * machine's state more than the allowed margin: each pair was measured under the same state.
+ */
+export function pairedRatio(values: ReadonlyArray<number | null>, floors: ReadonlyArray<number | null>): number | null {
+  const ratios = values.map((value, i) => ratio(value, floors[i])).filter((r): r is number => r !== null);
+  return ratios.length ? Math.round(median(ratios) * 100) / 100 : null;
+}
+
 /** CPU used between two readings of /proc/<pid>/stat, as % of one core over `wallSeconds`. */
 export function cpuPercent(cpuSecondsBefore: number, cpuSecondsAfter: number, wallSeconds: number): number {
   if (wallSeconds <= 0) return NaN;

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs, QUICK, FULL } from './cli.ts';
 import { BEGIN_MARKER, END_MARKER, renderSection, spliceSection, type ScenarioResult, type SuiteReport } from './report.ts';
-import { aggregate, cpuPercent, median, parseProcStatCpuSeconds, parseVmRssMiB, percentile, ratio, type RunFigures } from './stats.ts';
+import {
+  aggregate,
+  cpuPercent,
+  median,
+  pairedRatio,
+  parseProcStatCpuSeconds,
+  parseVmRssMiB,
+  percentile,
+  ratio,
+  type RunFigures,
+} from './stats.ts';
 import { judge, TARGETS } from './targets.ts';
 
 const run = (reqPerSec: number, p99: number, extra: Partial<RunFigures> = {}): RunFigures => ({
@@ -44,6 +54,14 @@ describe('stats', () => {
     expect(ratio(5, 0)).toBeNull();
     expect(ratio(null, 10)).toBeNull();
     expect(ratio(NaN, 10)).toBeNull();
+  });
+
+  it('takes the median of paired ratios, skipping pairs with a side missing', () => {
+    // Floors that move with the machine: each run is compared with its own floor.
+    expect(pairedRatio([72, 56, 69], [49, 53, 66])).toBe(1.06);
+    expect(pairedRatio([60, null, 90], [50, 40, 60])).toBe(1.35);
+    expect(pairedRatio([10], [0])).toBeNull();
+    expect(pairedRatio([], [])).toBeNull();
   });
 
   it('reads CPU seconds and RSS from /proc texts, names with spaces included', () => {

@@ -96,7 +96,11 @@ export class ApiTokenStore {
   /** Which of these tokens are live now, read from the database (long-lived connections' periodic check). */
   async liveAmong(ids: number[]): Promise<Set<number>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.db.selectFrom('api_tokens').select(['id', 'revoked_at', 'expires_at']).where('id', 'in', ids).execute();
+    const rows = await this.db
+      .selectFrom('api_tokens')
+      .select(['id', 'revoked_at', 'expires_at'])
+      .where('id', '=', sql<number>`any(${sql.val(ids)}::int[])`)
+      .execute();
     const now = Date.now();
     return new Set(rows.filter((r) => isLive({ revokedAt: r.revoked_at, expiresAt: r.expires_at }, now)).map((r) => r.id));
   }
