@@ -487,8 +487,9 @@ const SCENARIOS: Scenario[] = [
       const n = String(suite.settings.fanoutSubscribers);
       const find = (all: Array<Record<string, unknown>>, key: string, value?: string) =>
         all.find((l) => (value === undefined ? key in l : l[key] === value));
-      // One update's slow tail sets a run's p99, so, as for the request scenarios, floor and
-      // product alternate `rounds` times and the medians are compared.
+      // One update's slow tail sets a run's p99, and the floor's own p99 moves with the machine:
+      // floor and product alternate `rounds` times, and each product run is judged against the
+      // floor run just before it (the median of those ratios).
       const runs: { product: RunFigures[]; floor: RunFigures[] } = { product: [], floor: [] };
       const rssByRun: Array<Record<string, number>> = [];
       for (let round = 0; round < suite.settings.rounds; round++) {
