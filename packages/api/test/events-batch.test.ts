@@ -95,14 +95,36 @@ describe('batch create', () => {
     }
   });
 
-  it('creates a batch of 1,000 events in one go', async () => {
+  it('creates a batch of 1,000 events in one go, each with its owner, first version and feed row, in order', async () => {
     const user = await ctx.user('thousand');
+    const before = await api.get('/api/sync', { token: user.access });
     const res = await api.post('/api/events/batch', { token: user.access, body: hourly(Date.UTC(2042, 0, 1), 1000) });
     expect(res.status).toBe(201);
     expect(res.body.created_events).toHaveLength(1000);
     const ids = res.body.created_events.map((e: { id: number }) => e.id);
     expect(new Set(ids).size).toBe(1000);
     expect(await countOf(user.access)).toBe(1000);
+
+    // The feed since before the batch: one change per event, in the batch's order, versions rising.
+    const changes: Array<{ event_id: number; version_id: number; type: string; event: { version: number } }> = [];
+    let cursor = before.body.next_cursor as string;
+    for (let page = 0; page < 20; page++) {
+      const since = await api.get(`/api/sync?cursor=${cursor}`, { token: user.access });
+      expect(since.status).toBe(200);
+      changes.push(...since.body.changes);
+      cursor = since.body.next_cursor;
+      if (!since.body.has_more) break;
+    }
+    expect(changes.map((c) => c.event_id)).toEqual(ids);
+    expect(changes.every((c) => c.type === 'upsert' && c.event.version === 1)).toBe(true);
+    const versionIds = changes.map((c) => c.version_id);
+    expect(versionIds).toEqual([...versionIds].sort((a, b) => a - b));
+    for (const id of [ids[0], ids[999]]) {
+      const permissions = await api.get(`/api/events/${id}/permissions`, { token: user.access });
+      expect(permissions.body.participants).toEqual([expect.objectContaining({ user_id: user.id, role: 'OWNER' })]);
+      const history = await api.get(`/api/events/${id}/history`, { token: user.access });
+      expect(history.body).toEqual([expect.objectContaining({ version: 1, history_type: '+' })]);
+    }
   });
 });
 
