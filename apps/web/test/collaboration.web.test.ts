@@ -81,8 +81,8 @@ describe('the web app, two people at once', () => {
   });
 
   it('creates an event, and an overlapping one only after "Save anyway"', async () => {
+    // Today: inside the calendar's current month and week on any day (tomorrow is next week on a Saturday).
     const start = new Date();
-    start.setUTCDate(start.getUTCDate() + 1);
     start.setUTCHours(9, 0, 0, 0);
     const local = start.toISOString().slice(0, 16);
     const end = new Date(start.getTime() + 3_600_000).toISOString().slice(0, 16);
